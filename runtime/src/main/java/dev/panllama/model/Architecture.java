@@ -1,0 +1,44 @@
+package dev.panllama.model;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * The llama-family architectures panllama runs, with what distinguishes them (llama.cpp's
+ * llama_model_rope_type and graph builders): RoPE mode, q/k/v biases, per-head q/k RMS norms, experts.
+ */
+public enum Architecture {
+    LLAMA("llama", false, false, false),
+    QWEN2("qwen2", true, true, false),
+    QWEN3("qwen3", true, false, true),
+    QWEN3MOE("qwen3moe", true, false, true);
+
+    private final String ggufName;
+    private final boolean neoxRope;
+    private final boolean qkvBias;
+    private final boolean qkNorm;
+
+    Architecture(String ggufName, boolean neoxRope, boolean qkvBias, boolean qkNorm) {
+        this.ggufName = ggufName;
+        this.neoxRope = neoxRope;
+        this.qkvBias = qkvBias;
+        this.qkNorm = qkNorm;
+    }
+
+    public String ggufName() { return ggufName; }
+
+    /** NeoX RoPE rotates (x[i], x[i + n/2]); the normal mode rotates adjacent pairs. */
+    public boolean neoxRope() { return neoxRope; }
+
+    /** Whether attn_q/k/v carry a bias tensor (qwen2). */
+    public boolean qkvBias() { return qkvBias; }
+
+    /** Whether q and k are RMS-normed per head before RoPE (qwen3's attn_q_norm / attn_k_norm). */
+    public boolean qkNorm() { return qkNorm; }
+
+    public static Architecture byGgufName(String name) {
+        for (Architecture a : values()) if (a.ggufName.equals(name)) return a;
+        throw new IllegalArgumentException("unsupported architecture '" + name + "' (supported: "
+                + Arrays.stream(values()).map(Architecture::ggufName).collect(Collectors.joining(", ")) + ")");
+    }
+}

@@ -1,0 +1,86 @@
+package dev.panllama.model;
+
+import dev.panllama.tensor.BlockCodec;
+import dev.panllama.tensor.GgmlType;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Keys and values of every layer for positions [0, contextLength), stored off-heap in a ggml type
+ * (F16 by default, as llama.cpp; {@code -ctk/-ctv q8_0} halves it again). Row (layer, pos) of K holds
+ * the {@code nHeadKv * headDimK} key values of that position, heads contiguous.
+ */
+public final class KvCache implements AutoCloseable {
+    private final Arena arena = Arena.ofShared();
+    private final int layers;
+    private final int contextLength;
+    private final int kRowElems;
+    private final int vRowElems;
+    private final GgmlType kType;
+    private final GgmlType vType;
+    private final long kRowBytes;
+    private final long vRowBytes;
+    private final MemorySegment k;
+    private final MemorySegment v;
+
+    public KvCache(int layers, int contextLength, int kRowElems, int vRowElems, GgmlType kType, GgmlType vType) {
+        for (GgmlType t : new GgmlType[]{kType, vType}) {
+            if (t != GgmlType.F16 && t != GgmlType.F32 && t != GgmlType.BF16 && t != GgmlType.Q8_0 && t != GgmlType.Q4_0) {
+                throw new IllegalArgumentException("KV cache type " + t + " is not supported (use f16, bf16, f32, q8_0 or q4_0)");
+            }
+        }
+        this.layers = layers;
+        this.contextLength = contextLength;
+        this.kRowElems = kRowElems;
+        this.vRowElems = vRowElems;
+        this.kType = kType;
+        this.vType = vType;
+        this.kRowBytes = kType.rowBytes(kRowElems);
+        this.vRowBytes = vType.rowBytes(vRowElems);
+        this.k = arena.allocate(kRowBytes * layers * contextLength, 64);
+        this.v = arena.allocate(vRowBytes * layers * contextLength, 64);
+    }
+
+    public int layers() { return layers; }
+
+    public int contextLength() { return contextLength; }
+
+    public GgmlType keyType() { return kType; }
+
+    public GgmlType valueType() { return vType; }
+
+    public int keyRowElements() { return kRowElems; }
+
+    public int valueRowElements() { return vRowElems; }
+
+    /** Bytes used, K and V together. */
+    public long byteSize() { return k.byteSize() + v.byteSize(); }
+
+    /** The encoded key row of (layer, pos). */
+    public MemorySegment keyRow(int layer, int pos) {
+        return k.asSlice(((long) layer * contextLength + pos) * kRowBytes, kRowBytes);
+    }
+
+    public MemorySegment valueRow(int layer, int pos) {
+        return v.asSlice(((long) layer * contextLength + pos) * vRowBytes, vRowBytes);
+    }
+
+    /** Stores keys and values of {@code tokens} consecutive positions from token-major float arrays. */
+    public void store(int layer, int pos0, int tokens, float[] keys, float[] values) {
+        if (pos0 < 0 || pos0 + tokens > contextLength) {
+            throw new IllegalArgumentException("positions [" + pos0 + ", " + (pos0 + tokens) + ") exceed the context of " + contextLength);
+        }
+        BlockCodec kc = kType.codec();
+        BlockCodec vc = vType.codec();
+        for (int t = 0; t < tokens; t++) {
+            kc.quantize(keys, t * kRowElems, keyRow(layer, pos0 + t), 0, kRowElems);
+            vc.quantize(values, t * vRowElems, valueRow(layer, pos0 + t), 0, vRowElems);
+        }
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

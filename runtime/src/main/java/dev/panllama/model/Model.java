@@ -1,0 +1,102 @@
+package dev.panllama.model;
+
+import dev.panllama.backend.Backends;
+import dev.panllama.backend.Kernels;
+import dev.panllama.gguf.GgufLoadOptions;
+import dev.panllama.gguf.GgufMetadata;
+import dev.panllama.gguf.MappedGguf;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A loaded model: the mapped GGUF, its configuration and weights, and the kernels that run it. Create
+ * {@link Session}s to evaluate tokens. Closing the model unmaps the weights; close its sessions first.
+ *
+ * <pre>{@code
+ * try (Model model = Model.load(Path.of("model.gguf"), ModelOptions.DEFAULTS.withThreads(2));
+ *      Session s = model.newSession()) {
+ *     float[] logits = s.evaluate(1, 403, 407, 261, 378);
+ * }
+ * }</pre>
+ */
+public final class Model implements AutoCloseable {
+    /** llama.cpp's default context when -c is not given (the model's own may be far larger). */
+    public static final int DEFAULT_CONTEXT = 4096;
+
+    private final Path path;
+    private final MappedGguf gguf;
+    private final ModelConfig config;
+    private final ModelWeights weights;
+    private final Kernels kernels;
+    private final ModelOptions options;
+    private final long loadMillis;
+
+    private Model(Path path, MappedGguf gguf, ModelConfig config, ModelWeights weights, Kernels kernels,
+                  ModelOptions options, long loadMillis) {
+        this.path = path;
+        this.gguf = gguf;
+        this.config = config;
+        this.weights = weights;
+        this.kernels = kernels;
+        this.options = options;
+        this.loadMillis = loadMillis;
+    }
+
+    public static Model load(Path path, ModelOptions options) throws IOException {
+        long start = System.nanoTime();
+        GgufLoadOptions lo = GgufLoadOptions.MODEL.withMmap(options.mmap()).withMlock(options.mlock())
+                .withProgress(options.progress());
+        MappedGguf gguf = MappedGguf.open(path, lo);
+        try {
+            GgufMetadata md = gguf.metadata();
+            long vocabRows = gguf.tensor("token_embd.weight").ne(1);
+            ModelConfig config = ModelConfig.fromMetadata(md, Math.toIntExact(vocabRows));
+            ModelWeights weights = ModelWeights.load(gguf, config);
+            Kernels kernels = Backends.cpuKernels(options.effectiveThreads());
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            return new Model(path, gguf, config, weights, kernels, options, ms);
+        } catch (RuntimeException e) {
+            gguf.close();
+            throw new IOException(path + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Path path() { return path; }
+
+    public ModelConfig config() { return config; }
+
+    public GgufMetadata metadata() { return gguf.metadata(); }
+
+    public MappedGguf gguf() { return gguf; }
+
+    public ModelWeights weights() { return weights; }
+
+    public Kernels kernels() { return kernels; }
+
+    public ModelOptions options() { return options; }
+
+    /** Wall time of {@link #load}, in milliseconds. */
+    public long loadMillis() { return loadMillis; }
+
+    /** Context length a session gets by default: -c, else the model's capped at {@link #DEFAULT_CONTEXT}. */
+    public int defaultContextLength() {
+        return options.contextLength() > 0 ? options.contextLength() : Math.min(config.contextLength(), DEFAULT_CONTEXT);
+    }
+
+    public Session newSession() {
+        return newSession(defaultContextLength());
+    }
+
+    public Session newSession(int contextLength) {
+        KvCache cache = new KvCache(config.blockCount(), contextLength, config.kvDimK(), config.kvDimV(),
+                options.cacheTypeK(), options.cacheTypeV());
+        return new Session(new Transformer(config, weights, kernels), cache, options.ubatch());
+    }
+
+    @Override
+    public void close() {
+        kernels.close();
+        gguf.close();
+    }
+}

@@ -1,0 +1,45 @@
+package dev.panllama.model;
+
+import dev.panllama.tensor.GgmlType;
+import dev.panllama.util.ProgressListener;
+
+/**
+ * How to load and run a model; defaults follow llama.cpp's (-c from the model up to 4096, -b 2048,
+ * -ub 512, F16 KV cache, mmap on, mlock off).
+ *
+ * @param threads       CPU threads for the kernels (-t); 0 = all cores
+ * @param contextLength tokens of KV cache per session (-c); 0 = the model's, capped at 4096
+ * @param batch         logical batch (-b): the most tokens given to one evaluate call by the tools
+ * @param ubatch        physical micro-batch (-ub): tokens per forward pass
+ */
+public record ModelOptions(int threads, int contextLength, int batch, int ubatch, boolean mmap, boolean mlock,
+                           GgmlType cacheTypeK, GgmlType cacheTypeV, ProgressListener progress) {
+
+    public static final ModelOptions DEFAULTS = new ModelOptions(0, 0, 2048, 512, true, false,
+            GgmlType.F16, GgmlType.F16, ProgressListener.NONE);
+
+    public ModelOptions {
+        if (threads < 0) throw new IllegalArgumentException("threads must be >= 0, not " + threads);
+        if (contextLength < 0) throw new IllegalArgumentException("context length must be >= 0, not " + contextLength);
+        if (batch <= 0 || ubatch <= 0) throw new IllegalArgumentException("batch sizes must be positive");
+    }
+
+    public ModelOptions withThreads(int t) { return new ModelOptions(t, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, progress); }
+
+    public ModelOptions withContextLength(int c) { return new ModelOptions(threads, c, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, progress); }
+
+    public ModelOptions withBatch(int b, int ub) { return new ModelOptions(threads, contextLength, b, Math.min(b, ub), mmap, mlock, cacheTypeK, cacheTypeV, progress); }
+
+    public ModelOptions withMmap(boolean m) { return new ModelOptions(threads, contextLength, batch, ubatch, m, mlock, cacheTypeK, cacheTypeV, progress); }
+
+    public ModelOptions withMlock(boolean m) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, m, cacheTypeK, cacheTypeV, progress); }
+
+    public ModelOptions withCacheTypes(GgmlType k, GgmlType v) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, mlock, k, v, progress); }
+
+    public ModelOptions withProgress(ProgressListener p) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, p); }
+
+    /** Resolved thread count. */
+    public int effectiveThreads() {
+        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    }
+}

@@ -1,0 +1,112 @@
+package dev.panllama.model;
+
+import dev.panllama.gguf.MappedGguf;
+import dev.panllama.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The tensors of a llama-family model by role, with llama.cpp's tensor names. Matrices stay zero-copy
+ * {@link Tensor}s over the mapped file; the small vectors (norms, biases) are decoded to float once.
+ */
+public final class ModelWeights {
+
+    /** One transformer block. Biases, q/k norms and expert tensors are null where the architecture has none. */
+    public record Layer(float[] attnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor wo,
+                        float[] bq, float[] bk, float[] bv, float[] qNorm, float[] kNorm,
+                        float[] ffnNorm, Tensor ffnGate, Tensor ffnUp, Tensor ffnDown,
+                        Tensor expertRouter, Tensor expertGate, Tensor expertUp, Tensor expertDown) {
+        public boolean isMoe() { return expertRouter != null; }
+    }
+
+    private final Tensor tokenEmbedding;
+    private final Tensor output;
+    private final float[] outputNorm;
+    private final float[] ropeFreqs;
+    private final List<Layer> layers;
+
+    private ModelWeights(Tensor tokenEmbedding, Tensor output, float[] outputNorm, float[] ropeFreqs, List<Layer> layers) {
+        this.tokenEmbedding = tokenEmbedding;
+        this.output = output;
+        this.outputNorm = outputNorm;
+        this.ropeFreqs = ropeFreqs;
+        this.layers = List.copyOf(layers);
+    }
+
+    public static ModelWeights load(MappedGguf gguf, ModelConfig c) {
+        Shapes s = new Shapes(gguf);
+        Tensor emb = s.matrix("token_embd.weight", c.embeddingLength(), c.vocabSize());
+        // Without output.weight the output projection is tied to the embeddings (llama.cpp does the same).
+        Tensor out = gguf.hasTensor("output.weight") ? s.matrix("output.weight", c.embeddingLength(), c.vocabSize()) : emb;
+        float[] outNorm = s.vector("output_norm.weight", c.embeddingLength());
+        float[] ropeFreqs = gguf.hasTensor("rope_freqs.weight") ? s.vector("rope_freqs.weight", c.nRot() / 2) : null;
+        Architecture a = c.arch();
+        List<Layer> layers = new ArrayList<>(c.blockCount());
+        for (int i = 0; i < c.blockCount(); i++) {
+            String b = "blk." + i + ".";
+            boolean moe = c.isMoe() && gguf.hasTensor(b + "ffn_gate_inp.weight");
+            layers.add(new Layer(
+                    s.vector(b + "attn_norm.weight", c.embeddingLength()),
+                    s.matrix(b + "attn_q.weight", c.embeddingLength(), c.qDim()),
+                    s.matrix(b + "attn_k.weight", c.embeddingLength(), c.kvDimK()),
+                    s.matrix(b + "attn_v.weight", c.embeddingLength(), c.kvDimV()),
+                    s.matrix(b + "attn_output.weight", c.headCount() * c.headDimV(), c.embeddingLength()),
+                    a.qkvBias() ? s.vector(b + "attn_q.bias", c.qDim()) : null,
+                    a.qkvBias() ? s.vector(b + "attn_k.bias", c.kvDimK()) : null,
+                    a.qkvBias() ? s.vector(b + "attn_v.bias", c.kvDimV()) : null,
+                    a.qkNorm() ? s.vector(b + "attn_q_norm.weight", c.headDimK()) : null,
+                    a.qkNorm() ? s.vector(b + "attn_k_norm.weight", c.headDimK()) : null,
+                    s.vector(b + "ffn_norm.weight", c.embeddingLength()),
+                    moe ? null : s.matrix(b + "ffn_gate.weight", c.embeddingLength(), c.feedForwardLength()),
+                    moe ? null : s.matrix(b + "ffn_up.weight", c.embeddingLength(), c.feedForwardLength()),
+                    moe ? null : s.matrix(b + "ffn_down.weight", c.feedForwardLength(), c.embeddingLength()),
+                    moe ? s.matrix(b + "ffn_gate_inp.weight", c.embeddingLength(), c.expertCount()) : null,
+                    moe ? s.experts(b + "ffn_gate_exps.weight", c.embeddingLength(), c.expertFeedForwardLength(), c.expertCount()) : null,
+                    moe ? s.experts(b + "ffn_up_exps.weight", c.embeddingLength(), c.expertFeedForwardLength(), c.expertCount()) : null,
+                    moe ? s.experts(b + "ffn_down_exps.weight", c.expertFeedForwardLength(), c.embeddingLength(), c.expertCount()) : null));
+        }
+        return new ModelWeights(emb, out, outNorm, ropeFreqs, layers);
+    }
+
+    public Tensor tokenEmbedding() { return tokenEmbedding; }
+
+    public Tensor output() { return output; }
+
+    public float[] outputNorm() { return outputNorm; }
+
+    /** llama3-style per-pair RoPE frequency divisors, or null. */
+    public float[] ropeFreqs() { return ropeFreqs; }
+
+    public List<Layer> layers() { return layers; }
+
+    public Layer layer(int i) { return layers.get(i); }
+
+    /** Looks tensors up and checks their shapes, so a wrong file fails at load with the tensor's name. */
+    private record Shapes(MappedGguf gguf) {
+        Tensor require(String name) {
+            return gguf.findTensor(name).orElseThrow(() ->
+                    new IllegalArgumentException(gguf.files().getFirst().getFileName() + ": missing tensor '" + name + "'"));
+        }
+
+        Tensor matrix(String name, long ne0, long ne1) {
+            return check(require(name), ne0, ne1, 1);
+        }
+
+        Tensor experts(String name, long ne0, long ne1, long ne2) {
+            return check(require(name), ne0, ne1, ne2);
+        }
+
+        float[] vector(String name, long n) {
+            return check(require(name), n, 1, 1).toFloatArray();
+        }
+
+        private static Tensor check(Tensor t, long ne0, long ne1, long ne2) {
+            if (t.ne(0) != ne0 || t.ne(1) != ne1 || t.ne(2) != ne2 || t.ne(3) != 1) {
+                throw new IllegalArgumentException("tensor '" + t.name() + "' has shape " + java.util.Arrays.toString(t.shape())
+                        + ", expected [" + ne0 + ", " + ne1 + (ne2 > 1 ? ", " + ne2 : "") + "]");
+            }
+            return t;
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package dev.panllama.model;
+
+import dev.panllama.backend.Kernels;
+
+import java.util.Arrays;
+
+/**
+ * A routed mixture-of-experts feed-forward (Mixtral-style llama experts and qwen3moe): router logits →
+ * softmax over all experts → the top {@code expert_used_count} → weights renormalised to sum to 1
+ * (llama.cpp's build_moe_ffn with norm_w for both architectures). Only the selected experts are
+ * computed: the batch's tokens are grouped by expert so each expert's rows stream once per batch.
+ *
+ * <p>Expert tensors are 3-D {@code [ne0, ne1, n_expert]}: expert e is rows {@code [e*ne1, (e+1)*ne1)}.
+ */
+final class MoeFeedForward {
+    private MoeFeedForward() {}
+
+    static final class Scratch {
+        final float[] router;      // [tokens][nExpert]
+        final int[] chosen;        // [tokens][used]
+        final float[] weight;      // [tokens][used]
+        final int[] members;       // tokens routed to one expert
+        final int[] memberSlot;
+        final float[] xe, ge, ue, de; // gathered inputs and outputs of one expert
+
+        Scratch(ModelConfig c, int tokens) {
+            int used = c.expertUsedCount();
+            router = new float[tokens * c.expertCount()];
+            chosen = new int[tokens * used];
+            weight = new float[tokens * used];
+            members = new int[tokens];
+            memberSlot = new int[tokens];
+            xe = new float[tokens * c.embeddingLength()];
+            ge = new float[tokens * c.expertFeedForwardLength()];
+            ue = new float[tokens * c.expertFeedForwardLength()];
+            de = new float[tokens * c.embeddingLength()];
+        }
+    }
+
+    static void forward(Kernels k, ModelConfig c, ModelWeights.Layer layer, float[] in, float[] out, int n, Scratch s) {
+        int dim = c.embeddingLength();
+        int nExp = c.expertCount();
+        int used = c.expertUsedCount();
+        int ff = c.expertFeedForwardLength();
+        k.matmul(layer.expertRouter(), in, s.router, n);
+        for (int t = 0; t < n; t++) route(s.router, t * nExp, nExp, used, s.chosen, s.weight, t * used);
+
+        Arrays.fill(out, 0, n * dim, 0f);
+        for (int e = 0; e < nExp; e++) {
+            int m = 0;
+            for (int t = 0; t < n; t++) {
+                for (int j = 0; j < used; j++) {
+                    if (s.chosen[t * used + j] == e) {
+                        s.members[m] = t;
+                        s.memberSlot[m] = t * used + j;
+                        System.arraycopy(in, t * dim, s.xe, m * dim, dim);
+                        m++;
+                    }
+                }
+            }
+            if (m == 0) continue;
+            k.matmul(layer.expertGate(), (long) e * ff, ff, s.xe, s.ge, m);
+            k.matmul(layer.expertUp(), (long) e * ff, ff, s.xe, s.ue, m);
+            k.swiglu(s.ge, s.ue, m * ff);
+            k.matmul(layer.expertDown(), (long) e * dim, dim, s.ge, s.de, m);
+            for (int i = 0; i < m; i++) {
+                float wgt = s.weight[s.memberSlot[i]];
+                int o = s.members[i] * dim;
+                for (int d = 0; d < dim; d++) out[o + d] += wgt * s.de[i * dim + d];
+            }
+        }
+    }
+
+    /** Softmax over the router logits, pick the {@code used} largest, renormalise their weights. */
+    static void route(float[] logits, int off, int nExp, int used, int[] chosen, float[] weight, int outOff) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int e = 0; e < nExp; e++) max = Math.max(max, logits[off + e]);
+        double sum = 0;
+        float[] p = new float[nExp];
+        for (int e = 0; e < nExp; e++) {
+            p[e] = (float) Math.exp(logits[off + e] - max);
+            sum += p[e];
+        }
+        float inv = (float) (1.0 / sum);
+        for (int e = 0; e < nExp; e++) p[e] *= inv;
+        float total = 0;
+        boolean[] taken = new boolean[nExp];
+        for (int j = 0; j < used; j++) {
+            int best = -1;
+            for (int e = 0; e < nExp; e++) if (!taken[e] && (best < 0 || p[e] > p[best])) best = e;
+            taken[best] = true;
+            chosen[outOff + j] = best;
+            weight[outOff + j] = p[best];
+            total += p[best];
+        }
+        for (int j = 0; j < used; j++) weight[outOff + j] /= total;
+    }
+}

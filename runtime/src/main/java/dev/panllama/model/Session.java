@@ -1,0 +1,78 @@
+package dev.panllama.model;
+
+/**
+ * One conversation with a model (llama.cpp's llama_context): a KV cache and the position reached.
+ * Tokens are evaluated in micro-batches of at most {@code ubatch}; each call continues where the last
+ * stopped. Not thread-safe: one session per thread.
+ */
+public final class Session implements AutoCloseable {
+    private final Transformer transformer;
+    private final KvCache cache;
+    private final int ubatch;
+    private final int vocab;
+    private int position;
+
+    Session(Transformer transformer, KvCache cache, int ubatch) {
+        this.transformer = transformer;
+        this.cache = cache;
+        this.ubatch = ubatch;
+        this.vocab = transformer.config().vocabSize();
+    }
+
+    /** Positions evaluated so far (the next token goes at this position). */
+    public int position() { return position; }
+
+    public int contextLength() { return cache.contextLength(); }
+
+    public KvCache cache() { return cache; }
+
+    public int vocabSize() { return vocab; }
+
+    /** Evaluates tokens after those already seen and returns the logits of the last one. */
+    public float[] evaluate(int... tokens) {
+        float[] logits = new float[vocab];
+        run(tokens, false, logits);
+        return logits;
+    }
+
+    /** Evaluates tokens and returns the logits of every one of them, {@code [n][vocab]} flattened. */
+    public float[] evaluateAll(int... tokens) {
+        float[] logits = new float[Math.multiplyExact(tokens.length, vocab)];
+        run(tokens, true, logits);
+        return logits;
+    }
+
+    private void run(int[] tokens, boolean all, float[] logits) {
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to evaluate");
+        if (position + tokens.length > cache.contextLength()) {
+            throw new IllegalStateException("context is full: " + position + " + " + tokens.length
+                    + " tokens exceed the context of " + cache.contextLength() + " (use a larger -c)");
+        }
+        float[] chunk = all ? new float[Math.multiplyExact(Math.min(ubatch, tokens.length), vocab)] : logits;
+        for (int off = 0; off < tokens.length; off += ubatch) {
+            int n = Math.min(ubatch, tokens.length - off);
+            boolean lastChunk = off + n == tokens.length;
+            if (!all && !lastChunk) {
+                transformer.forward(tokens, off, n, position, cache, false, chunk);
+            } else {
+                transformer.forward(tokens, off, n, position, cache, all, chunk);
+                if (all) System.arraycopy(chunk, 0, logits, off * vocab, n * vocab);
+            }
+            position += n;
+        }
+    }
+
+    /** Forgets everything: the next token goes at position 0. */
+    public void clear() { position = 0; }
+
+    /** Keeps positions [0, pos) and forgets the rest (e.g. to regenerate from a point). */
+    public void truncate(int pos) {
+        if (pos < 0 || pos > position) throw new IllegalArgumentException("cannot truncate to " + pos + " at position " + position);
+        position = pos;
+    }
+
+    @Override
+    public void close() {
+        cache.close();
+    }
+}
