@@ -1,5 +1,13 @@
 package dev.panllama.tensor;
 
+import dev.panllama.tensor.codec.Iq4NlCodec;
+import dev.panllama.tensor.codec.Iq4XsCodec;
+import dev.panllama.tensor.codec.Q4_0Codec;
+import dev.panllama.tensor.codec.Q4_1Codec;
+import dev.panllama.tensor.codec.Q5_0Codec;
+import dev.panllama.tensor.codec.Q5_1Codec;
+import dev.panllama.tensor.codec.Q8_0Codec;
+import dev.panllama.tensor.codec.Q8_1Codec;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -19,12 +27,12 @@ public enum GgmlType {
     // id, ggml name, block size, type size, row meta bytes, codec
     F32(0, "f32", 1, 4, 0, () -> FloatCodecs.F32),
     F16(1, "f16", 1, 2, 0, () -> FloatCodecs.F16),
-    Q4_0(2, "q4_0", 32, 18, 0, null),
-    Q4_1(3, "q4_1", 32, 20, 0, null),
-    Q5_0(6, "q5_0", 32, 22, 0, null),
-    Q5_1(7, "q5_1", 32, 24, 0, null),
-    Q8_0(8, "q8_0", 32, 34, 0, null),
-    Q8_1(9, "q8_1", 32, 36, 0, null),
+    Q4_0(2, "q4_0", 32, 18, 0, () -> Q4_0Codec.INSTANCE),
+    Q4_1(3, "q4_1", 32, 20, 0, () -> Q4_1Codec.INSTANCE),
+    Q5_0(6, "q5_0", 32, 22, 0, () -> Q5_0Codec.INSTANCE),
+    Q5_1(7, "q5_1", 32, 24, 0, () -> Q5_1Codec.INSTANCE),
+    Q8_0(8, "q8_0", 32, 34, 0, () -> Q8_0Codec.INSTANCE),
+    Q8_1(9, "q8_1", 32, 36, 0, () -> Q8_1Codec.INSTANCE),
     Q2_K(10, "q2_K", 256, 84, 0, null),
     Q3_K(11, "q3_K", 256, 110, 0, null),
     Q4_K(12, "q4_K", 256, 144, 0, null),
@@ -35,10 +43,10 @@ public enum GgmlType {
     IQ2_XS(17, "iq2_xs", 256, 74, 0, null),
     IQ3_XXS(18, "iq3_xxs", 256, 98, 0, null),
     IQ1_S(19, "iq1_s", 256, 50, 0, null),
-    IQ4_NL(20, "iq4_nl", 32, 18, 0, null),
+    IQ4_NL(20, "iq4_nl", 32, 18, 0, () -> Iq4NlCodec.INSTANCE),
     IQ3_S(21, "iq3_s", 256, 110, 0, null),
     IQ2_S(22, "iq2_s", 256, 82, 0, null),
-    IQ4_XS(23, "iq4_xs", 256, 136, 0, null),
+    IQ4_XS(23, "iq4_xs", 256, 136, 0, () -> Iq4XsCodec.INSTANCE),
     I8(24, "i8", 1, 1, 0, null),
     I16(25, "i16", 1, 2, 0, null),
     I32(26, "i32", 1, 4, 0, null),

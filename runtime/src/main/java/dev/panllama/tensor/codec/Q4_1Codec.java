@@ -1,0 +1,69 @@
+package dev.panllama.tensor.codec;
+
+import dev.panllama.tensor.BlockCodec;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.panllama.tensor.codec.QuantMath.blocks;
+import static dev.panllama.tensor.codec.QuantMath.half;
+import static dev.panllama.tensor.codec.QuantMath.putByte;
+import static dev.panllama.tensor.codec.QuantMath.putHalf;
+import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
+
+/**
+ * Q4_1: blocks of 32 values as {@code half d; half m; u8 qs[16]} (ggml-common.h block_q4_1). Value j
+ * is {@code d * q + m}, nibbles ordered as in Q4_0. Quantization is ggml's quantize_row_q4_1_ref:
+ * m is the block minimum and d spreads [min, max] over 15 steps.
+ */
+public final class Q4_1Codec implements BlockCodec {
+    public static final Q4_1Codec INSTANCE = new Q4_1Codec();
+
+    static final int BLOCK_SIZE = 32;
+    static final int BLOCK_BYTES = 20;
+
+    private Q4_1Codec() {}
+
+    @Override
+    public void dequantize(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        int nb = blocks("Q4_1", n, BLOCK_SIZE);
+        for (int b = 0; b < nb; b++) {
+            long block = offset + (long) b * BLOCK_BYTES;
+            int out = dstOff + b * BLOCK_SIZE;
+            float d = half(src, block);
+            float m = half(src, block + 2);
+            for (int j = 0; j < 16; j++) {
+                int q = unsignedByte(src, block + 4 + j);
+                dst[out + j] = (q & 0x0F) * d + m;
+                dst[out + j + 16] = (q >>> 4) * d + m;
+            }
+        }
+    }
+
+    @Override
+    public void quantize(float[] src, int srcOff, MemorySegment dst, long offset, int n) {
+        int nb = blocks("Q4_1", n, BLOCK_SIZE);
+        for (int b = 0; b < nb; b++) {
+            int in = srcOff + b * BLOCK_SIZE;
+            long block = offset + (long) b * BLOCK_BYTES;
+            float min = Float.MAX_VALUE;
+            float max = -Float.MAX_VALUE;
+            for (int j = 0; j < BLOCK_SIZE; j++) {
+                float v = src[in + j];
+                if (v < min) min = v;
+                if (v > max) max = v;
+            }
+            float d = (max - min) / 15;
+            float id = d != 0f ? 1.0f / d : 0f;
+            putHalf(dst, block, d);
+            putHalf(dst, block + 2, min);
+            for (int j = 0; j < 16; j++) {
+                int q0 = Math.min(15, (int) ((src[in + j] - min) * id + 0.5f));
+                int q1 = Math.min(15, (int) ((src[in + j + 16] - min) * id + 0.5f));
+                putByte(dst, block + 4 + j, q0 | (q1 << 4));
+            }
+        }
+    }
+
+    @Override
+    public boolean canQuantize() { return true; }
+}
