@@ -2,12 +2,19 @@ package dev.panllama.tensor;
 
 import dev.panllama.tensor.codec.Iq4NlCodec;
 import dev.panllama.tensor.codec.Iq4XsCodec;
+import dev.panllama.tensor.codec.Q2KBlockCodec;
+import dev.panllama.tensor.codec.Q3KBlockCodec;
+import dev.panllama.tensor.codec.Q4KBlockCodec;
 import dev.panllama.tensor.codec.Q4_0Codec;
 import dev.panllama.tensor.codec.Q4_1Codec;
+import dev.panllama.tensor.codec.Q5KBlockCodec;
 import dev.panllama.tensor.codec.Q5_0Codec;
 import dev.panllama.tensor.codec.Q5_1Codec;
+import dev.panllama.tensor.codec.Q6KBlockCodec;
+import dev.panllama.tensor.codec.Q8KBlockCodec;
 import dev.panllama.tensor.codec.Q8_0Codec;
 import dev.panllama.tensor.codec.Q8_1Codec;
+
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -33,12 +40,12 @@ public enum GgmlType {
     Q5_1(7, "q5_1", 32, 24, 0, () -> Q5_1Codec.INSTANCE),
     Q8_0(8, "q8_0", 32, 34, 0, () -> Q8_0Codec.INSTANCE),
     Q8_1(9, "q8_1", 32, 36, 0, () -> Q8_1Codec.INSTANCE),
-    Q2_K(10, "q2_K", 256, 84, 0, null),
-    Q3_K(11, "q3_K", 256, 110, 0, null),
-    Q4_K(12, "q4_K", 256, 144, 0, null),
-    Q5_K(13, "q5_K", 256, 176, 0, null),
-    Q6_K(14, "q6_K", 256, 210, 0, null),
-    Q8_K(15, "q8_K", 256, 292, 0, null),
+    Q2_K(10, "q2_K", 256, 84, 0, () -> Q2KBlockCodec.INSTANCE),
+    Q3_K(11, "q3_K", 256, 110, 0, () -> Q3KBlockCodec.INSTANCE),
+    Q4_K(12, "q4_K", 256, 144, 0, () -> Q4KBlockCodec.INSTANCE),
+    Q5_K(13, "q5_K", 256, 176, 0, () -> Q5KBlockCodec.INSTANCE),
+    Q6_K(14, "q6_K", 256, 210, 0, () -> Q6KBlockCodec.INSTANCE),
+    Q8_K(15, "q8_K", 256, 292, 0, () -> Q8KBlockCodec.INSTANCE),
     IQ2_XXS(16, "iq2_xxs", 256, 66, 0, null),
     IQ2_XS(17, "iq2_xs", 256, 74, 0, null),
     IQ3_XXS(18, "iq3_xxs", 256, 98, 0, null),
