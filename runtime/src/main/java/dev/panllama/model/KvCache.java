@@ -59,11 +59,24 @@ public final class KvCache implements AutoCloseable {
 
     /** The encoded key row of (layer, pos). */
     public MemorySegment keyRow(int layer, int pos) {
-        return k.asSlice(((long) layer * contextLength + pos) * kRowBytes, kRowBytes);
+        return k.asSlice(keyOffset(layer, pos), kRowBytes);
     }
 
     public MemorySegment valueRow(int layer, int pos) {
-        return v.asSlice(((long) layer * contextLength + pos) * vRowBytes, vRowBytes);
+        return v.asSlice(valueOffset(layer, pos), vRowBytes);
+    }
+
+    /** All keys; row (layer, pos) starts at {@link #keyOffset}. For kernels that avoid a slice per row. */
+    public MemorySegment keys() { return k; }
+
+    public MemorySegment values() { return v; }
+
+    public long keyOffset(int layer, int pos) {
+        return ((long) layer * contextLength + pos) * kRowBytes;
+    }
+
+    public long valueOffset(int layer, int pos) {
+        return ((long) layer * contextLength + pos) * vRowBytes;
     }
 
     /** Stores keys and values of {@code tokens} consecutive positions from token-major float arrays. */

@@ -1,0 +1,85 @@
+package dev.panllama.cpu;
+
+import dev.panllama.backend.AttentionKernel;
+import dev.panllama.model.KvCache;
+import dev.panllama.tensor.GgmlType;
+
+import java.util.Arrays;
+
+/**
+ * Attention over the KV cache, parallel over (token, KV head) pairs. The heads of a GQA group share
+ * their KV head, so each key and value row is decoded once for the whole group. The query is rounded to
+ * the key cache's dot type first, as {@link AttentionKernel#reference} (and llama.cpp) does.
+ */
+final class CpuAttention {
+    private final WorkerPool pool;
+    private final KernelTable table;
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+
+    private static final class Scratch {
+        float[] q = new float[0], scores = new float[0], row = new float[0];
+    }
+
+    CpuAttention(WorkerPool pool, KernelTable table) {
+        this.pool = pool;
+        this.table = table;
+    }
+
+    void run(AttentionKernel.Job j) {
+        int pairs = j.tokens() * j.nHeadKv();
+        pool.parallelFor(pairs, c -> pair(j, c / j.nHeadKv(), c % j.nHeadKv()));
+    }
+
+    private void pair(AttentionKernel.Job j, int t, int kvh) {
+        KvCache cache = j.cache();
+        int g = j.groupSize();
+        int dk = j.headDimK();
+        int dv = j.headDimV();
+        int n = j.pos0() + t + 1;
+        Scratch s = scratch.get();
+        if (s.q.length < g * dk) s.q = new float[g * dk];
+        if (s.scores.length < g * n) s.scores = new float[Math.max(g * n, 2 * s.scores.length)];
+        if (s.row.length < Math.max(dk, dv)) s.row = new float[Math.max(dk, dv)];
+        float[] q = s.q, scores = s.scores, row = s.row;
+
+        for (int i = 0; i < g; i++) {
+            int h = kvh * g + i;
+            roundToKeyType(j.q(), (t * j.nHead() + h) * dk, q, i * dk, dk, cache.keyType());
+        }
+        RowKernel kk = table.forType(cache.keyType());
+        long kHeadOff = cache.keyType().rowBytes((long) kvh * dk);
+        for (int p = 0; p < n; p++) {
+            kk.dequantize(cache.keys(), cache.keyOffset(j.layer(), p) + kHeadOff, row, 0, dk);
+            for (int i = 0; i < g; i++) scores[i * n + p] = VecMath.dot(q, i * dk, row, 0, dk) * j.scale();
+        }
+        float[] out = j.out();
+        for (int i = 0; i < g; i++) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int p = 0; p < n; p++) max = Math.max(max, scores[i * n + p]);
+            double sum = VectorOps.expShifted(scores, i * n, n, max);
+            float inv = (float) (1.0 / sum);
+            for (int p = 0; p < n; p++) scores[i * n + p] *= inv;
+            int o = (t * j.nHead() + kvh * g + i) * dv;
+            Arrays.fill(out, o, o + dv, 0f);
+        }
+        RowKernel vk = table.forType(cache.valueType());
+        long vHeadOff = cache.valueType().rowBytes((long) kvh * dv);
+        for (int p = 0; p < n; p++) {
+            vk.dequantize(cache.values(), cache.valueOffset(j.layer(), p) + vHeadOff, row, 0, dv);
+            for (int i = 0; i < g; i++) {
+                VectorOps.axpy(scores[i * n + p], row, 0, out, (t * j.nHead() + kvh * g + i) * dv, dv);
+            }
+        }
+    }
+
+    private static void roundToKeyType(float[] src, int off, float[] dst, int dOff, int n, GgmlType keyType) {
+        for (int i = 0; i < n; i++) {
+            float x = src[off + i];
+            dst[dOff + i] = switch (keyType) {
+                case F16 -> Float.float16ToFloat(Float.floatToFloat16(x));
+                case BF16 -> dev.panllama.tensor.FloatCodecs.bf16ToFloat(dev.panllama.tensor.FloatCodecs.floatToBf16(x));
+                default -> x;
+            };
+        }
+    }
+}

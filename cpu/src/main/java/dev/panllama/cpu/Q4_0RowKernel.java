@@ -1,0 +1,55 @@
+package dev.panllama.cpu;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.panllama.cpu.IntDot.B128;
+import static dev.panllama.cpu.IntDot.F256;
+
+/**
+ * Q4_0 weights (block: f16 d, 16 bytes; low nibbles are values 0..15, high nibbles 16..31, each
+ * minus 8) against Q8_0 activations, ggml's vec_dot_q4_0_q8_0.
+ */
+final class Q4_0RowKernel implements RowKernel {
+    static final int BLOCK_BYTES = 18;
+
+    @Override
+    public ActivationFormat activation() { return ActivationFormat.Q8_0; }
+
+    @Override
+    public float dot(MemorySegment w, long rowOff, Activations a, int t) {
+        int nb = a.k / 32;
+        int ab = t * nb;
+        int ao = t * a.k;
+        FloatVector acc = FloatVector.zero(F256);
+        long off = rowOff;
+        for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 32) {
+            ByteVector q = ByteVector.fromMemorySegment(B128, w, off + 2, VecMath.LE);
+            ShortVector lo = IntDot.widen(q.and((byte) 0x0F).sub((byte) 8));
+            ShortVector hi = IntDot.widen(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8));
+            FloatVector s = (FloatVector) IntDot.dot32(lo, hi, a.q, ao).convert(VectorOperators.I2F, 0);
+            float d = Float.float16ToFloat(w.get(VecMath.I16, off)) * a.d[ab + b];
+            acc = s.fma(FloatVector.broadcast(F256, d), acc);
+        }
+        return VecMath.sum(acc);
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
+        long off = rowOff;
+        for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
+            float d = Float.float16ToFloat(w.get(VecMath.I16, off));
+            ByteVector q = ByteVector.fromMemorySegment(B128, w, off + 2, VecMath.LE);
+            ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+            ((FloatVector) lo.convertShape(VectorOperators.B2F, F256, 0)).mul(d).intoArray(dst, dstOff + i);
+            ((FloatVector) lo.convertShape(VectorOperators.B2F, F256, 1)).mul(d).intoArray(dst, dstOff + i + 8);
+            ((FloatVector) hi.convertShape(VectorOperators.B2F, F256, 0)).mul(d).intoArray(dst, dstOff + i + 16);
+            ((FloatVector) hi.convertShape(VectorOperators.B2F, F256, 1)).mul(d).intoArray(dst, dstOff + i + 24);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.panllama.cpu;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.panllama.cpu.IntDot.B256;
+import static dev.panllama.cpu.IntDot.F256;
+import static dev.panllama.cpu.IntDot.S256;
+
+/**
+ * Q8_0 weights (block: f16 d, 32 int8) against Q8_0 activations: per block the exact integer sum
+ * Σ w·a, scaled by d_w·d_a — ggml's vec_dot_q8_0_q8_0.
+ */
+final class Q8_0RowKernel implements RowKernel {
+    static final int BLOCK_BYTES = 34;
+
+    @Override
+    public ActivationFormat activation() { return ActivationFormat.Q8_0; }
+
+    @Override
+    public float dot(MemorySegment w, long rowOff, Activations a, int t) {
+        int nb = a.k / 32;
+        int ab = t * nb;
+        int ao = t * a.k;
+        FloatVector acc = FloatVector.zero(F256);
+        long off = rowOff;
+        for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 32) {
+            ByteVector q = ByteVector.fromMemorySegment(B256, w, off + 2, VecMath.LE);
+            ShortVector w0 = (ShortVector) q.convertShape(VectorOperators.B2S, S256, 0);
+            ShortVector w1 = (ShortVector) q.convertShape(VectorOperators.B2S, S256, 1);
+            FloatVector s = (FloatVector) IntDot.dot32(w0, w1, a.q, ao).convert(VectorOperators.I2F, 0);
+            float d = Float.float16ToFloat(w.get(VecMath.I16, off)) * a.d[ab + b];
+            acc = s.fma(FloatVector.broadcast(F256, d), acc);
+        }
+        return VecMath.sum(acc);
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
+        long off = rowOff;
+        for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
+            float d = Float.float16ToFloat(w.get(VecMath.I16, off));
+            ByteVector q = ByteVector.fromMemorySegment(B256, w, off + 2, VecMath.LE);
+            for (int p = 0; p < 4; p++) {
+                ((FloatVector) q.convertShape(VectorOperators.B2F, F256, p)).mul(d).intoArray(dst, dstOff + i + 8 * p);
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.panllama.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/** Small vector building blocks shared by the kernels (256-bit species where the hardware has them). */
+final class VecMath {
+    private VecMath() {}
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int FL = F.length();
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    /** Shorts in half a vector: the input of a widening conversion to FL ints/floats. */
+    static final VectorSpecies<Short> S_HALF = ShortVector.SPECIES_128.length() == FL ? ShortVector.SPECIES_128
+            : VectorSpecies.of(short.class, jdk.incubator.vector.VectorShape.forBitSize(FL * 16));
+
+    /**
+     * The sum of a vector's lanes in a fixed order. FloatVector.reduceLanes(ADD) leaves the order
+     * unspecified (the JIT's intrinsic adds in a tree, the interpreter in sequence), which would make
+     * results depend on warm-up; this pairwise order is the same in both.
+     */
+    static float sum(FloatVector v) {
+        if (v.length() == 8) {
+            return ((v.lane(0) + v.lane(4)) + (v.lane(2) + v.lane(6))) + ((v.lane(1) + v.lane(5)) + (v.lane(3) + v.lane(7)));
+        }
+        float s = 0;
+        for (int i = 0; i < v.length(); i++) s += v.lane(i);
+        return s;
+    }
+
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * FL <= n; i += 2 * FL) {
+            acc0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc0);
+            acc1 = FloatVector.fromArray(F, a, ao + i + FL).fma(FloatVector.fromArray(F, b, bo + i + FL), acc1);
+        }
+        float s = sum(acc0.add(acc1));
+        for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    private static final float HALF_MAGIC = Float.intBitsToFloat(0x77800000);   // 2^112
+
+    /**
+     * FL half-precision values at {@code seg[off..]} as floats. (h & 0x7fff) << 13 is the float with the
+     * half's exponent and mantissa but a bias of 127 instead of 15; multiplying by 2^112 fixes the bias
+     * and handles subnormals too. Infinities and NaNs get their exponent set to all ones.
+     */
+    static FloatVector halfToFloat(MemorySegment seg, long off) {
+        ShortVector h = ShortVector.fromMemorySegment(S_HALF, seg, off, LE);
+        IntVector v = (IntVector) h.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
+        IntVector magnitude = v.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+        FloatVector f = magnitude.reinterpretAsFloats().mul(HALF_MAGIC);
+        IntVector bits = f.reinterpretAsInts();
+        VectorMask<Integer> special = v.and(0x7c00).compare(VectorOperators.EQ, 0x7c00);
+        bits = bits.blend(magnitude.or(0x7f800000), special);
+        return bits.or(v.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /** FL bfloat16 values at {@code seg[off..]} as floats (the upper half of a float's bits). */
+    static FloatVector bf16ToFloat(MemorySegment seg, long off) {
+        ShortVector h = ShortVector.fromMemorySegment(S_HALF, seg, off, LE);
+        IntVector v = (IntVector) h.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
+        return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+}
