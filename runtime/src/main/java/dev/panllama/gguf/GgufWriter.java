@@ -28,7 +28,11 @@ import java.util.Map;
  * The file is written under a temporary name and renamed into place when complete.
  */
 public final class GgufWriter {
-    /** Produces a tensor's bytes into {@code dst}, a segment of exactly the tensor's byte size. */
+    /**
+     * Produces a tensor's bytes into {@code dst}, a segment of exactly the tensor's byte size. The
+     * segment belongs to a shared arena, so the callback may fan the work out to other threads; it must
+     * have finished writing when it returns.
+     */
     @FunctionalInterface
     public interface TensorData {
         void writeTo(MemorySegment dst) throws IOException;
@@ -131,7 +135,7 @@ public final class GgufWriter {
         Path tmp = Files.createTempFile(parent, out.getFileName().toString(), ".partial");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE);
-                 Arena arena = Arena.ofConfined()) {
+                 Arena arena = Arena.ofShared()) {
                 MemorySegment file = ch.map(FileChannel.MapMode.READ_WRITE, 0, total, arena);
                 MemorySegment.copy(header, 0, file, ValueLayout.JAVA_BYTE, 0, header.length);
                 long written = 0;

@@ -1,0 +1,217 @@
+package dev.panllama.model.synth;
+
+import dev.panllama.gguf.GgufArray;
+import dev.panllama.gguf.GgufEntry;
+import dev.panllama.gguf.GgufWriter;
+import dev.panllama.gguf.MappedGguf;
+import dev.panllama.model.Architecture;
+import dev.panllama.model.LlamaFileType;
+import dev.panllama.tensor.GgmlType;
+import dev.panllama.util.ProgressListener;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A model with real shapes and random weights, written as GGUF for speed measurements without a
+ * download. Matrices are Gaussian with standard deviation {@value #WEIGHT_STD} (the usual
+ * initialisation scale, which keeps activations of the right order through many layers); RMS-norm
+ * weights are {@code 1 + N(0, }{@value #NORM_NOISE}{@code )}. The tokenizer is copied from another GGUF,
+ * so prompts tokenize as with a real model.
+ *
+ * <p>Tensor types follow {@code llama-quantize --pure}: every matrix, token_embd and output included,
+ * has the requested type; norms and the expert router stay F32 (llama-quantize never quantizes
+ * {@code ffn_gate_inp}). A matrix whose rows are not a whole number of the type's blocks is written F16.
+ *
+ * @param type the type of the matrices; any type with a quantizer and a llama.cpp file type
+ * @param seed the weights are a function of the seed and each tensor's name only
+ */
+public record SyntheticModel(Architecture arch, SyntheticShape shape, GgmlType type, long seed) {
+    static final float WEIGHT_STD = 0.02f;
+    static final float NORM_NOISE = 0.02f;
+
+    /** What {@link #write} produced. */
+    public record Summary(Path file, long parameters, long tensorBytes, long fileBytes, double seconds) {
+        /** Bits per weight of the tensor data, as llama.cpp prints it. */
+        public double bitsPerWeight() { return 8.0 * tensorBytes / parameters; }
+    }
+
+    private record Planned(String name, GgmlType type, long[] shape, boolean norm) {
+        long elements() {
+            long n = 1;
+            for (long d : shape) n *= d;
+            return n;
+        }
+
+        long bytes() { return type.rowBytes(shape[0]) * (elements() / shape[0]); }
+    }
+
+    public SyntheticModel {
+        if (arch != Architecture.LLAMA && arch != Architecture.QWEN3 && arch != Architecture.QWEN3MOE) {
+            throw new IllegalArgumentException("synthetic models are llama, qwen3 or qwen3moe, not " + arch.ggufName());
+        }
+        if ((arch == Architecture.QWEN3MOE) != shape.isMoe()) {
+            throw new IllegalArgumentException(arch == Architecture.QWEN3MOE
+                    ? "qwen3moe needs a shape with experts" : arch.ggufName() + " has no experts; use qwen3moe");
+        }
+        if (!type.hasCodec() || !type.codec().canQuantize() || !LlamaFileType.exists(type)) {
+            throw new IllegalArgumentException("cannot write models of type " + type + " (types: " + supportedTypes() + ")");
+        }
+    }
+
+    /**
+     * The model of a preset for an architecture: qwen3moe takes the preset's experts (tiny and moe have
+     * them), llama and qwen3 take its dense shape (tiny and the dense presets).
+     *
+     * @param layers overrides the preset's layer count when positive
+     */
+    public static SyntheticModel of(Architecture arch, SyntheticPreset preset, int layers, GgmlType type, long seed) {
+        SyntheticShape s = preset.shape();
+        if (arch == Architecture.QWEN3MOE && !s.isMoe()) {
+            throw new IllegalArgumentException("preset " + preset.cliName() + " is dense; qwen3moe needs preset moe or tiny");
+        }
+        if (arch != Architecture.QWEN3MOE && preset == SyntheticPreset.MOE) {
+            throw new IllegalArgumentException("preset moe is a qwen3moe shape; use --arch qwen3moe");
+        }
+        if (arch != Architecture.QWEN3MOE) s = s.dense();
+        if (layers > 0) s = s.withBlockCount(layers);
+        return new SyntheticModel(arch, s, type, seed);
+    }
+
+    /** The types {@link #SyntheticModel} accepts, by ggml name. */
+    public static String supportedTypes() {
+        List<String> names = new ArrayList<>();
+        for (GgmlType t : GgmlType.values()) {
+            if (t.hasCodec() && t.codec().canQuantize() && LlamaFileType.exists(t)) names.add(t.ggmlName());
+        }
+        return String.join(", ", names);
+    }
+
+    /** Parameters of the model with a vocabulary of {@code vocabSize} tokens. */
+    public long parameterCount(int vocabSize) {
+        long n = 0;
+        for (Planned p : plan(vocabSize)) n += p.elements();
+        return n;
+    }
+
+    /**
+     * Writes the model to {@code out}, copying every {@code tokenizer.*} key of {@code vocabFrom} (the
+     * vocabulary size is its token count).
+     *
+     * @param threads threads generating and encoding rows; the file is the same for any count
+     */
+    public Summary write(Path out, Path vocabFrom, int threads, ProgressListener progress) throws IOException {
+        long start = System.nanoTime();
+        try (MappedGguf vocab = MappedGguf.open(vocabFrom)) {
+            if (!(vocab.metadata().entry("tokenizer.ggml.tokens").map(GgufEntry::value).orElse(null) instanceof GgufArray tokens)) {
+                throw new IllegalArgumentException(vocabFrom + ": no tokenizer.ggml.tokens array to take the vocabulary from");
+            }
+            int vocabSize = Math.toIntExact(tokens.size());
+            GgufWriter w = new GgufWriter();
+            putHyperParameters(w, vocabSize);
+            for (GgufEntry e : vocab.metadata().entries()) {
+                if (e.key().startsWith("tokenizer.")) w.copy(e);
+            }
+            List<Planned> plan = plan(vocabSize);
+            long params = 0;
+            long bytes = 0;
+            for (Planned p : plan) {
+                params += p.elements();
+                bytes += p.bytes();
+            }
+            try (RandomTensorWriter rows = new RandomTensorWriter(seed, threads, progress, "writing " + out.getFileName(), bytes)) {
+                for (Planned p : plan) {
+                    int ne0 = Math.toIntExact(p.shape[0]);
+                    w.addTensor(p.name, p.type, p.shape, dst -> rows.write(p.name, dst, p.type, ne0,
+                            p.norm ? 1f : 0f, p.norm ? NORM_NOISE : WEIGHT_STD));
+                }
+                w.write(out);
+            }
+            return new Summary(out, params, bytes, Files.size(out), (System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    private void putHyperParameters(GgufWriter w, int vocabSize) {
+        String a = arch.ggufName();
+        String p = a + ".";
+        SyntheticShape s = shape;
+        w.putString("general.architecture", a);
+        w.putString("general.name", "synthetic-" + a);
+        w.putString("general.description", String.format(Locale.ROOT,
+                "random weights (panllama synth, seed %d, std %.2f); for speed measurements only", seed, WEIGHT_STD));
+        w.putU32(p + "vocab_size", vocabSize);
+        w.putU32(p + "context_length", s.contextLength());
+        w.putU32(p + "embedding_length", s.embeddingLength());
+        w.putU32(p + "block_count", s.blockCount());
+        w.putU32(p + "feed_forward_length", s.feedForwardLength());
+        w.putU32(p + "attention.head_count", s.headCount());
+        w.putU32(p + "attention.head_count_kv", s.headCountKv());
+        w.putF32(p + "rope.freq_base", s.ropeFreqBase());
+        w.putF32(p + "attention.layer_norm_rms_epsilon", s.rmsEps());
+        w.putU32(p + "rope.dimension_count", s.headDim());
+        // qwen3's converter always writes the head size; llama's derives it from n_embd / n_head.
+        if (arch != Architecture.LLAMA || s.headDim() * s.headCount() != s.embeddingLength()) {
+            w.putU32(p + "attention.key_length", s.headDim());
+            w.putU32(p + "attention.value_length", s.headDim());
+        }
+        if (s.isMoe()) {
+            w.putU32(p + "expert_count", s.expertCount());
+            w.putU32(p + "expert_used_count", s.expertUsedCount());
+            w.putU32(p + "expert_feed_forward_length", s.expertFeedForwardLength());
+        }
+        w.putU32("general.quantization_version", 2);
+        w.putU32("general.file_type", LlamaFileType.of(type));
+    }
+
+    /** The tensors in llama.cpp's converter order: embeddings, blocks, output norm, output. */
+    private List<Planned> plan(int vocab) {
+        SyntheticShape s = shape;
+        long embd = s.embeddingLength();
+        long q = (long) s.headCount() * s.headDim();
+        long kv = (long) s.headCountKv() * s.headDim();
+        List<Planned> t = new ArrayList<>();
+        t.add(matrix("token_embd.weight", embd, vocab));
+        for (int i = 0; i < s.blockCount(); i++) {
+            String b = "blk." + i + ".";
+            t.add(norm(b + "attn_norm.weight", embd));
+            t.add(matrix(b + "attn_q.weight", embd, q));
+            t.add(matrix(b + "attn_k.weight", embd, kv));
+            t.add(matrix(b + "attn_v.weight", embd, kv));
+            t.add(matrix(b + "attn_output.weight", q, embd));
+            if (arch.qkNorm()) {
+                t.add(norm(b + "attn_q_norm.weight", s.headDim()));
+                t.add(norm(b + "attn_k_norm.weight", s.headDim()));
+            }
+            t.add(norm(b + "ffn_norm.weight", embd));
+            if (s.isMoe()) {
+                long ff = s.expertFeedForwardLength();
+                long n = s.expertCount();
+                t.add(new Planned(b + "ffn_gate_inp.weight", GgmlType.F32, new long[]{embd, n}, false));
+                t.add(matrix(b + "ffn_gate_exps.weight", embd, ff, n));
+                t.add(matrix(b + "ffn_up_exps.weight", embd, ff, n));
+                t.add(matrix(b + "ffn_down_exps.weight", ff, embd, n));
+            } else {
+                long ff = s.feedForwardLength();
+                t.add(matrix(b + "ffn_gate.weight", embd, ff));
+                t.add(matrix(b + "ffn_up.weight", embd, ff));
+                t.add(matrix(b + "ffn_down.weight", ff, embd));
+            }
+        }
+        t.add(norm("output_norm.weight", embd));
+        t.add(matrix("output.weight", embd, vocab));
+        return t;
+    }
+
+    private Planned matrix(String name, long... shape) {
+        GgmlType t = shape[0] % type.blockSize() == 0 ? type : GgmlType.F16;
+        return new Planned(name, t, shape, false);
+    }
+
+    private static Planned norm(String name, long n) {
+        return new Planned(name, GgmlType.F32, new long[]{n}, true);
+    }
+}
