@@ -149,6 +149,12 @@ public final class GgufWriter {
                 }
                 file.force();
             }
+            // createTempFile makes the file private (0600); the output is an ordinary file like any other.
+            try {
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException notPosix) {
+                // non-POSIX file system: keep its defaults
+            }
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
