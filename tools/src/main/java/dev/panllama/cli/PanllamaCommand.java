@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "LLM inference on GGUF models, the Java way: the tools of llama.cpp with its flags.",
         subcommands = {
                 GgufCommand.class,
+                TokenizeCommand.class,
                 CommandLine.HelpCommand.class
         },
         commandListHeading = "%nCommands:%n")
