@@ -8,6 +8,8 @@ import dev.panllama.testing.TestFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +29,7 @@ class TokenizerTest {
     private static Tokenizer stories;
     private static Tokenizer bert;
     private static Tokenizer gpt2;
+    private static Tokenizer llamaSpm;
     private static GgufMetadata storiesMetadata;
     private static MappedGguf storiesFile;
 
@@ -37,6 +40,7 @@ class TokenizerTest {
         stories = Tokenizer.fromMetadata(storiesMetadata);
         bert = Tokenizer.fromFile(TestFiles.bundled("llama.cpp-vocab/ggml-vocab-bert-bge.gguf"));
         gpt2 = Tokenizer.fromFile(TestFiles.bundled("llama.cpp-vocab/ggml-vocab-gpt-2.gguf"));
+        llamaSpm = Tokenizer.fromFile(TestFiles.bundled("llama.cpp-vocab/ggml-vocab-llama-spm.gguf"));
     }
 
     @AfterAll
@@ -212,6 +216,49 @@ class TokenizerTest {
             GgufMetadata badPre = copy(g.metadata(), Map.of("tokenizer.ggml.pre", entry("tokenizer.ggml.pre", GgufValueType.STRING, "nonesuch")));
             assertThatThrownBy(() -> Tokenizer.fromMetadata(badPre)).hasMessage("unknown pre-tokenizer type 'nonesuch' (tokenizer.ggml.pre)");
         }
+    }
+
+    /**
+     * Edge cases (special-token texts, invalid UTF-8, characters unknown to the vocabulary or new in
+     * Unicode 16) with the ids llama-tokenize of llama.cpp c392e50 printed for them ({@code --ids
+     * --no-escape}, add_special as the model's add_bos, parse_special on unless noted). In the inputs,
+     * {xx} is a raw byte; the \\u escapes are the compiler's.
+     */
+    @ParameterizedTest(name = "{0} {3}")
+    @CsvSource(delimiter = ';', textBlock = """
+            llama-spm ; true  ; true  ; <s>Hello</s> world                   ; 1 1 15043 2 29871 3186
+            llama-spm ; true  ; false ; <s>Hello</s> world                   ; 1 529 29879 29958 10994 829 29879 29958 3186
+            llama-spm ; false ; false ; bad {ff}{c3}( utf{e2}{82}            ; 4319 29871 258 198 43 229 153 132 9420 229 133
+            llama-spm ; false ; false ; Ⅻ \u1c89 x\u0301                     ; 29871 229 136 174 29871 228 181 140 921 30103
+            gpt-2     ; false ; true  ; <|endoftext|>Hi there<|endoftext|>   ; 50256 17250 612 50256
+            gpt-2     ; false ; false ; <|endoftext|>Hi there<|endoftext|>   ; 27 91 437 1659 5239 91 29 17250 612 27 91 437 1659 5239 91 29
+            gpt-2     ; false ; false ; bad {ff}{c3}( utf{e2}{82} \u1c89 🦙  {09}{0a} ; 14774 220 6353 7 3384 69 6353 28053 110 231 12520 99 247 220 220 197 198
+            bert-bge  ; true  ; true  ; [CLS] Café 中文 🦙 naïve Über           ; 101 101 7668 1746 1861 100 15743 19169 102
+            bert-bge  ; true  ; false ; [CLS] Café 中文 🦙 naïve Über           ; 101 1031 18856 2015 1033 7668 1746 1861 100 15743 19169 102
+            bert-bge  ; true  ; true  ; bad {ff}{c3}( utf \u1c89 x\u0301     ; 101 2919 1006 21183 2546 100 100 102
+            """)
+    void matchesLlamaTokenizeOnEdgeCases(String vocab, boolean addSpecial, boolean parseSpecial, String input, String expected) {
+        Tokenizer t = switch (vocab) {
+            case "llama-spm" -> llamaSpm;
+            case "gpt-2" -> gpt2;
+            default -> bert;
+        };
+        int[] ids = Arrays.stream(expected.split(" ")).mapToInt(Integer::parseInt).toArray();
+        assertThat(t.encode(rawInput(input), addSpecial, parseSpecial)).containsExactly(ids);
+    }
+
+    /** UTF-8 of the text, with {xx} as a raw byte. */
+    private static byte[] rawInput(String spec) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{([0-9a-f]{2})}").matcher(spec);
+        int last = 0;
+        while (m.find()) {
+            out.writeBytes(spec.substring(last, m.start()).getBytes(StandardCharsets.UTF_8));
+            out.write(Integer.parseInt(m.group(1), 16));
+            last = m.end();
+        }
+        out.writeBytes(spec.substring(last).getBytes(StandardCharsets.UTF_8));
+        return out.toByteArray();
     }
 
     @Test
