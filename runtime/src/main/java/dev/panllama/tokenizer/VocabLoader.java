@@ -211,9 +211,14 @@ final class VocabLoader {
         }
     }
 
-    /** llama.cpp finds eot/eom/fim tokens by their text when no key names them, and marks them control. */
+    /**
+     * llama.cpp finds eot/eom/fim tokens by their text when no key names them, and marks them control.
+     * When several texts qualify (phi-3 has both <|endoftext|> and <|end|>) it takes the first in the
+     * iteration order of its hash map, which is roughly reverse insertion order: so the highest id
+     * here (for phi-3 that gives <|end|>, as llama.cpp c392e50 reports).
+     */
     private void detectSpecialTokensByText() {
-        for (int id = 0; id < v.size(); id++) {
+        for (int id = v.size() - 1; id >= 0; id--) {
             String text = ByteText.decodeUtf8(v.texts[id]);
             if (v.eot == Vocab.NULL && EOT_TEXTS.contains(text)) v.eot = markControl(id);
             if (v.eom == Vocab.NULL && text.equals("<|eom_id|>")) v.eom = markControl(id);

@@ -69,6 +69,16 @@ class LlamaCppVocabSuiteTest {
         assertThat(neox.encode(text, false, false)).containsExactly(mpt.encode(text, false, false));
         assertThat(neox.decode(neox.encode(text, false, false), false, false)).isEqualTo(text);
 
+        // special ids as llama.cpp c392e50 reports them when loading these files
+        Tokenizer phi3 = Tokenizer.fromFile(dir.resolve("ggml-vocab-phi-3.gguf"));
+        assertThat(new int[]{phi3.bos(), phi3.eos(), phi3.eot(), phi3.unk(), phi3.pad()}).containsExactly(1, 32000, 32007, 0, 32000);
+        assertThat(phi3.isEog(32000) && phi3.isEog(32007)).isTrue();
+        Tokenizer coder = Tokenizer.fromFile(dir.resolve("ggml-vocab-deepseek-coder.gguf"));
+        assertThat(new int[]{coder.bos(), coder.eos(), coder.eot(), coder.pad()}).containsExactly(32013, 32014, 32014, 32014);
+        assertThat(coder.isControl(32015) && coder.isControl(32016) && coder.isControl(32017)).isTrue();   // FIM texts made control
+        assertThat(coder.encode("x", true, false)[0]).isEqualTo(32013);
+        assertThat(neox.eot()).isZero();
+
         Tokenizer baichuan = Tokenizer.fromFile(dir.resolve("ggml-vocab-baichuan.gguf"));
         String mixed = "你好，世界! Hello\n\t 🦙";
         assertThat(baichuan.type()).isEqualTo(VocabType.SPM);
