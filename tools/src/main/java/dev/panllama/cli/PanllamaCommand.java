@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 GgufCommand.class,
                 SynthCommand.class,
+                TokenizeCommand.class,
                 CommandLine.HelpCommand.class
         },
         commandListHeading = "%nCommands:%n")
