@@ -26,14 +26,16 @@ final class Q8_0RowKernel implements RowKernel {
         int nb = a.k / 32;
         int ab = t * nb;
         int ao = t * a.k;
+        short[] aq = a.q;
+        float[] ad = a.d;
         FloatVector acc = FloatVector.zero(F256);
         long off = rowOff;
-        for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 32) {
-            ByteVector q = ByteVector.fromMemorySegment(B256, w, off + 2, VecMath.LE);
-            ShortVector w0 = (ShortVector) q.convertShape(VectorOperators.B2S, S256, 0);
-            ShortVector w1 = (ShortVector) q.convertShape(VectorOperators.B2S, S256, 1);
-            FloatVector s = (FloatVector) IntDot.dot32(w0, w1, a.q, ao).convert(VectorOperators.I2F, 0);
-            float d = Float.float16ToFloat(w.get(VecMath.I16, off)) * a.d[ab + b];
+        for (int b = 0; b < nb; b++, off += BLOCK_BYTES) {
+            // Two 16-byte loads widen straight from memory; one 32-byte load would need an extract for its top half.
+            ShortVector w0 = IntDot.widen(ByteVector.fromMemorySegment(IntDot.B128, w, off + 2, VecMath.LE));
+            ShortVector w1 = IntDot.widen(ByteVector.fromMemorySegment(IntDot.B128, w, off + 18, VecMath.LE));
+            FloatVector s = (FloatVector) IntDot.dot32(w0, w1, aq, ao + 32 * b).convert(VectorOperators.I2F, 0);
+            float d = Float.float16ToFloat(w.get(VecMath.I16, off)) * ad[ab + b];
             acc = s.fma(FloatVector.broadcast(F256, d), acc);
         }
         return VecMath.sum(acc);

@@ -49,7 +49,7 @@ class ZooLogitsTest {
     }
 
     private static LogitsOracle.Comparison run(String name) throws IOException {
-        Path file = TestFiles.requireShared("reference/zoo/" + name + ".gguf");
+        Path file = TestFiles.requireZoo(name + ".gguf");
         LogitsOracle oracle = LogitsOracle.zoo(name);
         try (Model model = Model.load(file, ModelOptions.DEFAULTS.withThreads(2).withContextLength(64));
              Session s = model.newSession()) {

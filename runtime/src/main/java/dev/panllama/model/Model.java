@@ -5,6 +5,7 @@ import dev.panllama.backend.Kernels;
 import dev.panllama.gguf.GgufLoadOptions;
 import dev.panllama.gguf.GgufMetadata;
 import dev.panllama.gguf.MappedGguf;
+import dev.panllama.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -28,16 +29,18 @@ public final class Model implements AutoCloseable {
     private final MappedGguf gguf;
     private final ModelConfig config;
     private final ModelWeights weights;
+    private final Tokenizer tokenizer;
     private final Kernels kernels;
     private final ModelOptions options;
     private final long loadMillis;
 
-    private Model(Path path, MappedGguf gguf, ModelConfig config, ModelWeights weights, Kernels kernels,
-                  ModelOptions options, long loadMillis) {
+    private Model(Path path, MappedGguf gguf, ModelConfig config, ModelWeights weights, Tokenizer tokenizer,
+                  Kernels kernels, ModelOptions options, long loadMillis) {
         this.path = path;
         this.gguf = gguf;
         this.config = config;
         this.weights = weights;
+        this.tokenizer = tokenizer;
         this.kernels = kernels;
         this.options = options;
         this.loadMillis = loadMillis;
@@ -53,9 +56,10 @@ public final class Model implements AutoCloseable {
             long vocabRows = gguf.tensor("token_embd.weight").ne(1);
             ModelConfig config = ModelConfig.fromMetadata(md, Math.toIntExact(vocabRows));
             ModelWeights weights = ModelWeights.load(gguf, config);
+            Tokenizer tokenizer = Tokenizer.fromMetadata(md);
             Kernels kernels = Backends.cpuKernels(options.effectiveThreads());
             long ms = (System.nanoTime() - start) / 1_000_000;
-            return new Model(path, gguf, config, weights, kernels, options, ms);
+            return new Model(path, gguf, config, weights, tokenizer, kernels, options, ms);
         } catch (RuntimeException e) {
             gguf.close();
             throw new IOException(path + ": " + e.getMessage(), e);
@@ -71,6 +75,8 @@ public final class Model implements AutoCloseable {
     public MappedGguf gguf() { return gguf; }
 
     public ModelWeights weights() { return weights; }
+
+    public Tokenizer tokenizer() { return tokenizer; }
 
     public Kernels kernels() { return kernels; }
 
@@ -89,9 +95,19 @@ public final class Model implements AutoCloseable {
     }
 
     public Session newSession(int contextLength) {
+        checkCacheType(options.cacheTypeK(), config.headDimK(), "-ctk");
+        checkCacheType(options.cacheTypeV(), config.headDimV(), "-ctv");
         KvCache cache = new KvCache(config.blockCount(), contextLength, config.kvDimK(), config.kvDimV(),
                 options.cacheTypeK(), options.cacheTypeV());
         return new Session(new Transformer(config, weights, kernels), cache, options.ubatch());
+    }
+
+    /** Each head's keys (values) must fill whole blocks of the cache type, as llama.cpp requires too. */
+    private static void checkCacheType(dev.panllama.tensor.GgmlType type, int headDim, String flag) {
+        if (headDim % type.blockSize() != 0) {
+            throw new IllegalArgumentException(flag + " " + type.ggmlName() + " needs attention heads whose size is a multiple of "
+                    + type.blockSize() + "; this model's are " + headDim);
+        }
     }
 
     @Override

@@ -30,36 +30,42 @@ public final class Session implements AutoCloseable {
 
     /** Evaluates tokens after those already seen and returns the logits of the last one. */
     public float[] evaluate(int... tokens) {
-        float[] logits = new float[vocab];
-        run(tokens, false, logits);
-        return logits;
+        return evaluateFrom(tokens, tokens.length - 1);
     }
 
     /** Evaluates tokens and returns the logits of every one of them, {@code [n][vocab]} flattened. */
     public float[] evaluateAll(int... tokens) {
-        float[] logits = new float[Math.multiplyExact(tokens.length, vocab)];
-        run(tokens, true, logits);
-        return logits;
+        return evaluateFrom(tokens, 0);
     }
 
-    private void run(int[] tokens, boolean all, float[] logits) {
+    /**
+     * Evaluates tokens and returns the logits of tokens {@code first..n-1} ({@code [n - first][vocab]});
+     * the output projection runs only for those, e.g. the scored half of a perplexity chunk.
+     */
+    public float[] evaluateFrom(int[] tokens, int first) {
         if (tokens.length == 0) throw new IllegalArgumentException("no tokens to evaluate");
+        if (first < 0 || first > tokens.length) throw new IllegalArgumentException("first " + first + " outside [0, " + tokens.length + "]");
         if (position + tokens.length > cache.contextLength()) {
             throw new IllegalStateException("context is full: " + position + " + " + tokens.length
                     + " tokens exceed the context of " + cache.contextLength() + " (use a larger -c)");
         }
-        float[] chunk = all ? new float[Math.multiplyExact(Math.min(ubatch, tokens.length), vocab)] : logits;
+        float[] logits = new float[Math.multiplyExact(tokens.length - first, vocab)];
+        float[] chunk = null;
         for (int off = 0; off < tokens.length; off += ubatch) {
             int n = Math.min(ubatch, tokens.length - off);
-            boolean lastChunk = off + n == tokens.length;
-            if (!all && !lastChunk) {
-                transformer.forward(tokens, off, n, position, cache, false, chunk);
-            } else {
-                transformer.forward(tokens, off, n, position, cache, all, chunk);
-                if (all) System.arraycopy(chunk, 0, logits, off * vocab, n * vocab);
-            }
+            int from = Math.clamp(first - off, 0, n);            // first token of this micro-batch that needs logits
+            chunk = ensure(chunk, n - from);
+            transformer.forward(tokens, off, n, position, cache, from, chunk);
+            int rows = n - from;
+            if (rows > 0) System.arraycopy(chunk, 0, logits, (off + from - first) * vocab, rows * vocab);
             position += n;
         }
+        return logits;
+    }
+
+    private float[] ensure(float[] buf, int rows) {
+        int need = rows * vocab;
+        return buf != null && buf.length >= need ? buf : new float[Math.max(need, vocab)];
     }
 
     /** Forgets everything: the next token goes at position 0. */

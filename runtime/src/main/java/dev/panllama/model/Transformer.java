@@ -31,10 +31,10 @@ public final class Transformer {
 
     /**
      * Evaluates {@code n} tokens {@code tokens[off..off+n)} at positions {@code pos0..pos0+n-1}, storing
-     * their keys and values in {@code cache}. Writes logits into {@code logits}: for every token
-     * ({@code [n][vocab]}) when {@code allLogits}, else only for the last one ({@code [vocab]}).
+     * their keys and values in {@code cache}. Writes the logits of tokens {@code logitsFrom..n-1} of the
+     * batch into {@code logits} ({@code [n - logitsFrom][vocab]}); none when logitsFrom == n.
      */
-    public void forward(int[] tokens, int off, int n, int pos0, KvCache cache, boolean allLogits, float[] logits) {
+    public void forward(int[] tokens, int off, int n, int pos0, KvCache cache, int logitsFrom, float[] logits) {
         Buffers b = buffers(n);
         int dim = c.embeddingLength();
         Tensor emb = w.tokenEmbedding();
@@ -60,14 +60,14 @@ public final class Transformer {
             }
             k.add(b.x, b.xb2, n * dim);
         }
-        int first = allLogits ? 0 : n - 1;
-        int rows = n - first;
-        float[] last = b.x;
-        if (first > 0) {
-            System.arraycopy(b.x, first * dim, b.xb2, 0, dim);
-            last = b.xb2;
+        int rows = n - logitsFrom;
+        if (rows <= 0) return;
+        float[] tail = b.x;
+        if (logitsFrom > 0) {
+            System.arraycopy(b.x, logitsFrom * dim, b.xb2, 0, rows * dim);
+            tail = b.xb2;
         }
-        k.rmsnorm(last, w.outputNorm(), b.xb, rows, dim, c.rmsEps());
+        k.rmsnorm(tail, w.outputNorm(), b.xb, rows, dim, c.rmsEps());
         k.matmul(w.output(), b.xb, logits, rows);
     }
 

@@ -205,7 +205,8 @@ final class VocabLoader {
         if (!md.contains(KEY + name)) return;
         long id = md.getLong(KEY + name);
         if (id < 0 || id >= v.size()) {
-            LOG.log(System.Logger.Level.WARNING, "bad special token: '" + KEY + name + "' = " + id + ", using default id " + current.getAsInt());
+            // llama.cpp warns here; converters write 0xFFFFFFFF for "none" routinely, so it is information, not a problem.
+            LOG.log(System.Logger.Level.INFO, "bad special token: '" + KEY + name + "' = " + id + ", using default id " + current.getAsInt());
         } else {
             set.accept((int) id);
         }

@@ -20,7 +20,7 @@ class ReferenceForwardTest {
     @ParameterizedTest
     @ValueSource(strings = {"zoo-llama-f32", "zoo-llama-F16", "zoo-qwen3-F16", "zoo-moe-F16", "zoo-qwen3moe-F16"})
     void floatZooModelsMatchLlamaCpp(String name) throws IOException {
-        Path file = TestFiles.requireShared("reference/zoo/" + name + ".gguf");
+        Path file = TestFiles.requireZoo(name + ".gguf");
         LogitsOracle oracle = LogitsOracle.zoo(name);
         try (Model model = Model.load(file, ModelOptions.DEFAULTS.withContextLength(64));
              Session s = model.newSession()) {

@@ -30,23 +30,12 @@ final class ZooOracle {
         return "zoo-llama-" + typeName + ".gguf";
     }
 
-    /** A zoo file from ../shared if present there, else from testdata/zoo. */
     static Optional<Path> find(String fileName) {
-        Optional<Path> shared = TestFiles.shared().map(s -> s.resolve("reference/zoo").resolve(fileName)).filter(Files::exists);
-        if (shared.isPresent()) return shared;
-        Path bundled = TestFiles.root().resolve("testdata/zoo").resolve(fileName);
-        return Files.exists(bundled) ? Optional.of(bundled) : Optional.empty();
+        return TestFiles.findZoo(fileName);
     }
 
-    /** Like {@link #find} but skips the calling test, printing why, when the file is in neither place. */
     static Path require(String fileName) {
-        Optional<Path> p = find(fileName);
-        if (p.isEmpty()) {
-            String reason = fileName + " is neither in ../shared/reference/zoo nor bundled under testdata/zoo";
-            System.out.println("SKIPPED: " + reason);
-            Assumptions.abort(reason);
-        }
-        return p.get();
+        return TestFiles.requireZoo(fileName);
     }
 
     /** Type name -> tensor name -> {type, n, sum, sumsq, rmse_vs_f32, first8}. */

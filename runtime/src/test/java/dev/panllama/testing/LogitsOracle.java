@@ -23,14 +23,12 @@ public final class LogitsOracle {
         this.vocab = logits.length / tokens.length;
     }
 
-    /** The oracle for zoo model {@code name} (e.g. zoo-llama-Q4_K), from ../shared (skips without it). */
+    /** The oracle for zoo model {@code name} (e.g. zoo-llama-Q4_K), from ../shared or bundled (skips when in neither). */
     public static LogitsOracle zoo(String name) throws IOException {
-        return of("reference/zoo/logits/prompt.tokens.txt", "reference/zoo/logits/" + name + ".logits.f32");
+        return of(TestFiles.requireZoo("logits/prompt.tokens.txt"), TestFiles.requireZoo("logits/" + name + ".logits.f32"));
     }
 
-    public static LogitsOracle of(String tokensRel, String logitsRel) throws IOException {
-        Path tok = TestFiles.requireShared(tokensRel);
-        Path log = TestFiles.requireShared(logitsRel);
+    public static LogitsOracle of(Path tok, Path log) throws IOException {
         int[] tokens = Arrays.stream(Files.readString(tok).trim().split("\\s+")).mapToInt(Integer::parseInt).toArray();
         ByteBuffer bb = ByteBuffer.wrap(Files.readAllBytes(log)).order(ByteOrder.LITTLE_ENDIAN);
         float[] logits = new float[bb.remaining() / 4];

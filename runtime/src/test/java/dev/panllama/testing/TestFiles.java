@@ -43,6 +43,28 @@ public final class TestFiles {
         return Files.isDirectory(dir) ? Optional.of(dir.toAbsolutePath().normalize()) : Optional.empty();
     }
 
+    /**
+     * A file of the llama.cpp zoo oracle ({@code reference/zoo/REL} in ../shared), or its bundled copy
+     * under {@code testdata/zoo/REL} when ../shared is absent; empty when it is in neither place.
+     */
+    public static Optional<Path> findZoo(String relative) {
+        Optional<Path> fromShared = shared().map(s -> s.resolve("reference/zoo").resolve(relative)).filter(Files::exists);
+        if (fromShared.isPresent()) return fromShared;
+        Path bundled = root().resolve("testdata/zoo").resolve(relative);
+        return Files.exists(bundled) ? Optional.of(bundled) : Optional.empty();
+    }
+
+    /** Like {@link #findZoo} but skips the calling test, printing why, when the file is in neither place. */
+    public static Path requireZoo(String relative) {
+        Optional<Path> p = findZoo(relative);
+        if (p.isEmpty()) {
+            String reason = relative + " is neither in ../shared/reference/zoo nor bundled under testdata/zoo";
+            System.out.println("SKIPPED: " + reason);
+            Assumptions.abort(reason);
+        }
+        return p.get();
+    }
+
     /** A path under ../shared; skips the calling test, printing why, when it is not there. */
     public static Path requireShared(String relative) {
         Optional<Path> shared = shared();

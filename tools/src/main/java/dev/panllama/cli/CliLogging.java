@@ -6,7 +6,10 @@ import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-/** Runtime warnings (System.Logger) appear on stderr as one line each: {@code warning: ...}. */
+/**
+ * Runtime warnings (System.Logger) appear on stderr as one line each: {@code warning: ...}; information
+ * only with PANLLAMA_LOG=info.
+ */
 final class CliLogging {
     private static volatile boolean installed;
 
@@ -17,7 +20,9 @@ final class CliLogging {
         Logger root = Logger.getLogger("");
         for (var h : root.getHandlers()) root.removeHandler(h);
         ConsoleHandler h = new ConsoleHandler();
-        h.setLevel(Level.INFO);
+        Level level = "info".equalsIgnoreCase(System.getenv("PANLLAMA_LOG")) ? Level.INFO : Level.WARNING;
+        h.setLevel(level);
+        root.setLevel(level);
         h.setFormatter(new Formatter() {
             @Override
             public String format(LogRecord r) {

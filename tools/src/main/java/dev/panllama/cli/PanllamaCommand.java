@@ -9,6 +9,9 @@ import picocli.CommandLine.Command;
         versionProvider = PanllamaCommand.Version.class,
         description = "LLM inference on GGUF models, the Java way: the tools of llama.cpp with its flags.",
         subcommands = {
+                RunCommand.class,
+                PerplexityCommand.class,
+                LogitsCommand.class,
                 GgufCommand.class,
                 SynthCommand.class,
                 TokenizeCommand.class,

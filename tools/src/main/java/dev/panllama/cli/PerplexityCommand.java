@@ -1,0 +1,65 @@
+package dev.panllama.cli;
+
+import dev.panllama.model.Model;
+import dev.panllama.model.Perplexity;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code panllama perplexity}: llama-perplexity's numbers and output. */
+@Command(name = "perplexity", mixinStandardHelpOptions = true,
+        description = {"Perplexity of a model on a text, computed as llama-perplexity does: chunks of -c tokens,",
+                "each starting with BOS, the second half of each scored."})
+final class PerplexityCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptionsMixin model;
+
+    @Option(names = {"-f", "--file"}, paramLabel = "TEXT", required = true, description = "Text file to score")
+    Path file;
+
+    @Option(names = "--chunks", paramLabel = "N", defaultValue = "-1", description = "Score at most N chunks (default: all)")
+    int maxChunks;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        int ctx = model.contextSize > 0 ? model.contextSize : 512;   // llama-perplexity's default -c
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        try (Model m = model.load(err)) {
+            long t0 = System.nanoTime();
+            int[] tokens = m.tokenizer().encode(text, true, false);
+            err.printf(Locale.ROOT, "perplexity: tokenizing the input took %.2f ms, %d tokens%n", (System.nanoTime() - t0) / 1e6, tokens.length);
+            if (maxChunks > 0) tokens = Arrays.copyOf(tokens, Math.min(tokens.length, maxChunks * ctx));
+            int bos = m.tokenizer().addBos() ? m.tokenizer().bos() : -1;
+            out.printf(Locale.ROOT, "perplexity: calculating perplexity over %d chunks, n_ctx=%d, batch_size=%d, n_seq=1%n",
+                    tokens.length / ctx, ctx, Math.min(model.batch, ctx));
+            out.flush();
+            long s0 = System.nanoTime();
+            Perplexity.Result r = Perplexity.compute(m, tokens, ctx, bos, (chunk, ppl) -> {
+                out.printf(Locale.ROOT, "[%d]%.4f,", chunk, ppl);
+                out.flush();
+            }, ProgressBar.onTerminal(err, ProgressBar.Units.COUNT));
+            out.println();
+            out.printf(Locale.ROOT, "Final estimate: PPL = %.4f +/- %.5f%n", r.ppl(), r.error());
+            out.flush();
+            double secs = (System.nanoTime() - s0) / 1e9;
+            err.printf(Locale.ROOT, "perplexity: %d chunks, %d tokens evaluated in %.2f s (%.1f tok/s), %s%n", r.chunks(),
+                    (long) r.chunks() * ctx, secs, r.chunks() * ctx / secs, m.kernels().description());
+        }
+        return 0;
+    }
+}
