@@ -3,13 +3,10 @@ package dev.panllama.cpu;
 import dev.panllama.backend.AttentionKernel;
 import dev.panllama.backend.Kernels;
 import dev.panllama.tensor.Tensor;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
 import static dev.panllama.cpu.VecMath.F;
-import static dev.panllama.cpu.VecMath.FL;
 
 /**
  * The Vector API kernels. Matrix products take one of two paths by batch size:
@@ -29,7 +26,7 @@ final class CpuKernels implements Kernels {
     private final WorkerPool pool;
     private final KernelTable table = new KernelTable();
     private final Activations activations = new Activations();
-    private final ThreadLocal<float[]> tileBuffer = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
     private final CpuAttention attention;
 
     CpuKernels(int threads) {
@@ -75,80 +72,49 @@ final class CpuKernels implements Kernels {
         return Math.min(rows, target);
     }
 
+    /**
+     * The prompt-batch product, blocked for the caches: each work item is a tile of TILE_ROWS rows; the
+     * tile is decoded to float about 256 columns at a time (16 KiB, stays in L1) and multiplied against every
+     * token's slice of the same columns, accumulating into y. So each weight is decoded once per batch
+     * and each activation slice is read once per tile from L2.
+     */
     private void batched(RowKernel kernel, Tensor w, long rowStart, int rowCount, int k, float[] x, float[] y, int tokens) {
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
         int tiles = (rowCount + TILE_ROWS - 1) / TILE_ROWS;
+        int chunk = kChunk(w, k);
         pool.parallelFor(tiles, c -> {
             int r0 = c * TILE_ROWS;
             int rows = Math.min(TILE_ROWS, rowCount - r0);
-            float[] buf = tileBuffer.get();
-            if (buf.length < TILE_ROWS * k) {
-                buf = new float[TILE_ROWS * k];
-                tileBuffer.set(buf);
+            Scratch s = scratch.get().ensure(TILE_ROWS * chunk, TILE_ROWS * tokens * VecMath.FL);
+            java.util.Arrays.fill(s.acc, 0, rows * tokens * VecMath.FL, 0f);
+            for (int j0 = 0; j0 < k; j0 += chunk) {
+                int kc = Math.min(chunk, k - j0);
+                long colBytes = w.type().rowBytes(j0);
+                for (int r = 0; r < rows; r++) kernel.dequantize(seg, (rowStart + r0 + r) * rowBytes + colBytes, s.tile, r * kc, kc);
+                GemmTile.accumulate(s.tile, rows, kc, x, j0, k, tokens, s.acc);
             }
-            for (int r = 0; r < rows; r++) kernel.dequantize(seg, (rowStart + r0 + r) * rowBytes, buf, r * k, k);
-            multiplyTile(buf, rows, k, x, tokens, y, r0, rowCount);
+            GemmTile.finish(s.acc, rows, tokens, y, r0, rowCount);
         });
     }
 
-    /** y[t*stride + r0 + r] = Σ_j w[r][j]·x[t][j] for the decoded tile rows, 4 rows × 2 tokens at a time. */
-    static void multiplyTile(float[] w, int rows, int k, float[] x, int tokens, float[] y, int r0, int stride) {
-        int r = 0;
-        for (; r + 4 <= rows; r += 4) {
-            int t = 0;
-            for (; t + 2 <= tokens; t += 2) tile4x2(w, r * k, k, x, t * k, (t + 1) * k, y, t * stride + r0 + r, (t + 1) * stride + r0 + r);
-            for (; t < tokens; t++) {
-                for (int i = 0; i < 4; i++) y[t * stride + r0 + r + i] = VecMath.dot(w, (r + i) * k, x, t * k, k);
-            }
-        }
-        for (; r < rows; r++) {
-            for (int t = 0; t < tokens; t++) y[t * stride + r0 + r] = VecMath.dot(w, r * k, x, t * k, k);
+    /** Per-thread buffers of the batched path: the decoded tile and the vector accumulators. */
+    private static final class Scratch {
+        float[] tile = new float[0];
+        float[] acc = new float[0];
+
+        Scratch ensure(int tileFloats, int accFloats) {
+            if (tile.length < tileFloats) tile = new float[tileFloats];
+            if (acc.length < accFloats) acc = new float[accFloats];
+            return this;
         }
     }
 
-    private static void tile4x2(float[] w, int w0, int k, float[] x, int xa, int xb, float[] y, int ya, int yb) {
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-        int j = 0;
-        for (; j + FL <= k; j += FL) {
-            FloatVector u = FloatVector.fromArray(F, x, xa + j);
-            FloatVector v = FloatVector.fromArray(F, x, xb + j);
-            FloatVector w_0 = FloatVector.fromArray(F, w, w0 + j);
-            FloatVector w_1 = FloatVector.fromArray(F, w, w0 + k + j);
-            FloatVector w_2 = FloatVector.fromArray(F, w, w0 + 2 * k + j);
-            FloatVector w_3 = FloatVector.fromArray(F, w, w0 + 3 * k + j);
-            a0 = w_0.fma(u, a0);
-            a1 = w_1.fma(u, a1);
-            a2 = w_2.fma(u, a2);
-            a3 = w_3.fma(u, a3);
-            b0 = w_0.fma(v, b0);
-            b1 = w_1.fma(v, b1);
-            b2 = w_2.fma(v, b2);
-            b3 = w_3.fma(v, b3);
-        }
-        float s0 = VecMath.sum(a0), s1 = VecMath.sum(a1);
-        float s2 = VecMath.sum(a2), s3 = VecMath.sum(a3);
-        float t0 = VecMath.sum(b0), t1 = VecMath.sum(b1);
-        float t2 = VecMath.sum(b2), t3 = VecMath.sum(b3);
-        for (; j < k; j++) {
-            s0 += w[w0 + j] * x[xa + j];
-            s1 += w[w0 + k + j] * x[xa + j];
-            s2 += w[w0 + 2 * k + j] * x[xa + j];
-            s3 += w[w0 + 3 * k + j] * x[xa + j];
-            t0 += w[w0 + j] * x[xb + j];
-            t1 += w[w0 + k + j] * x[xb + j];
-            t2 += w[w0 + 2 * k + j] * x[xb + j];
-            t3 += w[w0 + 3 * k + j] * x[xb + j];
-        }
-        y[ya] = s0;
-        y[ya + 1] = s1;
-        y[ya + 2] = s2;
-        y[ya + 3] = s3;
-        y[yb] = t0;
-        y[yb + 1] = t1;
-        y[yb + 2] = t2;
-        y[yb + 3] = t3;
+    /** Columns decoded per step: about 256 floats per row (a 16-row tile of 16 KiB), whole blocks of the type. */
+    private static int kChunk(Tensor w, int k) {
+        int block = w.type().blockSize();
+        if (w.type().rowMetaSize() != 0 || k <= 256) return k;     // per-row metadata: decode whole rows
+        return Math.min(k, Math.max(block, (256 / block) * block));
     }
 
     @Override
