@@ -1,13 +1,9 @@
 package dev.panllama.cli;
 
+import dev.panllama.ffm.libc.libc_h;
 import dev.panllama.util.ProgressListener;
 
-import java.io.Console;
 import java.io.PrintWriter;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.util.Locale;
 import java.util.function.LongSupplier;
 
@@ -97,22 +93,11 @@ public final class ProgressBar implements ProgressListener {
     }
 
     /**
-     * isatty(2) where the C library has it. System.console() is no substitute: since JDK 22 it exists
-     * even when redirected, and its isTerminal() looks at stdin and stdout, not stderr.
+     * isatty(2) on stderr. System.console() is no substitute: since JDK 22 it exists even when output is
+     * redirected, and its isTerminal() looks at stdin and stdout, not stderr.
      */
     static boolean stderrIsTerminal() {
         if ("dumb".equals(System.getenv("TERM"))) return false;
-        Linker linker = Linker.nativeLinker();
-        var isatty = linker.defaultLookup().find("isatty");
-        if (isatty.isPresent()) {
-            MethodHandle h = linker.downcallHandle(isatty.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-            try {
-                return (int) h.invokeExact(2) == 1;
-            } catch (Throwable e) {
-                return false;
-            }
-        }
-        Console c = System.console();
-        return c != null && c.isTerminal();
+        return libc_h.isatty(2) == 1;
     }
 }

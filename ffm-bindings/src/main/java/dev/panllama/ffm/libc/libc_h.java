@@ -838,6 +838,64 @@ public class libc_h {
         }
     }
 
+    private static class isatty {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            libc_h.C_INT,
+            libc_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = libc_h.findOrThrow("isatty");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int isatty(int __fd)
+     * }
+     */
+    public static FunctionDescriptor isatty$descriptor() {
+        return isatty.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int isatty(int __fd)
+     * }
+     */
+    public static MethodHandle isatty$handle() {
+        return isatty.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int isatty(int __fd)
+     * }
+     */
+    public static MemorySegment isatty$address() {
+        return isatty.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int isatty(int __fd)
+     * }
+     */
+    public static int isatty(int __fd) {
+        var mh$ = isatty.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("isatty", __fd);
+            }
+            return (int)mh$.invokeExact(__fd);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class strerror {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             libc_h.C_POINTER,
