@@ -52,6 +52,38 @@ final class VecMath {
         return s;
     }
 
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;          // ln 2 split so n*LN2_HI is exact for |n| <= 2^9
+    private static final float LN2_LO = -2.12194440e-4f;
+
+    /**
+     * e^x lane by lane, to about 2 ulp, from IEEE mul/add/fma and bit operations only. The Vector API's
+     * lanewise(EXP) is computed by SVML once compiled but by Math.exp in the interpreter, so its results
+     * could depend on warm-up; this gives the same bits either way. Cephes' expf scheme: x = n·ln2 + r
+     * with |r| <= ln2/2, e^r by a degree-6 polynomial, 2^n put into the exponent.
+     */
+    static FloatVector exp(FloatVector x) {
+        // Below -104 the result is under half the smallest subnormal; above 89 it overflows (ln FLT_MAX = 88.72).
+        FloatVector c = x.max(-104f).min(89f);
+        // n = round(c·log2 e): adding and subtracting 1.5·2^23 rounds to the nearest integer (|c·log2 e| < 2^22).
+        FloatVector n = c.mul(LOG2E).add(12582912f).sub(12582912f);
+        FloatVector r = n.fma(n.broadcast(-LN2_HI), c);
+        r = n.fma(n.broadcast(-LN2_LO), r);
+        FloatVector p = r.broadcast(1.9875691500e-4f);
+        p = p.fma(r, r.broadcast(1.3981999507e-3f));
+        p = p.fma(r, r.broadcast(8.3334519073e-3f));
+        p = p.fma(r, r.broadcast(4.1665795894e-2f));
+        p = p.fma(r, r.broadcast(1.6666665459e-1f));
+        p = p.fma(r, r.broadcast(5.0000001201e-1f));
+        p = p.fma(r.mul(r), r).add(1f);
+        // 2^n as two normal powers of two, so that subnormal results round once, correctly, and large ones overflow.
+        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
+        FloatVector pa = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector pb = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(pa).mul(pb);
+    }
+
     private static final float HALF_MAGIC = Float.intBitsToFloat(0x77800000);   // 2^112
 
     /**
