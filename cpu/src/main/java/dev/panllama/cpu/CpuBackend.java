@@ -1,17 +1,21 @@
 package dev.panllama.cpu;
 
 import dev.panllama.backend.ComputeBackend;
+import dev.panllama.backend.Device;
+import dev.panllama.backend.HostDevice;
 import dev.panllama.backend.Kernels;
 import jdk.incubator.vector.FloatVector;
 
-/** The CPU backend: Vector API kernels on a pool of {@code -t} threads. Registered for ServiceLoader. */
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** The CPU backend: device {@code CPU}, Vector API kernels on a pool of {@code -t} threads. Registered for ServiceLoader. */
 public final class CpuBackend implements ComputeBackend {
 
     @Override
     public String name() { return "CPU"; }
-
-    @Override
-    public int priority() { return 10; }
 
     @Override
     public boolean isAvailable() {
@@ -24,7 +28,24 @@ public final class CpuBackend implements ComputeBackend {
     }
 
     @Override
+    public List<Device> devices(int threads) {
+        Kernels kernels = createKernels(threads);
+        return List.of(new HostDevice("CPU", cpuModel() + ", " + kernels.description(), kernels));
+    }
+
+    /** Kernels using {@code threads} threads (≤ 0: all cores). */
     public Kernels createKernels(int threads) {
         return new CpuKernels(threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
+    }
+
+    private static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).strip();
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not Linux, or unreadable: the generic name below will do
+        }
+        return System.getProperty("os.arch");
     }
 }

@@ -36,7 +36,7 @@ final class CpuKernels implements Kernels {
 
     @Override
     public String description() {
-        return "CPU (Vector API " + F.vectorBitSize() + "-bit, " + pool.threads() + " thread" + (pool.threads() > 1 ? "s" : "") + ")";
+        return "Vector API " + F.vectorBitSize() + "-bit, " + pool.threads() + " thread" + (pool.threads() > 1 ? "s" : "");
     }
 
     @Override

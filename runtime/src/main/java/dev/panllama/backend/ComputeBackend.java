@@ -1,16 +1,16 @@
 package dev.panllama.backend;
 
+import java.util.List;
+
 /**
- * A provider of {@link Kernels}, found with {@link java.util.ServiceLoader} (the cpu and gpu modules
- * register theirs in META-INF/services). The highest-priority available one runs the model.
+ * A family of {@link Device}s found with {@link java.util.ServiceLoader} (modules register theirs in
+ * META-INF/services): the cpu module's Vector API CPU, the runtime's scalar CPU_REF, the gpu module's
+ * CUDA devices. A backend that cannot run here says why, for {@code --list-devices}.
  */
 public interface ComputeBackend {
 
-    /** Device-style name: {@code CPU}, {@code CUDA0}. */
+    /** The backend's name, e.g. {@code CPU}, {@code CUDA}. */
     String name();
-
-    /** Higher wins when several are available. */
-    int priority();
 
     /** Whether it can run here; when false, {@link #unavailableReason()} says why. */
     boolean isAvailable();
@@ -19,6 +19,6 @@ public interface ComputeBackend {
         return "";
     }
 
-    /** Kernels using {@code threads} threads (≤ 0: the backend's default). */
-    Kernels createKernels(int threads);
+    /** Its devices, each using {@code threads} host threads where that applies (≤ 0: the backend's default). */
+    List<Device> devices(int threads);
 }

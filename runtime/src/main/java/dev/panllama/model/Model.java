@@ -1,10 +1,11 @@
 package dev.panllama.model;
 
-import dev.panllama.backend.Backends;
-import dev.panllama.backend.Kernels;
+import dev.panllama.backend.DeviceSet;
 import dev.panllama.gguf.GgufLoadOptions;
 import dev.panllama.gguf.GgufMetadata;
 import dev.panllama.gguf.MappedGguf;
+import dev.panllama.scheduler.ExecutionPlan;
+import dev.panllama.scheduler.Placement;
 import dev.panllama.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -30,18 +31,20 @@ public final class Model implements AutoCloseable {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Tokenizer tokenizer;
-    private final Kernels kernels;
+    private final DeviceSet devices;
+    private final ExecutionPlan plan;
     private final ModelOptions options;
     private final long loadMillis;
 
     private Model(Path path, MappedGguf gguf, ModelConfig config, ModelWeights weights, Tokenizer tokenizer,
-                  Kernels kernels, ModelOptions options, long loadMillis) {
+                  DeviceSet devices, ExecutionPlan plan, ModelOptions options, long loadMillis) {
         this.path = path;
         this.gguf = gguf;
         this.config = config;
         this.weights = weights;
         this.tokenizer = tokenizer;
-        this.kernels = kernels;
+        this.devices = devices;
+        this.plan = plan;
         this.options = options;
         this.loadMillis = loadMillis;
     }
@@ -57,9 +60,17 @@ public final class Model implements AutoCloseable {
             ModelConfig config = ModelConfig.fromMetadata(md, Math.toIntExact(vocabRows));
             ModelWeights weights = ModelWeights.load(gguf, config);
             Tokenizer tokenizer = Tokenizer.fromMetadata(md);
-            Kernels kernels = Backends.cpuKernels(options.effectiveThreads());
-            long ms = (System.nanoTime() - start) / 1_000_000;
-            return new Model(path, gguf, config, weights, tokenizer, kernels, options, ms);
+            DeviceSet devices = DeviceSet.discover(options.effectiveThreads());
+            try {
+                Placement placement = Placement.plan(gguf.tensors(), config.blockCount(), options.placement(), devices);
+                ExecutionPlan plan = ExecutionPlan.of(placement, config, devices);
+                weights = weights.placed(name -> devices.get(placement.deviceOf(name)));
+                long ms = (System.nanoTime() - start) / 1_000_000;
+                return new Model(path, gguf, config, weights, tokenizer, devices, plan, options, ms);
+            } catch (RuntimeException e) {
+                devices.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
             gguf.close();
             throw new IOException(path + ": " + e.getMessage(), e);
@@ -78,7 +89,20 @@ public final class Model implements AutoCloseable {
 
     public Tokenizer tokenizer() { return tokenizer; }
 
-    public Kernels kernels() { return kernels; }
+    /** The devices discovered at load (the ones the plan uses and the others). */
+    public DeviceSet devices() { return devices; }
+
+    /** Where each weight lives and which device runs each op. */
+    public ExecutionPlan plan() { return plan; }
+
+    public Placement placement() { return plan.placement(); }
+
+    /** What runs the model, for logs: the CPU device, plus the others when the model is split. */
+    public String description() {
+        StringBuilder sb = new StringBuilder(devices.cpu().description());
+        for (int i = 1; i < plan.deviceCount(); i++) sb.append(" + ").append(plan.device(i).name());
+        return sb.toString();
+    }
 
     public ModelOptions options() { return options; }
 
@@ -99,7 +123,7 @@ public final class Model implements AutoCloseable {
         checkCacheType(options.cacheTypeV(), config.headDimV(), "-ctv");
         KvCache cache = new KvCache(config.blockCount(), contextLength, config.kvDimK(), config.kvDimV(),
                 options.cacheTypeK(), options.cacheTypeV());
-        return new Session(new Transformer(config, weights, kernels), cache, options.ubatch());
+        return new Session(new Transformer(config, weights, plan), cache, options.ubatch());
     }
 
     /** Each head's keys (values) must fill whole blocks of the cache type, as llama.cpp requires too. */
@@ -112,7 +136,7 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
-        kernels.close();
+        devices.close();
         gguf.close();
     }
 }

@@ -1,5 +1,6 @@
 package dev.panllama.model;
 
+import dev.panllama.scheduler.PlacementSettings;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.util.ProgressListener;
 
@@ -11,12 +12,13 @@ import dev.panllama.util.ProgressListener;
  * @param contextLength tokens of KV cache per session (-c); 0 = the model's, capped at 4096
  * @param batch         logical batch (-b): the most tokens given to one evaluate call by the tools
  * @param ubatch        physical micro-batch (-ub): tokens per forward pass
+ * @param placement     which device holds each weight (-ngl, -ot, --cpu-moe, -dev)
  */
 public record ModelOptions(int threads, int contextLength, int batch, int ubatch, boolean mmap, boolean mlock,
-                           GgmlType cacheTypeK, GgmlType cacheTypeV, ProgressListener progress) {
+                           GgmlType cacheTypeK, GgmlType cacheTypeV, PlacementSettings placement, ProgressListener progress) {
 
     public static final ModelOptions DEFAULTS = new ModelOptions(0, 0, 2048, 512, true, false,
-            GgmlType.F16, GgmlType.F16, ProgressListener.NONE);
+            GgmlType.F16, GgmlType.F16, PlacementSettings.CPU_ONLY, ProgressListener.NONE);
 
     public ModelOptions {
         if (threads < 0) throw new IllegalArgumentException("threads must be >= 0, not " + threads);
@@ -24,19 +26,21 @@ public record ModelOptions(int threads, int contextLength, int batch, int ubatch
         if (batch <= 0 || ubatch <= 0) throw new IllegalArgumentException("batch sizes must be positive");
     }
 
-    public ModelOptions withThreads(int t) { return new ModelOptions(t, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, progress); }
+    public ModelOptions withThreads(int t) { return new ModelOptions(t, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, placement, progress); }
 
-    public ModelOptions withContextLength(int c) { return new ModelOptions(threads, c, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, progress); }
+    public ModelOptions withContextLength(int c) { return new ModelOptions(threads, c, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, placement, progress); }
 
-    public ModelOptions withBatch(int b, int ub) { return new ModelOptions(threads, contextLength, b, Math.min(b, ub), mmap, mlock, cacheTypeK, cacheTypeV, progress); }
+    public ModelOptions withBatch(int b, int ub) { return new ModelOptions(threads, contextLength, b, Math.min(b, ub), mmap, mlock, cacheTypeK, cacheTypeV, placement, progress); }
 
-    public ModelOptions withMmap(boolean m) { return new ModelOptions(threads, contextLength, batch, ubatch, m, mlock, cacheTypeK, cacheTypeV, progress); }
+    public ModelOptions withMmap(boolean m) { return new ModelOptions(threads, contextLength, batch, ubatch, m, mlock, cacheTypeK, cacheTypeV, placement, progress); }
 
-    public ModelOptions withMlock(boolean m) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, m, cacheTypeK, cacheTypeV, progress); }
+    public ModelOptions withMlock(boolean m) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, m, cacheTypeK, cacheTypeV, placement, progress); }
 
-    public ModelOptions withCacheTypes(GgmlType k, GgmlType v) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, mlock, k, v, progress); }
+    public ModelOptions withCacheTypes(GgmlType k, GgmlType v) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, mlock, k, v, placement, progress); }
 
-    public ModelOptions withProgress(ProgressListener p) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, p); }
+    public ModelOptions withProgress(ProgressListener p) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, placement, p); }
+
+    public ModelOptions withPlacement(PlacementSettings p) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, p, progress); }
 
     /** Resolved thread count. */
     public int effectiveThreads() {

@@ -1,10 +1,13 @@
 package dev.panllama.model;
 
+import dev.panllama.backend.Device;
 import dev.panllama.gguf.MappedGguf;
 import dev.panllama.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * The tensors of a llama-family model by role, with llama.cpp's tensor names. Matrices stay zero-copy
@@ -67,6 +70,24 @@ public final class ModelWeights {
                     moe ? s.experts(b + "ffn_down_exps.weight", c.expertFeedForwardLength(), c.embeddingLength(), c.expertCount()) : null));
         }
         return new ModelWeights(emb, out, outNorm, ropeFreqs, layers);
+    }
+
+    /**
+     * These weights as the devices holding them use them: {@link Device#place} of each matrix (host devices
+     * return the mapped tensor itself; others upload it). Norms and biases are floats on the host.
+     */
+    public ModelWeights placed(Function<String, Device> deviceOf) {
+        UnaryOperator<Tensor> p = t -> t == null ? null : deviceOf.apply(t.name()).place(t);
+        List<Layer> out = new ArrayList<>(layers.size());
+        for (Layer l : layers) {
+            out.add(new Layer(l.attnNorm(), p.apply(l.wq()), p.apply(l.wk()), p.apply(l.wv()), p.apply(l.wo()),
+                    l.bq(), l.bk(), l.bv(), l.qNorm(), l.kNorm(), l.ffnNorm(),
+                    p.apply(l.ffnGate()), p.apply(l.ffnUp()), p.apply(l.ffnDown()),
+                    p.apply(l.expertRouter()), p.apply(l.expertGate()), p.apply(l.expertUp()), p.apply(l.expertDown())));
+        }
+        Tensor emb = p.apply(tokenEmbedding);
+        Tensor out0 = output == tokenEmbedding ? deviceOf.apply("output.weight").place(tokenEmbedding) : p.apply(output);
+        return new ModelWeights(emb, out0, outputNorm, ropeFreqs, out);
     }
 
     public Tensor tokenEmbedding() { return tokenEmbedding; }

@@ -1,6 +1,8 @@
 package dev.panllama.model;
 
 import dev.panllama.backend.Kernels;
+import dev.panllama.scheduler.ExecutionPlan;
+import dev.panllama.scheduler.SplitBuffers;
 
 import java.util.Arrays;
 
@@ -11,6 +13,8 @@ import java.util.Arrays;
  * computed: the batch's tokens are grouped by expert so each expert's rows stream once per batch.
  *
  * <p>Expert tensors are 3-D {@code [ne0, ne1, n_expert]}: expert e is rows {@code [e*ne1, (e+1)*ne1)}.
+ * The gathered per-expert inputs and outputs (the scratch) are host arrays that the expert tensors'
+ * devices read and write directly.
  */
 final class MoeFeedForward {
     private MoeFeedForward() {}
@@ -37,15 +41,24 @@ final class MoeFeedForward {
         }
     }
 
-    static void forward(Kernels k, ModelConfig c, ModelWeights.Layer layer, float[] in, float[] out, int n, Scratch s) {
+    /**
+     * Routes and runs the experts of one layer: XB (the normed input) in, XB2 (the weighted sum of the
+     * chosen experts' outputs) out, on the expert tensors' device. The router runs on its own device;
+     * expert selection is plain Java on the host.
+     */
+    static void forward(ExecutionPlan plan, ExecutionPlan.LayerDevices d, SplitBuffers b, ModelConfig c,
+                        ModelWeights.Layer layer, int n, Scratch s) {
         int dim = c.embeddingLength();
         int nExp = c.expertCount();
         int used = c.expertUsedCount();
         int ff = c.expertFeedForwardLength();
-        k.matmul(layer.expertRouter(), in, s.router, n);
+        plan.kernels(d.router()).matmul(layer.expertRouter(), b.in(d.router(), Transformer.XB), s.router, n);
         for (int t = 0; t < n; t++) route(s.router, t * nExp, nExp, used, s.chosen, s.weight, t * used);
 
+        float[] in = b.in(d.expGate(), Transformer.XB);
+        float[] out = b.out(d.expDown(), Transformer.XB2, n * dim);
         Arrays.fill(out, 0, n * dim, 0f);
+        Kernels gate = plan.kernels(d.expGate());
         for (int e = 0; e < nExp; e++) {
             int m = 0;
             for (int t = 0; t < n; t++) {
@@ -59,14 +72,14 @@ final class MoeFeedForward {
                 }
             }
             if (m == 0) continue;
-            k.matmul(layer.expertGate(), (long) e * ff, ff, s.xe, s.ge, m);
-            k.matmul(layer.expertUp(), (long) e * ff, ff, s.xe, s.ue, m);
-            k.swiglu(s.ge, s.ue, m * ff);
-            k.matmul(layer.expertDown(), (long) e * dim, dim, s.ge, s.de, m);
+            gate.matmul(layer.expertGate(), (long) e * ff, ff, s.xe, s.ge, m);
+            plan.kernels(d.expUp()).matmul(layer.expertUp(), (long) e * ff, ff, s.xe, s.ue, m);
+            gate.swiglu(s.ge, s.ue, m * ff);
+            plan.kernels(d.expDown()).matmul(layer.expertDown(), (long) e * dim, dim, s.ge, s.de, m);
             for (int i = 0; i < m; i++) {
                 float wgt = s.weight[s.memberSlot[i]];
                 int o = s.members[i] * dim;
-                for (int d = 0; d < dim; d++) out[o + d] += wgt * s.de[i * dim + d];
+                for (int k = 0; k < dim; k++) out[o + k] += wgt * s.de[i * dim + k];
             }
         }
     }

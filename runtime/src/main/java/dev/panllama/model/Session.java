@@ -68,6 +68,9 @@ public final class Session implements AutoCloseable {
         return buf != null && buf.length >= need ? buf : new float[Math.max(need, vocab)];
     }
 
+    /** Activation copies made between devices so far (0 when the whole model runs on one device). */
+    public int boundaryCopies() { return transformer.boundaryCopies(); }
+
     /** Forgets everything: the next token goes at position 0. */
     public void clear() { position = 0; }
 

@@ -2,7 +2,11 @@ package dev.panllama.model;
 
 import dev.panllama.backend.AttentionKernel;
 import dev.panllama.backend.Kernels;
+import dev.panllama.scheduler.ExecutionPlan;
+import dev.panllama.scheduler.SplitBuffers;
 import dev.panllama.tensor.Tensor;
+
+import static dev.panllama.scheduler.ExecutionPlan.HOST;
 
 /**
  * The forward pass of the llama family (llama, qwen2, qwen3, and their mixture-of-experts forms), one
@@ -10,24 +14,32 @@ import dev.panllama.tensor.Tensor;
  * (src/llama-model.cpp, build_llama / build_qwen3): embed, then per block RMS norm → q/k/v → RoPE →
  * cache → attention → output projection → residual, RMS norm → SwiGLU feed-forward (or routed experts)
  * → residual; finally RMS norm and the output projection for the positions whose logits are wanted.
+ *
+ * <p>Each op runs on the device holding its weight ({@link ExecutionPlan}); activations are taken with
+ * {@code in(device, slot)} and written with {@code out(device, slot)}, which copy a slot across a device
+ * boundary when, and only when, the next op runs elsewhere ({@link SplitBuffers}).
  */
 public final class Transformer {
+    static final int X = 0, XB = 1, XB2 = 2, Q = 3, K = 4, V = 5, ATT = 6, HB = 7, HB2 = 8;
+    private static final int SLOTS = 9;
+
     private final ModelConfig c;
     private final ModelWeights w;
-    private final Kernels k;
+    private final ExecutionPlan plan;
     private final RopeAngles rope;
-    private Buffers buf;
+    private State state;
 
-    public Transformer(ModelConfig config, ModelWeights weights, Kernels kernels) {
+    public Transformer(ModelConfig config, ModelWeights weights, ExecutionPlan plan) {
         this.c = config;
         this.w = weights;
-        this.k = kernels;
+        this.plan = plan;
         this.rope = new RopeAngles(config.nRot(), config.ropeFreqBase(), config.ropeFreqScale(), weights.ropeFreqs());
     }
 
     public ModelConfig config() { return c; }
 
-    public Kernels kernels() { return k; }
+    /** Boundary copies made by this transformer so far (0 when everything runs on one device). */
+    public int boundaryCopies() { return state == null ? 0 : state.buf.copies(); }
 
     /**
      * Evaluates {@code n} tokens {@code tokens[off..off+n)} at positions {@code pos0..pos0+n-1}, storing
@@ -35,65 +47,91 @@ public final class Transformer {
      * batch into {@code logits} ({@code [n - logitsFrom][vocab]}); none when logitsFrom == n.
      */
     public void forward(int[] tokens, int off, int n, int pos0, KvCache cache, int logitsFrom, float[] logits) {
-        Buffers b = buffers(n);
+        State s = state(n);
+        SplitBuffers b = s.buf;
+        b.reset();
         int dim = c.embeddingLength();
         Tensor emb = w.tokenEmbedding();
+        float[] x = b.out(HOST, X, n * dim);
         for (int t = 0; t < n; t++) {
             int id = tokens[off + t];
             if (id < 0 || id >= emb.rows()) {
                 throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + emb.rows());
             }
-            emb.dequantizeRow(id, b.x, t * dim);
+            emb.dequantizeRow(id, x, t * dim);
         }
-        rope.fill(pos0, n, b.ropeCs);
+        rope.fill(pos0, n, s.ropeCs);
         for (int l = 0; l < c.blockCount(); l++) {
-            attentionBlock(l, b, n, pos0, cache);
-            ModelWeights.Layer layer = w.layer(l);
-            k.rmsnorm(b.x, layer.ffnNorm(), b.xb, n, dim, c.rmsEps());
-            if (layer.isMoe()) {
-                MoeFeedForward.forward(k, c, layer, b.xb, b.xb2, n, b.moe);
-            } else {
-                k.matmul(layer.ffnGate(), b.xb, b.hb, n);
-                k.matmul(layer.ffnUp(), b.xb, b.hb2, n);
-                k.swiglu(b.hb, b.hb2, n * c.feedForwardLength());
-                k.matmul(layer.ffnDown(), b.hb, b.xb2, n);
-            }
-            k.add(b.x, b.xb2, n * dim);
+            attentionBlock(l, s, n, pos0, cache);
+            feedForwardBlock(l, s, n);
         }
         int rows = n - logitsFrom;
         if (rows <= 0) return;
-        float[] tail = b.x;
+        int d = plan.outputNormDevice();
+        float[] tail = b.in(d, X);
         if (logitsFrom > 0) {
-            System.arraycopy(b.x, logitsFrom * dim, b.xb2, 0, rows * dim);
-            tail = b.xb2;
+            float[] t = b.out(d, XB2, rows * dim);
+            System.arraycopy(tail, logitsFrom * dim, t, 0, rows * dim);
+            tail = t;
         }
-        k.rmsnorm(tail, w.outputNorm(), b.xb, rows, dim, c.rmsEps());
-        k.matmul(w.output(), b.xb, logits, rows);
+        k(d).rmsnorm(tail, w.outputNorm(), b.out(d, XB, rows * dim), rows, dim, c.rmsEps());
+        int o = plan.outputDevice();
+        k(o).matmul(w.output(), b.in(o, XB), logits, rows);
     }
 
-    private void attentionBlock(int l, Buffers b, int n, int pos0, KvCache cache) {
+    private void attentionBlock(int l, State s, int n, int pos0, KvCache cache) {
         ModelWeights.Layer layer = w.layer(l);
+        ExecutionPlan.LayerDevices d = plan.layer(l);
+        SplitBuffers b = s.buf;
         int dim = c.embeddingLength();
-        k.rmsnorm(b.x, layer.attnNorm(), b.xb, n, dim, c.rmsEps());
-        k.matmul(layer.wq(), b.xb, b.q, n);
-        k.matmul(layer.wk(), b.xb, b.k, n);
-        k.matmul(layer.wv(), b.xb, b.v, n);
+        k(d.attnNorm()).rmsnorm(b.in(d.attnNorm(), X), layer.attnNorm(), b.out(d.attnNorm(), XB, n * dim), n, dim, c.rmsEps());
+        k(d.wq()).matmul(layer.wq(), b.in(d.wq(), XB), b.out(d.wq(), Q, n * c.qDim()), n);
+        k(d.wk()).matmul(layer.wk(), b.in(d.wk(), XB), b.out(d.wk(), K, n * c.kvDimK()), n);
+        k(d.wv()).matmul(layer.wv(), b.in(d.wv(), XB), b.out(d.wv(), V, n * c.kvDimV()), n);
         if (layer.bq() != null) {
-            addBias(b.q, layer.bq(), n);
-            addBias(b.k, layer.bk(), n);
-            addBias(b.v, layer.bv(), n);
+            addBias(b.inout(d.wq(), Q), layer.bq(), n);
+            addBias(b.inout(d.wk(), K), layer.bk(), n);
+            addBias(b.inout(d.wv(), V), layer.bv(), n);
         }
         if (layer.qNorm() != null) {
-            k.rmsnorm(b.q, layer.qNorm(), b.q, n * c.headCount(), c.headDimK(), c.rmsEps());
-            k.rmsnorm(b.k, layer.kNorm(), b.k, n * c.headCountKv(), c.headDimK(), c.rmsEps());
+            float[] q = b.inout(d.qNorm(), Q);
+            k(d.qNorm()).rmsnorm(q, layer.qNorm(), q, n * c.headCount(), c.headDimK(), c.rmsEps());
+            float[] kk = b.inout(d.kNorm(), K);
+            k(d.kNorm()).rmsnorm(kk, layer.kNorm(), kk, n * c.headCountKv(), c.headDimK(), c.rmsEps());
         }
-        k.rope(b.q, n, c.headCount(), c.headDimK(), c.nRot(), b.ropeCs, c.arch().neoxRope());
-        k.rope(b.k, n, c.headCountKv(), c.headDimK(), c.nRot(), b.ropeCs, c.arch().neoxRope());
-        cache.store(l, pos0, n, b.k, b.v);
-        k.attention(new AttentionKernel.Job(b.q, b.att, cache, l, pos0, n, c.headCount(), c.headCountKv(),
-                c.headDimK(), c.headDimV(), (float) (1.0 / Math.sqrt(c.headDimK()))));
-        k.matmul(layer.wo(), b.att, b.xb2, n);
-        k.add(b.x, b.xb2, n * dim);
+        k(d.wq()).rope(b.inout(d.wq(), Q), n, c.headCount(), c.headDimK(), c.nRot(), s.ropeCs, c.arch().neoxRope());
+        k(d.wk()).rope(b.inout(d.wk(), K), n, c.headCountKv(), c.headDimK(), c.nRot(), s.ropeCs, c.arch().neoxRope());
+        // The layer's KV cache and its attention go with attn_k, as llama.cpp keeps a layer's cache on its device.
+        cache.store(l, pos0, n, b.in(d.wk(), K), b.in(d.wk(), V));
+        k(d.wk()).attention(new AttentionKernel.Job(b.in(d.wk(), Q), b.out(d.wk(), ATT, n * c.headCount() * c.headDimV()),
+                cache, l, pos0, n, c.headCount(), c.headCountKv(), c.headDimK(), c.headDimV(), (float) (1.0 / Math.sqrt(c.headDimK()))));
+        k(d.wo()).matmul(layer.wo(), b.in(d.wo(), ATT), b.out(d.wo(), XB2, n * dim), n);
+        k(d.wo()).add(b.inout(d.wo(), X), b.in(d.wo(), XB2), n * dim);
+    }
+
+    private void feedForwardBlock(int l, State s, int n) {
+        ModelWeights.Layer layer = w.layer(l);
+        ExecutionPlan.LayerDevices d = plan.layer(l);
+        SplitBuffers b = s.buf;
+        int dim = c.embeddingLength();
+        k(d.ffnNorm()).rmsnorm(b.in(d.ffnNorm(), X), layer.ffnNorm(), b.out(d.ffnNorm(), XB, n * dim), n, dim, c.rmsEps());
+        int last;
+        if (layer.isMoe()) {
+            MoeFeedForward.forward(plan, d, b, c, layer, n, s.moe);
+            last = d.expDown();
+        } else {
+            int ff = c.feedForwardLength();
+            k(d.ffnGate()).matmul(layer.ffnGate(), b.in(d.ffnGate(), XB), b.out(d.ffnGate(), HB, n * ff), n);
+            k(d.ffnUp()).matmul(layer.ffnUp(), b.in(d.ffnUp(), XB), b.out(d.ffnUp(), HB2, n * ff), n);
+            k(d.ffnGate()).swiglu(b.inout(d.ffnGate(), HB), b.in(d.ffnGate(), HB2), n * ff);
+            k(d.ffnDown()).matmul(layer.ffnDown(), b.in(d.ffnDown(), HB), b.out(d.ffnDown(), XB2, n * dim), n);
+            last = d.ffnDown();
+        }
+        k(last).add(b.inout(last, X), b.in(last, XB2), n * dim);
+    }
+
+    private Kernels k(int device) {
+        return plan.kernels(device);
     }
 
     private static void addBias(float[] x, float[] bias, int tokens) {
@@ -103,30 +141,33 @@ public final class Transformer {
         }
     }
 
-    private Buffers buffers(int n) {
-        if (buf == null || buf.tokens < n) buf = new Buffers(c, Math.max(n, buf == null ? 0 : buf.tokens));
-        return buf;
+    private State state(int n) {
+        if (state == null || state.tokens < n) state = new State(c, plan.deviceCount(), Math.max(n, state == null ? 0 : state.tokens));
+        return state;
     }
 
-    /** Activations for a micro-batch, reused across calls. */
-    private static final class Buffers {
+    /** A micro-batch's activations (per device), RoPE angles and MoE scratch, reused across calls. */
+    private static final class State {
         final int tokens;
-        final float[] x, xb, xb2, q, k, v, att, hb, hb2, ropeCs;
+        final SplitBuffers buf;
+        final float[] ropeCs;
         final MoeFeedForward.Scratch moe;
 
-        Buffers(ModelConfig c, int n) {
+        State(ModelConfig c, int devices, int n) {
             tokens = n;
             int dim = c.embeddingLength();
-            x = new float[n * dim];
-            xb = new float[n * Math.max(dim, c.headCount() * c.headDimV())];
-            xb2 = new float[n * dim];
-            q = new float[n * c.qDim()];
-            k = new float[n * c.kvDimK()];
-            v = new float[n * c.kvDimV()];
-            att = new float[n * c.headCount() * c.headDimV()];
             int ff = c.isMoe() ? 0 : c.feedForwardLength();
-            hb = new float[n * ff];
-            hb2 = new float[n * ff];
+            int[] sizes = new int[SLOTS];
+            sizes[X] = n * dim;
+            sizes[XB] = n * Math.max(dim, c.headCount() * c.headDimV());
+            sizes[XB2] = n * dim;
+            sizes[Q] = n * c.qDim();
+            sizes[K] = n * c.kvDimK();
+            sizes[V] = n * c.kvDimV();
+            sizes[ATT] = n * c.headCount() * c.headDimV();
+            sizes[HB] = n * ff;
+            sizes[HB2] = n * ff;
+            buf = new SplitBuffers(devices, SLOTS, slot -> new float[sizes[slot]]);
             ropeCs = new float[n * c.nRot()];
             moe = c.isMoe() ? new MoeFeedForward.Scratch(c, n) : null;
         }

@@ -45,9 +45,21 @@ public final class LogitsOracle {
         if (ours.length != logits.length) {
             throw new IllegalArgumentException("got " + ours.length + " logits, the oracle has " + logits.length);
         }
-        double[] d = new double[tokens.length];
+        return Comparison.between(ours, logits, tokens.length);
+    }
+
+    /**
+     * @param perPosition d_p, the largest absolute difference at each position
+     * @param meanAbs     mean |ours - ref| over every logit of every position (the criterion's "mean |d|")
+     */
+    public record Comparison(double[] perPosition, double meanAbs) {
+
+        /** Compares two [positions][vocab] logit arrays. */
+        public static Comparison between(float[] ours, float[] logits, int positions) {
+        int vocab = logits.length / positions;
+        double[] d = new double[positions];
         double sum = 0;
-        for (int p = 0; p < tokens.length; p++) {
+        for (int p = 0; p < positions; p++) {
             double m = 0;
             for (int v = 0; v < vocab; v++) {
                 double diff = Math.abs(ours[p * vocab + v] - logits[p * vocab + v]);
@@ -57,13 +69,7 @@ public final class LogitsOracle {
             d[p] = m;
         }
         return new Comparison(d, sum / logits.length);
-    }
-
-    /**
-     * @param perPosition d_p, the largest absolute difference at each position
-     * @param meanAbs     mean |ours - ref| over every logit of every position (the criterion's "mean |d|")
-     */
-    public record Comparison(double[] perPosition, double meanAbs) {
+        }
 
         public double worst() { return Arrays.stream(perPosition).max().orElse(0); }
 

@@ -2,12 +2,15 @@ package dev.panllama.cli;
 
 import dev.panllama.model.Model;
 import dev.panllama.model.ModelOptions;
+import dev.panllama.scheduler.PlacementSettings;
 import dev.panllama.tensor.GgmlType;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The model flags every running tool shares, with llama.cpp's names and defaults. */
 final class ModelOptionsMixin {
@@ -44,6 +47,28 @@ final class ModelOptionsMixin {
             description = "KV cache type for V (default: ${DEFAULT-VALUE})")
     String cacheTypeV;
 
+    @Option(names = {"-ngl", "--gpu-layers", "--n-gpu-layers"}, paramLabel = "N", defaultValue = "0",
+            description = "Layers to offload: the last N repeating layers (N > layers also offloads the output layer)")
+    int gpuLayers;
+
+    @Option(names = {"-ot", "--override-tensor"}, paramLabel = "REGEX=BUF[,...]",
+            description = "Put tensors whose name matches REGEX on buffer BUF (e.g. exps=CPU); repeatable, first match wins")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = {"-cmoe", "--cpu-moe"}, description = "Keep all mixture-of-experts weights on the CPU")
+    boolean cpuMoe;
+
+    @Option(names = {"-ncmoe", "--n-cpu-moe"}, paramLabel = "N", defaultValue = "0",
+            description = "Keep the mixture-of-experts weights of the first N layers on the CPU")
+    int nCpuMoe;
+
+    @Option(names = {"-dev", "--device"}, paramLabel = "DEV[,...]", split = ",",
+            description = "Devices to offload to with -ngl (default: the GPUs found; see --list-devices)")
+    List<String> offloadDevices = new ArrayList<>();
+
+    @Option(names = "--print-placement", description = "Print which buffer holds each tensor, with totals, after loading")
+    boolean printPlacement;
+
     Path modelPath() {
         return model != null ? model : BundledModel.path();
     }
@@ -54,11 +79,17 @@ final class ModelOptionsMixin {
         if (batch <= 0 || ubatch <= 0) throw new IllegalArgumentException("-b and -ub must be positive");
         return ModelOptions.DEFAULTS.withThreads(threads).withContextLength(contextSize).withBatch(batch, ubatch)
                 .withMmap(!noMmap).withMlock(mlock).withCacheTypes(cacheType(cacheTypeK, "-ctk"), cacheType(cacheTypeV, "-ctv"))
+                .withPlacement(new PlacementSettings(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadDevices))
                 .withProgress(ProgressBar.onTerminal(err, ProgressBar.Units.BYTES));
     }
 
+    /** Loads the model; prints the placement when asked, and its warnings always. */
     Model load(PrintWriter err) throws IOException {
-        return Model.load(modelPath(), options(err));
+        Model m = Model.load(modelPath(), options(err));
+        if (printPlacement) err.print(m.placement().report());
+        else m.placement().notes().forEach(n -> err.println("warning: " + n));
+        err.flush();
+        return m;
     }
 
     private static GgmlType cacheType(String name, String flag) {

@@ -1,5 +1,7 @@
 package dev.panllama.cli;
 
+import dev.panllama.backend.Device;
+import dev.panllama.backend.DeviceSet;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -22,8 +24,25 @@ public final class PanllamaCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Option(names = "--list-devices", description = "List the devices (buffer types) that can hold weights, and the backends that cannot run here, with why")
+    boolean listDevices;
+
     @Override
     public void run() {
+        if (listDevices) {
+            try (DeviceSet devices = DeviceSet.discover(0)) {
+                var out = spec.commandLine().getOut();
+                out.println("Available devices:");
+                for (Device d : devices.all()) {
+                    long total = d.memoryTotal();
+                    out.printf("  %-8s %s%s%n", d.name(), d.description(),
+                            total > 0 ? String.format(" (%,d MiB %s)", total >> 20, d.isHost() ? "RAM" : "total") : "");
+                }
+                devices.unavailable().forEach((name, why) -> out.printf("  %-8s unavailable: %s%n", name, why));
+                out.flush();
+            }
+            return;
+        }
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 

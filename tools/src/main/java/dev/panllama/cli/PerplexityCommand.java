@@ -58,7 +58,7 @@ final class PerplexityCommand implements Callable<Integer> {
             out.flush();
             double secs = (System.nanoTime() - s0) / 1e9;
             err.printf(Locale.ROOT, "perplexity: %d chunks, %d tokens evaluated in %.2f s (%.1f tok/s), %s%n", r.chunks(),
-                    (long) r.chunks() * ctx, secs, r.chunks() * ctx / secs, m.kernels().description());
+                    (long) r.chunks() * ctx, secs, r.chunks() * ctx / secs, m.description());
         }
         return 0;
     }

@@ -77,7 +77,7 @@ final class RunCommand implements Callable<Integer> {
                     "panllama: load %d ms | prompt %d tokens, %.1f ms, %.2f tok/s | generation %d tokens, %.1f ms, %.2f tok/s | %s, seed %d",
                     m.loadMillis(), st.promptTokens(), st.promptNanos() / 1e6, st.promptTokensPerSecond(),
                     st.generatedTokens(), st.generateNanos() / 1e6, st.generateTokensPerSecond(),
-                    m.kernels().description(), sampler.seed()));
+                    m.description(), sampler.seed()));
             err.flush();
         }
         return 0;

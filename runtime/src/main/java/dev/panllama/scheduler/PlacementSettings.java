@@ -1,0 +1,37 @@
+package dev.panllama.scheduler;
+
+import java.util.List;
+
+/**
+ * Where the user wants weights, as llama.cpp's flags say it.
+ *
+ * @param overrides    {@code -ot} values in command-line order (each a comma list of REGEX=BUFFER)
+ * @param cpuMoe       {@code --cpu-moe}: every layer's expert tensors stay on the CPU
+ * @param nCpuMoe      {@code --n-cpu-moe N}: the expert tensors of layers 0..N-1 stay on the CPU
+ * @param gpuLayers    {@code -ngl N}: the last N repeating layers go to the offload device(s); more than
+ *                     the layer count also offloads the output layer
+ * @param offloadTo    {@code -dev} list: devices -ngl offloads to (default: the accelerators present)
+ */
+public record PlacementSettings(List<String> overrides, boolean cpuMoe, int nCpuMoe, int gpuLayers, List<String> offloadTo) {
+
+    public static final PlacementSettings CPU_ONLY = new PlacementSettings(List.of(), false, 0, 0, List.of());
+
+    public PlacementSettings {
+        overrides = List.copyOf(overrides);
+        offloadTo = List.copyOf(offloadTo);
+        if (nCpuMoe < 0) throw new IllegalArgumentException("--n-cpu-moe must be >= 0, not " + nCpuMoe);
+        if (gpuLayers < 0) throw new IllegalArgumentException("-ngl must be >= 0, not " + gpuLayers);
+    }
+
+    public PlacementSettings withOverrides(String... values) {
+        return new PlacementSettings(List.of(values), cpuMoe, nCpuMoe, gpuLayers, offloadTo);
+    }
+
+    public PlacementSettings withGpuLayers(int n, String... devices) {
+        return new PlacementSettings(overrides, cpuMoe, nCpuMoe, n, List.of(devices));
+    }
+
+    public PlacementSettings withCpuMoe(boolean all, int firstLayers) {
+        return new PlacementSettings(overrides, all, firstLayers, gpuLayers, offloadTo);
+    }
+}
