@@ -1,0 +1,106 @@
+package dev.panllama.cpu;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static dev.panllama.cpu.IntDot.B128;
+import static dev.panllama.cpu.IntDot.S256;
+
+/**
+ * Integer steps shared by the dedicated kernels of the K-quants and the other 8-bit-activation types.
+ * Like {@link IntDot} they widen weights to 16 bits and multiply against the widened activations; on
+ * top of it they take the shortest route where the value ranges allow (see each method), since these
+ * loops run once per weight byte and every instruction shows in the memory-bound matrix-vector speed.
+ */
+final class KQuantDot {
+    private KQuantDot() {}
+
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(VecMath.LE);
+
+    /**
+     * Sums adjacent pairs of 16-bit lanes into 8 32-bit lanes, for sums that fit 16 bits: with
+     * v = hi·2^16 + lo (as unsigned), v + (v << 16) carries hi + lo (mod 2^16) in its upper half, which
+     * the arithmetic shift brings down sign-extended. One operation fewer than {@link IntDot#pairSum};
+     * callers state why their pair sums stay within ±32767.
+     */
+    static IntVector pairSumNarrow(ShortVector s) {
+        IntVector v = s.reinterpretAsInts();
+        return v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+    }
+
+    /**
+     * 16 bytes sign-extended to 16 shorts. Kernels load 128-bit byte vectors: widening the upper half
+     * of a 256-bit one compiles to a general lane shuffle, several instructions instead of one.
+     */
+    static ShortVector widen(ByteVector b16) {
+        return (ShortVector) b16.convertShape(VectorOperators.B2S, S256, 0);
+    }
+
+    /**
+     * Σ w·a over 32 weights given as two halves of 16 byte lanes and the activations at
+     * {@code a[ao..ao+32)}, as 8 32-bit partial sums, where every sum of four products w·a of adjacent
+     * lanes fits 16 bits (callers check).
+     */
+    static IntVector dot32Narrow(ShortVector w0, ShortVector w1, short[] a, int ao) {
+        ShortVector p = w0.mul(ShortVector.fromArray(S256, a, ao)).add(w1.mul(ShortVector.fromArray(S256, a, ao + 16)));
+        return pairSumNarrow(p);
+    }
+
+    /**
+     * 16 bytes of the row, zero-extended to 16 shorts. The bit fields of the weights are then taken
+     * apart on 16-bit lanes, where AVX2 has shifts (it has none for bytes) and no mask is needed for
+     * the top field.
+     */
+    static ShortVector unsignedBytes(MemorySegment w, long off) {
+        return (ShortVector) ByteVector.fromMemorySegment(B128, w, off, VecMath.LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+    }
+
+    /**
+     * The high nibble of each byte. Shifting 16-bit lanes is one instruction on AVX2 where a byte shift
+     * is several; the bits that cross from the upper byte into the lower one are masked off.
+     */
+    static ByteVector highNibbles(ByteVector q) {
+        return q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+    }
+
+    /** 16 bytes of the row, sign-extended to 16 shorts (the 8-bit weight types). */
+    static ShortVector signedBytes(MemorySegment w, long off) {
+        return widen(ByteVector.fromMemorySegment(B128, w, off, VecMath.LE));
+    }
+
+    /**
+     * Lane i (of 16) is 16 when bit i of {@code bits} is set, else 0: the fifth bit of Q5_0/Q5_1 levels.
+     * Multiplying lane i by 2^(15 − i) moves bit i to bit 15 (higher bits overflow away, lower ones stay
+     * below), and a logical shift by 11 brings it to bit 4: three instructions, no masks or compares.
+     */
+    static ShortVector bitsAsSixteens(int bits) {
+        return ShortVector.broadcast(S256, (short) bits).mul(BIT_TO_TOP).lanewise(VectorOperators.LSHR, 11).and((short) 0x10);
+    }
+
+    private static final ShortVector BIT_TO_TOP = ShortVector.fromArray(S256, bitToTopFactors(), 0);
+
+    private static short[] bitToTopFactors() {
+        short[] f = new short[16];
+        for (int i = 0; i < 16; i++) f[i] = (short) (1 << (15 - i));
+        return f;
+    }
+
+    /** ggml-common.h kvalues_iq4nl: the levels IQ4_NL and IQ4_XS nibbles select (byte lanes, for a shuffle). */
+    static final ByteVector IQ4_LEVELS = ByteVector.fromArray(B128,
+            new byte[]{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}, 0);
+
+    /** The IQ4 level of each nibble (0..15) in the 16 byte lanes, sign-extended to shorts: one byte shuffle. */
+    static ShortVector iq4Levels(ByteVector nibbles) {
+        return widen(nibbles.selectFrom(IQ4_LEVELS));
+    }
+
+    static float half(MemorySegment w, long off) {
+        return Float.float16ToFloat(w.get(VecMath.I16, off));
+    }
+}

@@ -1,0 +1,89 @@
+package dev.panllama.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static dev.panllama.cpu.IntDot.F256;
+import static dev.panllama.cpu.IntDot.I256;
+import static dev.panllama.cpu.IntDot.S256;
+
+/**
+ * Q6_K weights against Q8_K activations, ggml's vec_dot_q6_K_q8_K. A super-block (210 bytes: 128 bytes
+ * of low nibbles, 64 of high bit pairs, 16 int8 scales, f16 d) holds element e = 128h + 32k + l with
+ * its low nibble in byte 64h + 32(k%2) + l at bit 4(k/2) and its high pair in byte 128 + 32h + l at
+ * bit 2k; its value is d·sc_{e/16}·(q − 32). As in ggml the −32 is not applied per weight: the dot
+ * product takes q ∈ [0, 63] and subtracts 32·Σ_j sc_j·bsum_j, the activations' sums per 16.
+ *
+ * <p>Ranges (q ≤ 63, |a| ≤ 127, |sc| ≤ 128): a product is ≤ 8001, two adjacent ones ≤ 16002, so the
+ * narrow pair sum holds; a sub-block adds ≤ 16002·128 = 2,048,256 to an int lane. Eight sub-blocks (one
+ * half, h) stay below 2^24 = 16,777,216, so the lanes convert to float exactly once per half.
+ */
+final class Q6_KRowKernel implements RowKernel {
+    static final int BLOCK_BYTES = 210;
+    private static final int QH = 128;
+    private static final int SCALES = 192;
+    private static final int D = 208;
+
+    @Override
+    public ActivationFormat activation() { return ActivationFormat.Q8_K; }
+
+    @Override
+    public float dot(MemorySegment w, long rowOff, Activations a, int t) {
+        int nb = a.k / 256;
+        int ab = t * nb;
+        int ao = t * a.k;
+        int so = t * (a.k / 16);
+        short[] aq = a.q;
+        int[] sums = a.sums;
+        FloatVector acc = FloatVector.zero(F256);
+        float offsetAcc = 0;
+        long off = rowOff;
+        for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 256, so += 16) {
+            float d = Float.float16ToFloat(w.get(VecMath.I16, off + D)) * a.d[ab + b];
+            int offsetDot = 0;
+            for (int h = 0; h < 2; h++) {
+                IntVector isum = IntVector.zero(I256);
+                // Two sub-blocks of 16 per step, k = kk and k = kk + 2, which share their ql and qh bytes
+                // (low and high nibbles; high pairs at bits 2kk and 2kk + 4). The body stays this small
+                // because C2 stops inlining past a node budget and the Vector API's inlined code is large.
+                for (int s = 0; s < 4; s++) {
+                    int kk = s >> 1;
+                    int j = 8 * h + 2 * kk + (s & 1);
+                    int sc1 = w.get(ValueLayout.JAVA_BYTE, off + SCALES + j);
+                    int sc2 = w.get(ValueLayout.JAVA_BYTE, off + SCALES + j + 4);
+                    offsetDot += sc1 * sums[so + j] + sc2 * sums[so + j + 4];
+                    ShortVector l = KQuantDot.unsignedBytes(w, off + 64 * h + 32 * kk + 16 * (s & 1));
+                    ShortVector pairs = KQuantDot.unsignedBytes(w, off + QH + 32 * h + 16 * (s & 1)).lanewise(VectorOperators.LSHR, 2 * kk);
+                    ShortVector q1 = l.and((short) 0x0F).or(pairs.lanewise(VectorOperators.LSHL, 4).and((short) 0x30));
+                    ShortVector q2 = l.lanewise(VectorOperators.LSHR, 4).or(pairs.and((short) 0x30));
+                    int e = ao + 16 * j;
+                    isum = isum.add(KQuantDot.pairSumNarrow(q1.mul(ShortVector.fromArray(S256, aq, e))).mul(sc1))
+                            .add(KQuantDot.pairSumNarrow(q2.mul(ShortVector.fromArray(S256, aq, e + 64))).mul(sc2));
+                }
+                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);
+            }
+            offsetAcc += d * (32 * offsetDot);
+        }
+        return VecMath.sum(acc) - offsetAcc;
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
+        long off = rowOff;
+        for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
+            float d = KQuantDot.half(w, off + D);
+            for (int e = 0; e < 256; e += 8) {
+                int h = e >> 7, kq = (e >> 5) & 3, l = e & 31;
+                IntVector low = DequantSteps.unsigned8(w, off + 64 * h + 32 * (kq & 1) + l).lanewise(VectorOperators.LSHR, 4 * (kq >> 1)).and(0x0F);
+                IntVector high = DequantSteps.unsigned8(w, off + QH + 32 * h + l).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
+                float scale = d * w.get(ValueLayout.JAVA_BYTE, off + SCALES + e / 16);
+                DequantSteps.scaled(low.or(high.lanewise(VectorOperators.LSHL, 4)).sub(32), scale, dst, dstOff + i + e);
+            }
+        }
+    }
+}
