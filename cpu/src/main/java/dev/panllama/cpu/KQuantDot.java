@@ -21,6 +21,7 @@ final class KQuantDot {
     private KQuantDot() {}
 
     static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(VecMath.LE);
+    static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(VecMath.LE);
 
     /**
      * Sums adjacent pairs of 16-bit lanes into 8 32-bit lanes, for sums that fit 16 bits: with
@@ -98,6 +99,17 @@ final class KQuantDot {
     /** The IQ4 level of each nibble (0..15) in the 16 byte lanes, sign-extended to shorts: one byte shuffle. */
     static ShortVector iq4Levels(ByteVector nibbles) {
         return widen(nibbles.selectFrom(IQ4_LEVELS));
+    }
+
+    private static final ThreadLocal<int[]> SCALES = ThreadLocal.withInitial(() -> new int[16]);
+
+    /**
+     * A per-thread array for one super-block's sub-block scales, fetched once per row. Unpacked there,
+     * each scale reaches the vector loop as a single broadcast load instead of shifts, masks and a
+     * register-to-vector move per sub-block.
+     */
+    static int[] scaleScratch() {
+        return SCALES.get();
     }
 
     static float half(MemorySegment w, long off) {

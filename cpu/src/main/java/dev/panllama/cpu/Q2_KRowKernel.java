@@ -38,6 +38,7 @@ final class Q2_KRowKernel implements RowKernel {
         int so = t * (a.k / 16);
         short[] aq = a.q;
         int[] sums = a.sums;
+        int[] sc = KQuantDot.scaleScratch();
         FloatVector acc = FloatVector.zero(F256);
         float minAcc = 0;
         long off = rowOff;
@@ -45,17 +46,25 @@ final class Q2_KRowKernel implements RowKernel {
             float da = a.d[ab + b];
             float d = Float.float16ToFloat(w.get(VecMath.I16, off + D)) * da;
             float dmin = Float.float16ToFloat(w.get(VecMath.I16, off + DMIN)) * da;
-            IntVector isum = IntVector.zero(I256);
+            long packedLo = w.get(KQuantDot.I64, off);
+            long packedHi = w.get(KQuantDot.I64, off + 8);
             int minDot = 0;
+            for (int j = 0; j < 8; j++) {
+                int lo = (int) (packedLo >>> (8 * j)) & 0xFF;
+                int hi = (int) (packedHi >>> (8 * j)) & 0xFF;
+                sc[j] = lo & 0x0F;
+                sc[j + 8] = hi & 0x0F;
+                minDot += (lo >>> 4) * sums[so + j] + (hi >>> 4) * sums[so + j + 8];
+            }
+            IntVector isum = IntVector.zero(I256);
+            // One sub-block of 16 per inner step (C2 stops inlining past a node budget and the Vector
+            // API's inlined code is large); offsets are linear in the counters so that range checks hoist.
             for (int g = 0; g < 4; g++) {
                 int h = g >> 1, half = g & 1;
                 ShortVector levels = KQuantDot.unsignedBytes(w, off + QS + 32 * h + 16 * half);
-                for (int k = 0; k < 4; k++) {
-                    int j = 8 * h + 2 * k + half;
-                    int packed = w.get(ValueLayout.JAVA_BYTE, off + j) & 0xFF;
-                    minDot += (packed >>> 4) * sums[so + j];
+                for (int k = 0, j = 8 * h + half; k < 4; k++, j += 2) {
                     ShortVector q = levels.lanewise(VectorOperators.LSHR, 2 * k).and((short) 3);
-                    isum = isum.add(KQuantDot.pairSumNarrow(q.mul(ShortVector.fromArray(S256, aq, ao + 16 * j))).mul(packed & 0x0F));
+                    isum = isum.add(KQuantDot.pairSumNarrow(q.mul(ShortVector.fromArray(S256, aq, ao + 16 * j))).mul(sc[j]));
                 }
             }
             minAcc += dmin * minDot;

@@ -38,6 +38,7 @@ final class Q3_KRowKernel implements RowKernel {
         int so = t * (a.k / 16);
         short[] aq = a.q;
         int[] sums = a.sums;
+        int[] sc = KQuantDot.scaleScratch();
         FloatVector acc = FloatVector.zero(F256);
         float offsetAcc = 0;
         long off = rowOff;
@@ -46,20 +47,24 @@ final class Q3_KRowKernel implements RowKernel {
             int lowNibbles = w.get(KQuantDot.I32, off + SCALES);
             int highNibbles = w.get(KQuantDot.I32, off + SCALES + 4);
             int topBits = w.get(KQuantDot.I32, off + SCALES + 8);
-            IntVector isum = IntVector.zero(I256);
             int offsetDot = 0;
+            for (int j = 0; j < 16; j++) {
+                sc[j] = scale(lowNibbles, highNibbles, topBits, j) - 32;
+                offsetDot += sc[j] * sums[so + j];
+            }
+            IntVector isum = IntVector.zero(I256);
+            // One sub-block of 16 per innermost step (C2 stops inlining past a node budget and the
+            // Vector API's inlined code is large); offsets are linear in the counters so that range
+            // checks hoist.
             for (int half = 0; half < 2; half++) {
-                // The high bits of elements 16·half + (0..15) in every 32: bit 4h + k of these bytes.
+                // The high bits of elements 16·half + (0..15) of every 32: bit 4h + k of these bytes.
                 ShortVector hm = KQuantDot.unsignedBytes(w, off + 16 * half).lanewise(VectorOperators.LSHL, 2);
                 for (int h = 0; h < 2; h++) {
                     ShortVector low = KQuantDot.unsignedBytes(w, off + QS + 32 * h + 16 * half);
-                    for (int k = 0; k < 4; k++) {
-                        int j = 8 * h + 2 * k + half;
-                        int sc = scale(lowNibbles, highNibbles, topBits, j) - 32;
-                        offsetDot += sc * sums[so + j];
+                    for (int k = 0, j = 8 * h + half; k < 4; k++, j += 2) {
                         ShortVector q = low.lanewise(VectorOperators.LSHR, 2 * k).and((short) 3)
                                 .or(hm.lanewise(VectorOperators.LSHR, 4 * h + k).and((short) 4));
-                        isum = isum.add(KQuantDot.pairSumNarrow(q.mul(ShortVector.fromArray(S256, aq, ao + 16 * j))).mul(sc));
+                        isum = isum.add(KQuantDot.pairSumNarrow(q.mul(ShortVector.fromArray(S256, aq, ao + 16 * j))).mul(sc[j]));
                     }
                 }
             }

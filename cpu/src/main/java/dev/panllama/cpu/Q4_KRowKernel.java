@@ -35,32 +35,35 @@ final class Q4_KRowKernel implements RowKernel {
         int so = t * (a.k / 16);
         short[] aq = a.q;
         int[] sums = a.sums;
+        int[] sc = KQuantDot.scaleScratch();
         FloatVector acc = FloatVector.zero(F256);
         float minAcc = 0;
         long off = rowOff;
         for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 256, so += 16) {
             // Scalars first: C2 inlines calls in bytecode order until its node budget runs out, and the
             // vector code below is large; a call left out of line here would spill every vector register.
+            long head = w.get(KQuantDot.I64, off);       // d, dmin, scale bytes 0-3
+            long packed = w.get(KQuantDot.I64, off + 8);  // scale bytes 4-11
             float da = a.d[ab + b];
-            float d = Float.float16ToFloat(w.get(VecMath.I16, off)) * da;
-            float dmin = Float.float16ToFloat(w.get(VecMath.I16, off + 2)) * da;
-            int s0 = w.get(KQuantDot.I32, off + 4);
-            int s1 = w.get(KQuantDot.I32, off + 8);
-            int s2 = w.get(KQuantDot.I32, off + 12);
+            float d = Float.float16ToFloat((short) head) * da;
+            float dmin = Float.float16ToFloat((short) (head >>> 16)) * da;
+            int s0 = (int) (head >>> 32), s1 = (int) packed, s2 = (int) (packed >>> 32);
             int scLo = s0 & 0x3f3f3f3f;
             int scHi = (s2 & 0x0f0f0f0f) | (((s0 >>> 6) & 0x03030303) << 4);
             int mnLo = s1 & 0x3f3f3f3f;
             int mnHi = ((s2 >>> 4) & 0x0f0f0f0f) | (((s1 >>> 6) & 0x03030303) << 4);
             int minDot = 0;
             for (int j = 0; j < 4; j++) {
-                minDot += ((mnLo >>> (8 * j)) & 0xFF) * (sums[so + 2 * j] + sums[so + 2 * j + 1]);
-                minDot += ((mnHi >>> (8 * j)) & 0xFF) * (sums[so + 8 + 2 * j] + sums[so + 9 + 2 * j]);
+                int shift = 8 * j;
+                sc[j] = (scLo >>> shift) & 0xFF;
+                sc[j + 4] = (scHi >>> shift) & 0xFF;
+                minDot += ((mnLo >>> shift) & 0xFF) * (sums[so + 2 * j] + sums[so + 2 * j + 1]);
+                minDot += ((mnHi >>> shift) & 0xFF) * (sums[so + 8 + 2 * j] + sums[so + 9 + 2 * j]);
             }
             minAcc += dmin * minDot;
             IntVector isum = IntVector.zero(I256);
             for (int c = 0; c < 4; c++) {
-                int sc = (c < 2 ? scLo : scHi) >>> (16 * (c & 1));
-                isum = isum.add(chunk(w, off + 16 + 32L * c, aq, ao + 64 * c, sc));
+                isum = isum.add(chunk(w, off + 16 + 32L * c, aq, ao + 64 * c, sc[2 * c], sc[2 * c + 1]));
             }
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);
         }
@@ -68,15 +71,15 @@ final class Q4_KRowKernel implements RowKernel {
     }
 
     /**
-     * 64 weights (32 bytes: low nibbles are sub-block 2c with scale sc & 0xFF, high nibbles sub-block
-     * 2c+1 with scale (sc >>> 8) & 0xFF) against a[ao, ao + 64).
+     * 64 weights (32 bytes: low nibbles are sub-block 2c, high nibbles sub-block 2c+1) against
+     * a[ao, ao + 64), each sub-block's sum times its scale.
      */
-    private static IntVector chunk(MemorySegment w, long qo, short[] aq, int ao, int sc) {
+    private static IntVector chunk(MemorySegment w, long qo, short[] aq, int ao, int scLow, int scHigh) {
         ShortVector q0 = KQuantDot.unsignedBytes(w, qo);
         ShortVector q1 = KQuantDot.unsignedBytes(w, qo + 16);
         IntVector lo = KQuantDot.dot32Narrow(q0.and((short) 0x0F), q1.and((short) 0x0F), aq, ao);
         IntVector hi = KQuantDot.dot32Narrow(q0.lanewise(VectorOperators.LSHR, 4), q1.lanewise(VectorOperators.LSHR, 4), aq, ao + 32);
-        return lo.mul(sc & 0xFF).add(hi.mul((sc >>> 8) & 0xFF));
+        return lo.mul(scLow).add(hi.mul(scHigh));
     }
 
     @Override

@@ -25,6 +25,8 @@ final class Q5_KRowKernel implements RowKernel {
     static final int BLOCK_BYTES = 176;
     private static final int QH = 16;
     private static final int QS = 48;
+    private static final ShortVector LOW4 = ShortVector.broadcast(IntDot.S256, (short) 0x0F);
+    private static final ShortVector BIT4 = ShortVector.broadcast(IntDot.S256, (short) 0x10);
 
     @Override
     public ActivationFormat activation() { return ActivationFormat.Q8_K; }
@@ -37,16 +39,17 @@ final class Q5_KRowKernel implements RowKernel {
         int so = t * (a.k / 16);
         short[] aq = a.q;
         int[] sums = a.sums;
+        int[] sc = KQuantDot.scaleScratch();
         FloatVector acc = FloatVector.zero(F256);
         float minAcc = 0;
         long off = rowOff;
         for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 256, so += 16) {
+            long head = w.get(KQuantDot.I64, off);       // d, dmin, scale bytes 0-3
+            long packed = w.get(KQuantDot.I64, off + 8);  // scale bytes 4-11
             float da = a.d[ab + b];
-            float d = Float.float16ToFloat(w.get(VecMath.I16, off)) * da;
-            float dmin = Float.float16ToFloat(w.get(VecMath.I16, off + 2)) * da;
-            int s0 = w.get(KQuantDot.I32, off + 4);
-            int s1 = w.get(KQuantDot.I32, off + 8);
-            int s2 = w.get(KQuantDot.I32, off + 12);
+            float d = Float.float16ToFloat((short) head) * da;
+            float dmin = Float.float16ToFloat((short) (head >>> 16)) * da;
+            int s0 = (int) (head >>> 32), s1 = (int) packed, s2 = (int) (packed >>> 32);
             int scLo = s0 & 0x3f3f3f3f;
             int scHi = (s2 & 0x0f0f0f0f) | (((s0 >>> 6) & 0x03030303) << 4);
             int mnLo = s1 & 0x3f3f3f3f;
@@ -54,21 +57,26 @@ final class Q5_KRowKernel implements RowKernel {
             // The fifth bits, moved up by 4 so that bit j of a byte lands on 16 after a shift by j.
             ShortVector h0 = KQuantDot.unsignedBytes(w, off + QH).lanewise(VectorOperators.LSHL, 4);
             ShortVector h1 = KQuantDot.unsignedBytes(w, off + QH + 16).lanewise(VectorOperators.LSHL, 4);
-            IntVector isum = IntVector.zero(I256);
             int minDot = 0;
-            // One sub-block of 32 per step: C2 stops inlining past a node budget, and the Vector API's
-            // inlined code is large, so the loop body stays this small.
-            for (int j = 0; j < 8; j++) {
-                int shift = 8 * (j & 3);
-                int sc = ((j < 4 ? scLo : scHi) >>> shift) & 0xFF;
-                minDot += (((j < 4 ? mnLo : mnHi) >>> shift) & 0xFF) * (sums[so + 2 * j] + sums[so + 2 * j + 1]);
-                long qs = off + QS + 32 * (j >> 1);
-                int nibble = 4 * (j & 1);
-                ShortVector q0 = KQuantDot.unsignedBytes(w, qs).lanewise(VectorOperators.LSHR, nibble).and((short) 0x0F)
-                        .or(h0.lanewise(VectorOperators.LSHR, j).and((short) 0x10));
-                ShortVector q1 = KQuantDot.unsignedBytes(w, qs + 16).lanewise(VectorOperators.LSHR, nibble).and((short) 0x0F)
-                        .or(h1.lanewise(VectorOperators.LSHR, j).and((short) 0x10));
-                isum = isum.add(KQuantDot.dot32Narrow(q0, q1, aq, ao + 32 * j).mul(sc));
+            for (int j = 0; j < 4; j++) {
+                int shift = 8 * j;
+                sc[j] = (scLo >>> shift) & 0xFF;
+                sc[j + 4] = (scHi >>> shift) & 0xFF;
+                minDot += ((mnLo >>> shift) & 0xFF) * (sums[so + 2 * j] + sums[so + 2 * j + 1]);
+                minDot += ((mnHi >>> shift) & 0xFF) * (sums[so + 8 + 2 * j] + sums[so + 9 + 2 * j]);
+            }
+            IntVector isum = IntVector.zero(I256);
+            // 32 bytes of nibbles per outer step, sub-blocks 2c (low) and 2c + 1 (high) in the inner one:
+            // C2 stops inlining past a node budget and the Vector API's inlined code is large, so the
+            // body covers one sub-block; offsets are linear in the counters so that range checks hoist.
+            for (int c = 0; c < 4; c++) {
+                ShortVector l0 = KQuantDot.unsignedBytes(w, off + QS + 32 * c);
+                ShortVector l1 = KQuantDot.unsignedBytes(w, off + QS + 32 * c + 16);
+                for (int n = 0, j = 2 * c; n < 2; n++, j++) {
+                    ShortVector q0 = l0.lanewise(VectorOperators.LSHR, 4 * n).and(LOW4).or(h0.lanewise(VectorOperators.LSHR, j).and(BIT4));
+                    ShortVector q1 = l1.lanewise(VectorOperators.LSHR, 4 * n).and(LOW4).or(h1.lanewise(VectorOperators.LSHR, j).and(BIT4));
+                    isum = isum.add(KQuantDot.dot32Narrow(q0, q1, aq, ao + 32 * j).mul(sc[j]));
+                }
             }
             minAcc += dmin * minDot;
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);

@@ -40,34 +40,43 @@ final class Q6_KRowKernel implements RowKernel {
         int so = t * (a.k / 16);
         short[] aq = a.q;
         int[] sums = a.sums;
+        int[] sc = KQuantDot.scaleScratch();
         FloatVector acc = FloatVector.zero(F256);
         float offsetAcc = 0;
         long off = rowOff;
         for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 256, so += 16) {
             float d = Float.float16ToFloat(w.get(VecMath.I16, off + D)) * a.d[ab + b];
+            long scLo = w.get(KQuantDot.I64, off + SCALES);
+            long scHi = w.get(KQuantDot.I64, off + SCALES + 8);
             int offsetDot = 0;
+            for (int j = 0; j < 8; j++) {
+                sc[j] = (byte) (scLo >>> (8 * j));
+                sc[j + 8] = (byte) (scHi >>> (8 * j));
+                offsetDot += sc[j] * sums[so + j] + sc[j + 8] * sums[so + j + 8];
+            }
+            offsetAcc += d * (32 * offsetDot);
             for (int h = 0; h < 2; h++) {
                 IntVector isum = IntVector.zero(I256);
-                // Two sub-blocks of 16 per step, k = kk and k = kk + 2, which share their ql and qh bytes
-                // (low and high nibbles; high pairs at bits 2kk and 2kk + 4). The body stays this small
-                // because C2 stops inlining past a node budget and the Vector API's inlined code is large.
-                for (int s = 0; s < 4; s++) {
-                    int kk = s >> 1;
-                    int j = 8 * h + 2 * kk + (s & 1);
-                    int sc1 = w.get(ValueLayout.JAVA_BYTE, off + SCALES + j);
-                    int sc2 = w.get(ValueLayout.JAVA_BYTE, off + SCALES + j + 4);
-                    offsetDot += sc1 * sums[so + j] + sc2 * sums[so + j + 4];
-                    ShortVector l = KQuantDot.unsignedBytes(w, off + 64 * h + 32 * kk + 16 * (s & 1));
-                    ShortVector pairs = KQuantDot.unsignedBytes(w, off + QH + 32 * h + 16 * (s & 1)).lanewise(VectorOperators.LSHR, 2 * kk);
-                    ShortVector q1 = l.and((short) 0x0F).or(pairs.lanewise(VectorOperators.LSHL, 4).and((short) 0x30));
-                    ShortVector q2 = l.lanewise(VectorOperators.LSHR, 4).or(pairs.and((short) 0x30));
-                    int e = ao + 16 * j;
-                    isum = isum.add(KQuantDot.pairSumNarrow(q1.mul(ShortVector.fromArray(S256, aq, e))).mul(sc1))
-                            .add(KQuantDot.pairSumNarrow(q2.mul(ShortVector.fromArray(S256, aq, e + 64))).mul(sc2));
+                // Two sub-blocks of 16 per step: groups k = kk and kk + 2 share their ql bytes (low and
+                // high nibbles) and their qh bytes (high pairs at bits 2kk and 2kk + 4). The body stays
+                // this small because C2 stops inlining past a node budget and the Vector API's inlined
+                // code is large; offsets are linear in the loop counters so that range checks hoist.
+                for (int half = 0; half < 2; half++) {
+                    ShortVector qh = KQuantDot.unsignedBytes(w, off + QH + 32 * h + 16 * half);
+                    long ql = off + 64 * h + 16 * half;
+                    int e = ao + 128 * h + 16 * half;
+                    int j = 8 * h + half;
+                    for (int kk = 0; kk < 2; kk++, ql += 32, e += 32, j += 2) {
+                        ShortVector l = KQuantDot.unsignedBytes(w, ql);
+                        ShortVector pairs = qh.lanewise(VectorOperators.LSHR, 2 * kk);
+                        ShortVector q1 = l.and((short) 0x0F).or(pairs.lanewise(VectorOperators.LSHL, 4).and((short) 0x30));
+                        ShortVector q2 = l.lanewise(VectorOperators.LSHR, 4).or(pairs.and((short) 0x30));
+                        isum = isum.add(KQuantDot.pairSumNarrow(q1.mul(ShortVector.fromArray(S256, aq, e))).mul(sc[j]))
+                                .add(KQuantDot.pairSumNarrow(q2.mul(ShortVector.fromArray(S256, aq, e + 64))).mul(sc[j + 4]));
+                    }
                 }
                 acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);
             }
-            offsetAcc += d * (32 * offsetDot);
         }
         return VecMath.sum(acc) - offsetAcc;
     }
