@@ -48,9 +48,13 @@ final class Q3_KRowKernel implements RowKernel {
             int highNibbles = w.get(KQuantDot.I32, off + SCALES + 4);
             int topBits = w.get(KQuantDot.I32, off + SCALES + 8);
             int offsetDot = 0;
-            for (int j = 0; j < 16; j++) {
-                sc[j] = scale(lowNibbles, highNibbles, topBits, j) - 32;
-                offsetDot += sc[j] * sums[so + j];
+            for (int g = 0; g < 4; g++) {
+                int word = scaleWord(lowNibbles, highNibbles, topBits, g);
+                for (int i = 0; i < 4; i++) {
+                    int j = 4 * g + i;
+                    sc[j] = ((word >>> (8 * i)) & 0xFF) - 32;
+                    offsetDot += sc[j] * sums[so + j];
+                }
             }
             IntVector isum = IntVector.zero(I256);
             // One sub-block of 16 per innermost step (C2 stops inlining past a node budget and the
@@ -75,13 +79,13 @@ final class Q3_KRowKernel implements RowKernel {
     }
 
     /**
-     * The 6-bit scale of sub-block j from the 12 packed bytes read as three little-endian ints: its low
-     * nibble is nibble j/8 of byte j%8 (bytes 0-7), its top two bits are bits 2·(j/4) of byte 8 + j%4.
+     * Scales 4g..4g+3 as the bytes of one int, from the 12 packed bytes read as three little-endian
+     * ints: the low nibble of scale j is nibble j/8 of byte j%8 (bytes 0-7), its top two bits are bits
+     * 2·(j/4) of byte 8 + j%4.
      */
-    private static int scale(int lowNibbles, int highNibbles, int topBits, int j) {
-        int low = (((j & 4) == 0 ? lowNibbles : highNibbles) >>> (8 * (j & 3) + 4 * (j >> 3))) & 0x0F;
-        int top = (topBits >>> (8 * (j & 3) + 2 * (j >> 2))) & 3;
-        return low | (top << 4);
+    private static int scaleWord(int lowNibbles, int highNibbles, int topBits, int g) {
+        int low = (((g & 1) == 0 ? lowNibbles : highNibbles) >>> (4 * (g >> 1))) & 0x0F0F0F0F;
+        return low | (((topBits >>> (2 * g)) & 0x03030303) << 4);
     }
 
     @Override
@@ -94,7 +98,8 @@ final class Q3_KRowKernel implements RowKernel {
             int topBits = w.get(KQuantDot.I32, off + SCALES + 8);
             for (int e = 0; e < 256; e += 8) {
                 int h = e >> 7, kq = (e >> 5) & 3, l = e & 31;
-                float step = d * (scale(lowNibbles, highNibbles, topBits, e / 16) - 32);
+                int j = e / 16;
+                float step = d * (((scaleWord(lowNibbles, highNibbles, topBits, j >> 2) >>> (8 * (j & 3))) & 0xFF) - 32);
                 IntVector low = DequantSteps.unsigned8(w, off + QS + 32 * h + l).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
                 IntVector high = DequantSteps.unsigned8(w, off + l).lanewise(VectorOperators.LSHR, 4 * h + kq).and(1);
                 DequantSteps.scaled(low.or(high.lanewise(VectorOperators.LSHL, 2)).sub(4), step, dst, dstOff + i + e);
