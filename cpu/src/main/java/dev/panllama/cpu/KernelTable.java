@@ -6,8 +6,9 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * Which {@link RowKernel} runs each tensor type. Types without a dedicated kernel but with a codec run
- * through {@link CodecRowKernel} (correct, slow); the README lists which path each type takes.
+ * Which {@link RowKernel} runs each tensor type. Every type with a codec today has a dedicated kernel
+ * (cpu/BENCHMARKS.md gives their speeds); a type that gains a codec before it gains a kernel runs
+ * through {@link CodecRowKernel} (correct, slow).
  */
 final class KernelTable {
     private static final Map<GgmlType, RowKernel> DEDICATED = new EnumMap<>(GgmlType.class);

@@ -35,7 +35,6 @@ final class Q4_KRowKernel implements RowKernel {
         int so = t * (a.k / 16);
         short[] aq = a.q;
         int[] sums = a.sums;
-        int[] sc = KQuantDot.scaleScratch();
         FloatVector acc = FloatVector.zero(F256);
         float minAcc = 0;
         long off = rowOff;
@@ -53,18 +52,17 @@ final class Q4_KRowKernel implements RowKernel {
             int mnLo = s1 & 0x3f3f3f3f;
             int mnHi = ((s2 >>> 4) & 0x0f0f0f0f) | (((s1 >>> 6) & 0x03030303) << 4);
             int minDot = 0;
-            for (int j = 0; j < 4; j++) {
-                int shift = 8 * j;
-                sc[j] = (scLo >>> shift) & 0xFF;
-                sc[j + 4] = (scHi >>> shift) & 0xFF;
-                minDot += ((mnLo >>> shift) & 0xFF) * (sums[so + 2 * j] + sums[so + 2 * j + 1]);
-                minDot += ((mnHi >>> shift) & 0xFF) * (sums[so + 8 + 2 * j] + sums[so + 9 + 2 * j]);
+            IntVector isum = IntVector.zero(I256);
+            // The scalar work of each pair of sub-blocks sits in the same step as its vector work, where
+            // the integer units are otherwise idle.
+            for (int c = 0, s = so; c < 4; c++, s += 4) {
+                int shift = 16 * (c & 1);
+                int scales = (c < 2 ? scLo : scHi) >>> shift;
+                int mins = (c < 2 ? mnLo : mnHi) >>> shift;
+                minDot += (mins & 0xFF) * (sums[s] + sums[s + 1]) + ((mins >>> 8) & 0xFF) * (sums[s + 2] + sums[s + 3]);
+                isum = isum.add(chunk(w, off + 16 + 32L * c, aq, ao + 64 * c, scales & 0xFF, (scales >>> 8) & 0xFF));
             }
             minAcc += dmin * minDot;
-            IntVector isum = IntVector.zero(I256);
-            for (int c = 0; c < 4; c++) {
-                isum = isum.add(chunk(w, off + 16 + 32L * c, aq, ao + 64 * c, sc[2 * c], sc[2 * c + 1]));
-            }
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);
         }
         return VecMath.sum(acc) - minAcc;
