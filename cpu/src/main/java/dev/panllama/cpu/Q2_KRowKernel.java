@@ -79,10 +79,14 @@ final class Q2_KRowKernel implements RowKernel {
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
             float d = KQuantDot.half(w, off + D);
             float dmin = KQuantDot.half(w, off + DMIN);
-            for (int e = 0; e < 256; e += 8) {
-                int packed = w.get(ValueLayout.JAVA_BYTE, off + e / 16) & 0xFF;
-                IntVector q = DequantSteps.unsigned8(w, off + QS + 32 * (e >> 7) + (e & 31)).lanewise(VectorOperators.LSHR, 2 * ((e >> 5) & 3)).and(3);
-                DequantSteps.scaledMinus(q, d * (packed & 0x0F), dmin * (packed >>> 4), dst, dstOff + i + e);
+            for (int h = 0; h < 2; h++) {
+                for (int kq = 0; kq < 4; kq++) {
+                    for (int l = 0; l < 32; l += 8) {
+                        int packed = w.get(ValueLayout.JAVA_BYTE, off + 8 * h + 2 * kq + (l >> 4)) & 0xFF;
+                        IntVector q = DequantSteps.unsigned8(w, off + QS + 32 * h + l).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
+                        DequantSteps.scaledMinus(q, d * (packed & 0x0F), dmin * (packed >>> 4), dst, dstOff + i + 128 * h + 32 * kq + l);
+                    }
+                }
             }
         }
     }

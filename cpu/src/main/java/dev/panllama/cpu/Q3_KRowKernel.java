@@ -90,19 +90,26 @@ final class Q3_KRowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
+        int[] sc = KQuantDot.scaleScratch();
         long off = rowOff;
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
             float d = KQuantDot.half(w, off + D);
             int lowNibbles = w.get(KQuantDot.I32, off + SCALES);
             int highNibbles = w.get(KQuantDot.I32, off + SCALES + 4);
             int topBits = w.get(KQuantDot.I32, off + SCALES + 8);
-            for (int e = 0; e < 256; e += 8) {
-                int h = e >> 7, kq = (e >> 5) & 3, l = e & 31;
-                int j = e / 16;
-                float step = d * (((scaleWord(lowNibbles, highNibbles, topBits, j >> 2) >>> (8 * (j & 3))) & 0xFF) - 32);
-                IntVector low = DequantSteps.unsigned8(w, off + QS + 32 * h + l).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
-                IntVector high = DequantSteps.unsigned8(w, off + l).lanewise(VectorOperators.LSHR, 4 * h + kq).and(1);
-                DequantSteps.scaled(low.or(high.lanewise(VectorOperators.LSHL, 2)).sub(4), step, dst, dstOff + i + e);
+            for (int g = 0; g < 4; g++) {
+                int word = scaleWord(lowNibbles, highNibbles, topBits, g);
+                for (int b = 0; b < 4; b++) sc[4 * g + b] = ((word >>> (8 * b)) & 0xFF) - 32;
+            }
+            for (int h = 0; h < 2; h++) {
+                for (int kq = 0; kq < 4; kq++) {
+                    for (int l = 0; l < 32; l += 8) {
+                        float step = d * sc[8 * h + 2 * kq + (l >> 4)];
+                        IntVector low = DequantSteps.unsigned8(w, off + QS + 32 * h + l).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
+                        IntVector high = DequantSteps.unsigned8(w, off + l).lanewise(VectorOperators.LSHR, 4 * h + kq).and(1);
+                        DequantSteps.scaled(low.or(high.lanewise(VectorOperators.LSHL, 2)).sub(4), step, dst, dstOff + i + 128 * h + 32 * kq + l);
+                    }
+                }
             }
         }
     }

@@ -86,12 +86,15 @@ final class Q6_KRowKernel implements RowKernel {
         long off = rowOff;
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
             float d = KQuantDot.half(w, off + D);
-            for (int e = 0; e < 256; e += 8) {
-                int h = e >> 7, kq = (e >> 5) & 3, l = e & 31;
-                IntVector low = DequantSteps.unsigned8(w, off + 64 * h + 32 * (kq & 1) + l).lanewise(VectorOperators.LSHR, 4 * (kq >> 1)).and(0x0F);
-                IntVector high = DequantSteps.unsigned8(w, off + QH + 32 * h + l).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
-                float scale = d * w.get(ValueLayout.JAVA_BYTE, off + SCALES + e / 16);
-                DequantSteps.scaled(low.or(high.lanewise(VectorOperators.LSHL, 4)).sub(32), scale, dst, dstOff + i + e);
+            for (int h = 0; h < 2; h++) {
+                for (int kq = 0; kq < 4; kq++) {
+                    for (int l = 0; l < 32; l += 8) {
+                        float scale = d * w.get(ValueLayout.JAVA_BYTE, off + SCALES + 8 * h + 2 * kq + (l >> 4));
+                        IntVector low = DequantSteps.unsigned8(w, off + 64 * h + 32 * (kq & 1) + l).lanewise(VectorOperators.LSHR, 4 * (kq >> 1)).and(0x0F);
+                        IntVector high = DequantSteps.unsigned8(w, off + QH + 32 * h + l).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
+                        DequantSteps.scaled(low.or(high.lanewise(VectorOperators.LSHL, 4)).sub(32), scale, dst, dstOff + i + 128 * h + 32 * kq + l);
+                    }
+                }
             }
         }
     }
