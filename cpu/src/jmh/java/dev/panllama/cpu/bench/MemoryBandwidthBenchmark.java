@@ -1,6 +1,7 @@
 package dev.panllama.cpu.bench;
 
 import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -18,6 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,7 +56,7 @@ public class MemoryBandwidthBenchmark {
     public void setUp() {
         arena = Arena.ofShared();
         data = arena.allocate(SIZE, 4096);
-        for (long i = 0; i < SIZE; i += 8) data.set(java.lang.foreign.ValueLayout.JAVA_LONG, i, i * 0x9E3779B97F4A7C15L);
+        for (long i = 0; i < SIZE; i += 8) data.set(ValueLayout.JAVA_LONG, i, i * 0x9E3779B97F4A7C15L);
         pool = Executors.newFixedThreadPool(threads);
     }
 
@@ -110,8 +112,8 @@ public class MemoryBandwidthBenchmark {
             a2 = a2.add(LongVector.fromMemorySegment(L, seg, i + 2 * vb, ByteOrder.LITTLE_ENDIAN));
             a3 = a3.add(LongVector.fromMemorySegment(L, seg, i + 3 * vb, ByteOrder.LITTLE_ENDIAN));
         }
-        long s = a0.add(a1).add(a2).add(a3).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-        for (; i < to; i += 8) s += seg.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i);
+        long s = a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+        for (; i < to; i += 8) s += seg.get(ValueLayout.JAVA_LONG_UNALIGNED, i);
         return s;
     }
 }
