@@ -3,12 +3,14 @@ package dev.panllama.cpu;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import static dev.panllama.cpu.IntDot.B128;
+import static dev.panllama.cpu.IntDot.I256;
 import static dev.panllama.cpu.IntDot.S256;
 
 /**
@@ -22,6 +24,15 @@ final class KQuantDot {
 
     static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(VecMath.LE);
     static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(VecMath.LE);
+
+    /** The low nibble mask of 16-bit lanes. */
+    static final ShortVector LOW4 = ShortVector.broadcast(S256, (short) 0x0F);
+    /** Shifts that bring byte i % 4 of a broadcast int down to lane i: 8 packed scales into 8 lanes. */
+    static final IntVector BYTE_SHIFTS = IntVector.fromArray(I256, new int[]{0, 8, 16, 24, 0, 8, 16, 24}, 0);
+    /** Shifts that bring byte i / 2 of a broadcast int down to lane i: one value per sum of 16. */
+    static final IntVector PAIR_SHIFTS = IntVector.fromArray(I256, new int[]{0, 0, 8, 8, 16, 16, 24, 24}, 0);
+    /** Lanes 4-7 of 8. */
+    static final VectorMask<Integer> UPPER_HALF = VectorMask.fromLong(I256, 0xF0);
 
     /**
      * Sums adjacent pairs of 16-bit lanes into 8 32-bit lanes, for sums that fit 16 bits: with

@@ -1,5 +1,6 @@
 package dev.panllama.cpu;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -7,8 +8,10 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
+import static dev.panllama.cpu.IntDot.S256;
 
 /**
  * Q4_K weights against Q8_K activations, ggml's vec_dot_q4_K_q8_K. A super-block (144 bytes: f16 d,
@@ -17,7 +20,8 @@ import static dev.panllama.cpu.IntDot.I256;
  * d·d_a·Σ_j sc_j·Σ q·a − dmin·d_a·Σ_j m_j·(bsum_2j + bsum_2j+1), the second term from the activations'
  * sums per 16 so that the mins never touch the per-weight loop.
  *
- * <p>Ranges (q ≤ 15, |a| ≤ 127, sc ≤ 63): four products of adjacent lanes ≤ 7620, so the narrow pair
+ * <p>The mins term is kept in 8 int lanes (each ≤ 2·63·2,032) and accumulated in float like the main
+ * sum. Ranges (q ≤ 15, |a| ≤ 127, sc ≤ 63): four products of adjacent lanes ≤ 7620, so the narrow pair
  * sum holds; one sub-block adds ≤ 7620·63 = 480,060 to each of the 8 int lanes, a super-block
  * ≤ 3,840,480, below 2^24: the integer lanes convert to float exactly, once per super-block.
  */
@@ -35,49 +39,49 @@ final class Q4_KRowKernel implements RowKernel {
         int so = t * (a.k / 16);
         short[] aq = a.q;
         int[] sums = a.sums;
+        int[] sc = KQuantDot.scaleScratch();
         FloatVector acc = FloatVector.zero(F256);
-        float minAcc = 0;
         long off = rowOff;
+        // Every step below is a Vector API call written out in place, with no helper of ours: past
+        // C2's inlining budget (which this method exceeds) the Vector API's methods are still inlined,
+        // our own would stay out of line and box their vectors. The sum at the end is VecMath.sum's
+        // order written out for the same reason.
         for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 256, so += 16) {
-            // Scalars first: C2 inlines calls in bytecode order until its node budget runs out, and the
-            // vector code below is large; a call left out of line here would spill every vector register.
             long head = w.get(KQuantDot.I64, off);       // d, dmin, scale bytes 0-3
             long packed = w.get(KQuantDot.I64, off + 8);  // scale bytes 4-11
             float da = a.d[ab + b];
-            float d = Float.float16ToFloat((short) head) * da;
-            float dmin = Float.float16ToFloat((short) (head >>> 16)) * da;
             int s0 = (int) (head >>> 32), s1 = (int) packed, s2 = (int) (packed >>> 32);
             int scLo = s0 & 0x3f3f3f3f;
             int scHi = (s2 & 0x0f0f0f0f) | (((s0 >>> 6) & 0x03030303) << 4);
             int mnLo = s1 & 0x3f3f3f3f;
             int mnHi = ((s2 >>> 4) & 0x0f0f0f0f) | (((s1 >>> 6) & 0x03030303) << 4);
-            int minDot = 0;
+            // The eight scales, unpacked at once into the scratch for one broadcast load each, and the mins
+            // as lanes m_j·bsum_2j, m_j·bsum_2j+1 (j = 0..3, then 4..7).
+            IntVector.broadcast(I256, scLo).blend(scHi, KQuantDot.UPPER_HALF).lanewise(VectorOperators.LSHR, KQuantDot.BYTE_SHIFTS).and(0xFF).intoArray(sc, 0);
+            IntVector mins = IntVector.broadcast(I256, mnLo).lanewise(VectorOperators.LSHR, KQuantDot.PAIR_SHIFTS).and(0xFF)
+                    .mul(IntVector.fromArray(I256, sums, so))
+                    .add(IntVector.broadcast(I256, mnHi).lanewise(VectorOperators.LSHR, KQuantDot.PAIR_SHIFTS).and(0xFF)
+                            .mul(IntVector.fromArray(I256, sums, so + 8)));
             IntVector isum = IntVector.zero(I256);
-            // The scalar work of each pair of sub-blocks sits in the same step as its vector work, where
-            // the integer units are otherwise idle.
-            for (int c = 0, s = so; c < 4; c++, s += 4) {
-                int shift = 16 * (c & 1);
-                int scales = (c < 2 ? scLo : scHi) >>> shift;
-                int mins = (c < 2 ? mnLo : mnHi) >>> shift;
-                minDot += (mins & 0xFF) * (sums[s] + sums[s + 1]) + ((mins >>> 8) & 0xFF) * (sums[s + 2] + sums[s + 3]);
-                isum = isum.add(chunk(w, off + 16 + 32L * c, aq, ao + 64 * c, scales & 0xFF, (scales >>> 8) & 0xFF));
+            for (int c = 0; c < 4; c++) {
+                long qo = off + 16 + 32L * c;
+                int o = ao + 64 * c;
+                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, qo, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, qo + 16, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+                IntVector lo = q0.and(KQuantDot.LOW4).mul(ShortVector.fromArray(S256, aq, o))
+                        .add(q1.and(KQuantDot.LOW4).mul(ShortVector.fromArray(S256, aq, o + 16))).reinterpretAsInts();
+                IntVector hi = q0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S256, aq, o + 32))
+                        .add(q1.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S256, aq, o + 48))).reinterpretAsInts();
+                lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                isum = isum.add(lo.mul(IntVector.broadcast(I256, sc[2 * c]))).add(hi.mul(IntVector.broadcast(I256, sc[2 * c + 1])));
             }
-            minAcc += dmin * minDot;
-            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F256, Float.float16ToFloat((short) head) * da), acc);
+            acc = ((FloatVector) mins.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F256, -Float.float16ToFloat((short) (head >>> 16)) * da), acc);
         }
-        return VecMath.sum(acc) - minAcc;
-    }
-
-    /**
-     * 64 weights (32 bytes: low nibbles are sub-block 2c, high nibbles sub-block 2c+1) against
-     * a[ao, ao + 64), each sub-block's sum times its scale.
-     */
-    private static IntVector chunk(MemorySegment w, long qo, short[] aq, int ao, int scLow, int scHigh) {
-        ShortVector q0 = KQuantDot.unsignedBytes(w, qo);
-        ShortVector q1 = KQuantDot.unsignedBytes(w, qo + 16);
-        IntVector lo = KQuantDot.dot32Narrow(q0.and((short) 0x0F), q1.and((short) 0x0F), aq, ao);
-        IntVector hi = KQuantDot.dot32Narrow(q0.lanewise(VectorOperators.LSHR, 4), q1.lanewise(VectorOperators.LSHR, 4), aq, ao + 32);
-        return lo.mul(scLow).add(hi.mul(scHigh));
+        return ((acc.lane(0) + acc.lane(4)) + (acc.lane(2) + acc.lane(6))) + ((acc.lane(1) + acc.lane(5)) + (acc.lane(3) + acc.lane(7)));
     }
 
     @Override
