@@ -1,5 +1,6 @@
 package dev.panllama.cpu;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -7,8 +8,10 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
+import static dev.panllama.cpu.IntDot.S256;
 
 /**
  * Q5_K weights against Q8_K activations, ggml's vec_dot_q5_K_q8_K. A super-block (176 bytes: f16 d,
@@ -25,8 +28,7 @@ final class Q5_KRowKernel implements RowKernel {
     static final int BLOCK_BYTES = 176;
     private static final int QH = 16;
     private static final int QS = 48;
-    private static final ShortVector LOW4 = ShortVector.broadcast(IntDot.S256, (short) 0x0F);
-    private static final ShortVector BIT4 = ShortVector.broadcast(IntDot.S256, (short) 0x10);
+    private static final ShortVector BIT4 = ShortVector.broadcast(S256, (short) 0x10);
 
     @Override
     public ActivationFormat activation() { return ActivationFormat.Q8_K; }
@@ -41,47 +43,54 @@ final class Q5_KRowKernel implements RowKernel {
         int[] sums = a.sums;
         int[] sc = KQuantDot.scaleScratch();
         FloatVector acc = FloatVector.zero(F256);
-        float minAcc = 0;
         long off = rowOff;
+        // Every vector step is a Vector API call written in place, with no helper of ours: this method
+        // is past C2's inlining budget, where those are still inlined but our own code would stay out
+        // of line and box its vectors. The sum at the end is VecMath.sum's order written out likewise.
         for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 256, so += 16) {
             long head = w.get(KQuantDot.I64, off);       // d, dmin, scale bytes 0-3
             long packed = w.get(KQuantDot.I64, off + 8);  // scale bytes 4-11
             float da = a.d[ab + b];
-            float d = Float.float16ToFloat((short) head) * da;
-            float dmin = Float.float16ToFloat((short) (head >>> 16)) * da;
             int s0 = (int) (head >>> 32), s1 = (int) packed, s2 = (int) (packed >>> 32);
             int scLo = s0 & 0x3f3f3f3f;
             int scHi = (s2 & 0x0f0f0f0f) | (((s0 >>> 6) & 0x03030303) << 4);
             int mnLo = s1 & 0x3f3f3f3f;
             int mnHi = ((s2 >>> 4) & 0x0f0f0f0f) | (((s1 >>> 6) & 0x03030303) << 4);
+            // Scales and mins as for Q4_K.
+            IntVector.broadcast(I256, scLo).blend(scHi, KQuantDot.UPPER_HALF).lanewise(VectorOperators.LSHR, KQuantDot.BYTE_SHIFTS).and(0xFF).intoArray(sc, 0);
+            IntVector mins = IntVector.broadcast(I256, mnLo).lanewise(VectorOperators.LSHR, KQuantDot.PAIR_SHIFTS).and(0xFF)
+                    .mul(IntVector.fromArray(I256, sums, so))
+                    .add(IntVector.broadcast(I256, mnHi).lanewise(VectorOperators.LSHR, KQuantDot.PAIR_SHIFTS).and(0xFF)
+                            .mul(IntVector.fromArray(I256, sums, so + 8)));
             // The fifth bits, moved up by 4 so that bit j of a byte lands on 16 after a shift by j.
-            ShortVector h0 = KQuantDot.unsignedBytes(w, off + QH).lanewise(VectorOperators.LSHL, 4);
-            ShortVector h1 = KQuantDot.unsignedBytes(w, off + QH + 16).lanewise(VectorOperators.LSHL, 4);
-            int minDot = 0;
-            for (int j = 0; j < 4; j++) {
-                int shift = 8 * j;
-                sc[j] = (scLo >>> shift) & 0xFF;
-                sc[j + 4] = (scHi >>> shift) & 0xFF;
-                minDot += ((mnLo >>> shift) & 0xFF) * (sums[so + 2 * j] + sums[so + 2 * j + 1]);
-                minDot += ((mnHi >>> shift) & 0xFF) * (sums[so + 8 + 2 * j] + sums[so + 9 + 2 * j]);
-            }
+            ShortVector h0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + QH, VecMath.LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0)).lanewise(VectorOperators.LSHL, 4);
+            ShortVector h1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + QH + 16, VecMath.LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0)).lanewise(VectorOperators.LSHL, 4);
             IntVector isum = IntVector.zero(I256);
-            // 32 bytes of nibbles per outer step, sub-blocks 2c (low) and 2c + 1 (high) in the inner one:
-            // C2 stops inlining past a node budget and the Vector API's inlined code is large, so the
-            // body covers one sub-block; offsets are linear in the counters so that range checks hoist.
+            // Sub-blocks 2c (low nibbles) and 2c + 1 (high nibbles) per step.
             for (int c = 0; c < 4; c++) {
-                ShortVector l0 = KQuantDot.unsignedBytes(w, off + QS + 32 * c);
-                ShortVector l1 = KQuantDot.unsignedBytes(w, off + QS + 32 * c + 16);
-                for (int n = 0, j = 2 * c; n < 2; n++, j++) {
-                    ShortVector q0 = l0.lanewise(VectorOperators.LSHR, 4 * n).and(LOW4).or(h0.lanewise(VectorOperators.LSHR, j).and(BIT4));
-                    ShortVector q1 = l1.lanewise(VectorOperators.LSHR, 4 * n).and(LOW4).or(h1.lanewise(VectorOperators.LSHR, j).and(BIT4));
-                    isum = isum.add(KQuantDot.dot32Narrow(q0, q1, aq, ao + 32 * j).mul(sc[j]));
-                }
+                long qs = off + QS + 32L * c;
+                int o = ao + 64 * c;
+                ShortVector l0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, qs, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+                ShortVector l1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, qs + 16, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+                ShortVector t0 = h0.lanewise(VectorOperators.LSHR, 2 * c);
+                ShortVector t1 = h1.lanewise(VectorOperators.LSHR, 2 * c);
+                IntVector lo = l0.and(KQuantDot.LOW4).or(t0.and(BIT4)).mul(ShortVector.fromArray(S256, aq, o))
+                        .add(l1.and(KQuantDot.LOW4).or(t1.and(BIT4)).mul(ShortVector.fromArray(S256, aq, o + 16))).reinterpretAsInts();
+                IntVector hi = l0.lanewise(VectorOperators.LSHR, 4).or(t0.lanewise(VectorOperators.LSHR, 1).and(BIT4)).mul(ShortVector.fromArray(S256, aq, o + 32))
+                        .add(l1.lanewise(VectorOperators.LSHR, 4).or(t1.lanewise(VectorOperators.LSHR, 1).and(BIT4)).mul(ShortVector.fromArray(S256, aq, o + 48))).reinterpretAsInts();
+                // Narrow pair sums (KQuantDot.pairSumNarrow, written out), times each sub-block's scale.
+                lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                isum = isum.add(lo.mul(IntVector.broadcast(I256, sc[2 * c]))).add(hi.mul(IntVector.broadcast(I256, sc[2 * c + 1])));
             }
-            minAcc += dmin * minDot;
-            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F256, Float.float16ToFloat((short) head) * da), acc);
+            acc = ((FloatVector) mins.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F256, -Float.float16ToFloat((short) (head >>> 16)) * da), acc);
         }
-        return VecMath.sum(acc) - minAcc;
+        return ((acc.lane(0) + acc.lane(4)) + (acc.lane(2) + acc.lane(6))) + ((acc.lane(1) + acc.lane(5)) + (acc.lane(3) + acc.lane(7)));
     }
 
     @Override
