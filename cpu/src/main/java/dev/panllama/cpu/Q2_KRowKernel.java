@@ -1,5 +1,6 @@
 package dev.panllama.cpu;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -8,6 +9,7 @@ import jdk.incubator.vector.VectorOperators;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
 import static dev.panllama.cpu.IntDot.S256;
@@ -26,6 +28,7 @@ final class Q2_KRowKernel implements RowKernel {
     private static final int QS = 16;
     private static final int D = 80;
     private static final int DMIN = 82;
+    private static final ShortVector LOW2 = ShortVector.broadcast(S256, (short) 3);
 
     @Override
     public ActivationFormat activation() { return ActivationFormat.Q8_K; }
@@ -40,37 +43,40 @@ final class Q2_KRowKernel implements RowKernel {
         int[] sums = a.sums;
         int[] sc = KQuantDot.scaleScratch();
         FloatVector acc = FloatVector.zero(F256);
-        float minAcc = 0;
         long off = rowOff;
+        // Every vector step is a Vector API call written in place, with no helper of ours: this method
+        // is past C2's inlining budget, where those are still inlined but our own code would stay out
+        // of line and box its vectors. The sum at the end is VecMath.sum's order written out likewise.
         for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 256, so += 16) {
             float da = a.d[ab + b];
             float d = Float.float16ToFloat(w.get(VecMath.I16, off + D)) * da;
             float dmin = Float.float16ToFloat(w.get(VecMath.I16, off + DMIN)) * da;
-            long packedLo = w.get(KQuantDot.I64, off);
-            long packedHi = w.get(KQuantDot.I64, off + 8);
-            int minDot = 0;
-            for (int j = 0; j < 8; j++) {
-                int lo = (int) (packedLo >>> (8 * j)) & 0xFF;
-                int hi = (int) (packedHi >>> (8 * j)) & 0xFF;
-                sc[j] = lo & 0x0F;
-                sc[j + 8] = hi & 0x0F;
-                minDot += (lo >>> 4) * sums[so + j] + (hi >>> 4) * sums[so + j + 8];
-            }
+            // Scale (low nibble) and min (high nibble) of the 16 sub-blocks: scales into the scratch for
+            // one broadcast load each, mins against the activations' sums per 16.
+            IntVector packed0 = (IntVector) ByteVector.fromMemorySegment(DequantSteps.B64, w, off, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0);
+            IntVector packed1 = (IntVector) ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 8, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0);
+            packed0.and(0x0F).intoArray(sc, 0);
+            packed1.and(0x0F).intoArray(sc, 8);
+            IntVector mins = packed0.lanewise(VectorOperators.LSHR, 4).mul(IntVector.fromArray(I256, sums, so))
+                    .add(packed1.lanewise(VectorOperators.LSHR, 4).mul(IntVector.fromArray(I256, sums, so + 8)));
             IntVector isum = IntVector.zero(I256);
-            // One sub-block of 16 per inner step (C2 stops inlining past a node budget and the Vector
-            // API's inlined code is large); offsets are linear in the counters so that range checks hoist.
+            // 16 level bytes per outer step hold four sub-blocks (bits 2k); offsets are linear in the
+            // counters so that range checks hoist.
             for (int g = 0; g < 4; g++) {
                 int h = g >> 1, half = g & 1;
-                ShortVector levels = KQuantDot.unsignedBytes(w, off + QS + 32 * h + 16 * half);
+                ShortVector levels = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + QS + 32 * h + 16 * half, VecMath.LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
                 for (int k = 0, j = 8 * h + half; k < 4; k++, j += 2) {
-                    ShortVector q = levels.lanewise(VectorOperators.LSHR, 2 * k).and((short) 3);
-                    isum = isum.add(KQuantDot.pairSumNarrow(q.mul(ShortVector.fromArray(S256, aq, ao + 16 * j))).mul(sc[j]));
+                    IntVector p = levels.lanewise(VectorOperators.LSHR, 2 * k).and(LOW2).mul(ShortVector.fromArray(S256, aq, ao + 16 * j)).reinterpretAsInts();
+                    // Narrow pair sum (KQuantDot.pairSumNarrow, written out), times the scale.
+                    p = p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    isum = isum.add(p.mul(IntVector.broadcast(I256, sc[j])));
                 }
             }
-            minAcc += dmin * minDot;
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);
+            acc = ((FloatVector) mins.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, -dmin), acc);
         }
-        return VecMath.sum(acc) - minAcc;
+        return ((acc.lane(0) + acc.lane(4)) + (acc.lane(2) + acc.lane(6))) + ((acc.lane(1) + acc.lane(5)) + (acc.lane(3) + acc.lane(7)));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.panllama.cpu;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -7,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
 import static dev.panllama.cpu.IntDot.S256;
@@ -26,6 +28,8 @@ final class Q3_KRowKernel implements RowKernel {
     private static final int QS = 32;
     private static final int SCALES = 96;
     private static final int D = 108;
+    private static final ShortVector LOW2 = ShortVector.broadcast(S256, (short) 3);
+    private static final ShortVector BIT2 = ShortVector.broadcast(S256, (short) 4);
 
     @Override
     public ActivationFormat activation() { return ActivationFormat.Q8_K; }
@@ -40,42 +44,50 @@ final class Q3_KRowKernel implements RowKernel {
         int[] sums = a.sums;
         int[] sc = KQuantDot.scaleScratch();
         FloatVector acc = FloatVector.zero(F256);
-        float offsetAcc = 0;
         long off = rowOff;
+        // Every vector step is a Vector API call written in place, with no helper of ours: this method
+        // is past C2's inlining budget, where those are still inlined but our own code would stay out
+        // of line and box its vectors. The sum at the end is VecMath.sum's order written out likewise.
         for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 256, so += 16) {
             float d = Float.float16ToFloat(w.get(VecMath.I16, off + D)) * a.d[ab + b];
             int lowNibbles = w.get(KQuantDot.I32, off + SCALES);
             int highNibbles = w.get(KQuantDot.I32, off + SCALES + 4);
             int topBits = w.get(KQuantDot.I32, off + SCALES + 8);
-            int offsetDot = 0;
-            for (int g = 0; g < 4; g++) {
-                int word = scaleWord(lowNibbles, highNibbles, topBits, g);
-                for (int i = 0; i < 4; i++) {
-                    int j = 4 * g + i;
-                    sc[j] = ((word >>> (8 * i)) & 0xFF) - 32;
-                    offsetDot += sc[j] * sums[so + j];
-                }
-            }
+            // The 16 scales (minus 32) into the scratch for one broadcast load each, and their products
+            // with the activations' sums per 16 for the −4 offset.
+            IntVector sc0 = IntVector.broadcast(I256, scaleWord(lowNibbles, highNibbles, topBits, 0))
+                    .blend(scaleWord(lowNibbles, highNibbles, topBits, 1), KQuantDot.UPPER_HALF)
+                    .lanewise(VectorOperators.LSHR, KQuantDot.BYTE_SHIFTS).and(0xFF).sub(32);
+            IntVector sc1 = IntVector.broadcast(I256, scaleWord(lowNibbles, highNibbles, topBits, 2))
+                    .blend(scaleWord(lowNibbles, highNibbles, topBits, 3), KQuantDot.UPPER_HALF)
+                    .lanewise(VectorOperators.LSHR, KQuantDot.BYTE_SHIFTS).and(0xFF).sub(32);
+            sc0.intoArray(sc, 0);
+            sc1.intoArray(sc, 8);
+            IntVector offsets = sc0.mul(IntVector.fromArray(I256, sums, so)).add(sc1.mul(IntVector.fromArray(I256, sums, so + 8)));
             IntVector isum = IntVector.zero(I256);
-            // One sub-block of 16 per innermost step (C2 stops inlining past a node budget and the
-            // Vector API's inlined code is large); offsets are linear in the counters so that range
+            // One sub-block of 16 per innermost step; offsets are linear in the counters so that range
             // checks hoist.
             for (int half = 0; half < 2; half++) {
                 // The high bits of elements 16·half + (0..15) of every 32: bit 4h + k of these bytes.
-                ShortVector hm = KQuantDot.unsignedBytes(w, off + 16 * half).lanewise(VectorOperators.LSHL, 2);
+                ShortVector hm = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + 16 * half, VecMath.LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0)).lanewise(VectorOperators.LSHL, 2);
                 for (int h = 0; h < 2; h++) {
-                    ShortVector low = KQuantDot.unsignedBytes(w, off + QS + 32 * h + 16 * half);
+                    ShortVector low = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + QS + 32 * h + 16 * half, VecMath.LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
                     for (int k = 0, j = 8 * h + half; k < 4; k++, j += 2) {
-                        ShortVector q = low.lanewise(VectorOperators.LSHR, 2 * k).and((short) 3)
-                                .or(hm.lanewise(VectorOperators.LSHR, 4 * h + k).and((short) 4));
-                        isum = isum.add(KQuantDot.pairSumNarrow(q.mul(ShortVector.fromArray(S256, aq, ao + 16 * j))).mul(sc[j]));
+                        IntVector p = low.lanewise(VectorOperators.LSHR, 2 * k).and(LOW2)
+                                .or(hm.lanewise(VectorOperators.LSHR, 4 * h + k).and(BIT2))
+                                .mul(ShortVector.fromArray(S256, aq, ao + 16 * j)).reinterpretAsInts();
+                        // Narrow pair sum (KQuantDot.pairSumNarrow, written out), times the scale.
+                        p = p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                        isum = isum.add(p.mul(IntVector.broadcast(I256, sc[j])));
                     }
                 }
             }
-            offsetAcc += d * (4 * offsetDot);
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);
+            acc = ((FloatVector) offsets.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, -4 * d), acc);
         }
-        return VecMath.sum(acc) - offsetAcc;
+        return ((acc.lane(0) + acc.lane(4)) + (acc.lane(2) + acc.lane(6))) + ((acc.lane(1) + acc.lane(5)) + (acc.lane(3) + acc.lane(7)));
     }
 
     /**
