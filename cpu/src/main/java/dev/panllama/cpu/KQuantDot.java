@@ -18,6 +18,13 @@ import static dev.panllama.cpu.IntDot.S256;
  * Like {@link IntDot} they widen weights to 16 bits and multiply against the widened activations; on
  * top of it they take the shortest route where the value ranges allow (see each method), since these
  * loops run once per weight byte and every instruction shows in the memory-bound matrix-vector speed.
+ *
+ * <p>A caveat on using them: C2 stops inlining a compilation's calls once it holds about 18,000 IR
+ * nodes, and each Vector API call brings several hundred before they fold. Past that budget the Vector
+ * API's own methods are still inlined (they are annotated to be), but a helper of ours is left out of
+ * line and boxes its vectors, which costs tenfold. Kernels whose loops approach the budget (the
+ * K-quants) therefore write these steps out in place, as their comments say, and use only the
+ * constants and scalar helpers from here.
  */
 final class KQuantDot {
     private KQuantDot() {}
