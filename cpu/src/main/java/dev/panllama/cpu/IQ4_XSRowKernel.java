@@ -27,6 +27,8 @@ import static dev.panllama.cpu.IntDot.S256;
 final class IQ4_XSRowKernel implements RowKernel {
     static final int BLOCK_BYTES = 136;
     private static final int QS = 8;
+    private static final IntVector NIBBLE_SHIFTS = IntVector.fromArray(I256, new int[]{0, 4, 8, 12, 16, 20, 24, 28}, 0);
+    private static final IntVector PAIR_BIT_SHIFTS = IntVector.fromArray(I256, new int[]{0, 2, 4, 6, 8, 10, 12, 14}, 0);
 
     @Override
     public ActivationFormat activation() { return ActivationFormat.Q8_K; }
@@ -37,26 +39,32 @@ final class IQ4_XSRowKernel implements RowKernel {
         int ab = t * nb;
         int ao = t * a.k;
         short[] aq = a.q;
+        int[] sc = KQuantDot.scaleScratch();
         FloatVector acc = FloatVector.zero(F256);
         long off = rowOff;
+        // Vector steps written in place, as in the other K-quant kernels (see KQuantDot).
         for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 256) {
             int head = w.get(KQuantDot.I32, off);
             float d = Float.float16ToFloat((short) head) * a.d[ab + b];
-            int scalesHigh = head >>> 16;
-            int scalesLow = w.get(KQuantDot.I32, off + 4);
+            // The eight 6-bit scales minus 32, unpacked at once into the scratch.
+            IntVector.broadcast(I256, w.get(KQuantDot.I32, off + 4)).lanewise(VectorOperators.LSHR, NIBBLE_SHIFTS).and(0x0F)
+                    .or(IntVector.broadcast(I256, head >>> 16).lanewise(VectorOperators.LSHR, PAIR_BIT_SHIFTS).and(3).lanewise(VectorOperators.LSHL, 4))
+                    .sub(32).intoArray(sc, 0);
             IntVector isum = IntVector.zero(I256);
             for (int ib = 0; ib < 8; ib++) {
-                int ls = ((scalesLow >>> (4 * ib)) & 0x0F) | (((scalesHigh >>> (2 * ib)) & 3) << 4);
                 ByteVector q = ByteVector.fromMemorySegment(B128, w, off + QS + 16 * ib, VecMath.LE);
-                ShortVector w0 = KQuantDot.iq4Levels(q.and((byte) 0x0F));
-                ShortVector w1 = KQuantDot.iq4Levels(KQuantDot.highNibbles(q));
-                IntVector s = IntDot.pairSum(w0.mul(ShortVector.fromArray(S256, aq, ao + 32 * ib))
-                        .add(w1.mul(ShortVector.fromArray(S256, aq, ao + 32 * ib + 16))));
-                isum = isum.add(s.mul(ls - 32));
+                ShortVector w0 = (ShortVector) q.and((byte) 0x0F).selectFrom(KQuantDot.IQ4_LEVELS).convertShape(VectorOperators.B2S, S256, 0);
+                ShortVector w1 = (ShortVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                        .selectFrom(KQuantDot.IQ4_LEVELS).convertShape(VectorOperators.B2S, S256, 0);
+                IntVector p = w0.mul(ShortVector.fromArray(S256, aq, ao + 32 * ib))
+                        .add(w1.mul(ShortVector.fromArray(S256, aq, ao + 32 * ib + 16))).reinterpretAsInts();
+                // Full pair sum (IntDot.pairSum, written out): two such lanes may exceed 16 bits.
+                p = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p.lanewise(VectorOperators.ASHR, 16));
+                isum = isum.add(p.mul(IntVector.broadcast(I256, sc[ib])));
             }
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);
         }
-        return VecMath.sum(acc);
+        return ((acc.lane(0) + acc.lane(4)) + (acc.lane(2) + acc.lane(6))) + ((acc.lane(1) + acc.lane(5)) + (acc.lane(3) + acc.lane(7)));
     }
 
     @Override
