@@ -6,8 +6,9 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * Which {@link RowKernel} runs each tensor type. Types without a dedicated kernel but with a codec run
- * through {@link CodecRowKernel} (correct, slow); the README lists which path each type takes.
+ * Which {@link RowKernel} runs each tensor type. Every type with a codec today has a dedicated kernel
+ * (cpu/BENCHMARKS.md gives their speeds); a type that gains a codec before it gains a kernel runs
+ * through {@link CodecRowKernel} (correct, slow).
  */
 final class KernelTable {
     private static final Map<GgmlType, RowKernel> DEDICATED = new EnumMap<>(GgmlType.class);
@@ -18,6 +19,18 @@ final class KernelTable {
         DEDICATED.put(GgmlType.BF16, FloatRowKernels.BF16_KERNEL);
         DEDICATED.put(GgmlType.Q8_0, new Q8_0RowKernel());
         DEDICATED.put(GgmlType.Q4_0, new Q4_0RowKernel());
+        DEDICATED.put(GgmlType.Q4_1, new Q4_1RowKernel());
+        DEDICATED.put(GgmlType.Q5_0, new Q5_0RowKernel());
+        DEDICATED.put(GgmlType.Q5_1, new Q5_1RowKernel());
+        DEDICATED.put(GgmlType.Q8_1, new Q8_1RowKernel());
+        DEDICATED.put(GgmlType.IQ4_NL, new IQ4_NLRowKernel());
+        DEDICATED.put(GgmlType.Q2_K, new Q2_KRowKernel());
+        DEDICATED.put(GgmlType.Q3_K, new Q3_KRowKernel());
+        DEDICATED.put(GgmlType.Q4_K, new Q4_KRowKernel());
+        DEDICATED.put(GgmlType.Q5_K, new Q5_KRowKernel());
+        DEDICATED.put(GgmlType.Q6_K, new Q6_KRowKernel());
+        DEDICATED.put(GgmlType.Q8_K, new Q8_KRowKernel());
+        DEDICATED.put(GgmlType.IQ4_XS, new IQ4_XSRowKernel());
     }
 
     private final Map<GgmlType, RowKernel> cache = new EnumMap<>(GgmlType.class);

@@ -1,0 +1,60 @@
+package dev.panllama.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.panllama.cpu.IntDot.F256;
+
+/**
+ * Q5_1 weights (block of 32: f16 d, f16 m, u32 qh, 16 bytes of nibbles; levels as in Q5_0, value
+ * d·q + m) against Q8_0 activations, as ggml's vec_dot_q5_1_q8_1: per block d·d_a·Σ q·a + m·d_a·Σ a.
+ * Four adjacent products are ≤ 4·31·127 = 15,748, within the narrow pair sum.
+ */
+final class Q5_1RowKernel implements RowKernel {
+    static final int BLOCK_BYTES = 24;
+
+    @Override
+    public ActivationFormat activation() { return ActivationFormat.Q8_0; }
+
+    @Override
+    public float dot(MemorySegment w, long rowOff, Activations a, int t) {
+        int nb = a.k / 32;
+        int ab = t * nb;
+        int ao = t * a.k;
+        short[] aq = a.q;
+        FloatVector acc = FloatVector.zero(F256);
+        float offsetAcc = 0;
+        long off = rowOff;
+        for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 32) {
+            int head = w.get(KQuantDot.I32, off);
+            int qh = w.get(KQuantDot.I32, off + 4);
+            float da = a.d[ab + b];
+            float d = Float.float16ToFloat((short) head) * da;
+            offsetAcc += Float.float16ToFloat((short) (head >>> 16)) * da * a.sums[ab + b];
+            ShortVector q = KQuantDot.unsignedBytes(w, off + 8);
+            IntVector s = KQuantDot.dot32Narrow(q.and((short) 0x0F).or(KQuantDot.bitsAsSixteens(qh)),
+                    q.lanewise(VectorOperators.LSHR, 4).or(KQuantDot.bitsAsSixteens(qh >>> 16)), aq, ao);
+            acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);
+        }
+        return VecMath.sum(acc) + offsetAcc;
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
+        long off = rowOff;
+        for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
+            float d = KQuantDot.half(w, off);
+            float m = KQuantDot.half(w, off + 2);
+            int qh = w.get(KQuantDot.I32, off + 4);
+            for (int l = 0; l < 16; l += 8) {
+                IntVector q = DequantSteps.unsigned8(w, off + 8 + l);
+                DequantSteps.scaledPlus(q.and(0x0F).or(DequantSteps.bitsAsSixteens8(qh, l)), d, m, dst, dstOff + i + l);
+                DequantSteps.scaledPlus(q.lanewise(VectorOperators.LSHR, 4).or(DequantSteps.bitsAsSixteens8(qh, l + 16)), d, m, dst, dstOff + i + l + 16);
+            }
+        }
+    }
+}

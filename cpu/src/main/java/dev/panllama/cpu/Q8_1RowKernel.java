@@ -1,0 +1,45 @@
+package dev.panllama.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.panllama.cpu.IntDot.F256;
+
+/**
+ * Q8_1 weights (block of 32: f16 d, f16 s = d·Σq, 32 int8; value d·q) against Q8_0 activations: per
+ * block the exact integer Σ q·a scaled by d·d_a (s is not needed). Two products per 16-bit lane reach
+ * 2·128·127 = 32,512, so the pairs are summed with the full {@link IntDot#pairSum}.
+ */
+final class Q8_1RowKernel implements RowKernel {
+    static final int BLOCK_BYTES = 36;
+
+    @Override
+    public ActivationFormat activation() { return ActivationFormat.Q8_0; }
+
+    @Override
+    public float dot(MemorySegment w, long rowOff, Activations a, int t) {
+        int nb = a.k / 32;
+        int ab = t * nb;
+        int ao = t * a.k;
+        FloatVector acc = FloatVector.zero(F256);
+        long off = rowOff;
+        for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 32) {
+            float d = Float.float16ToFloat(w.get(VecMath.I16, off)) * a.d[ab + b];
+            FloatVector s = (FloatVector) IntDot.dot32(KQuantDot.signedBytes(w, off + 4), KQuantDot.signedBytes(w, off + 20), a.q, ao)
+                    .convert(VectorOperators.I2F, 0);
+            acc = s.fma(FloatVector.broadcast(F256, d), acc);
+        }
+        return VecMath.sum(acc);
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
+        long off = rowOff;
+        for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
+            float d = KQuantDot.half(w, off);
+            for (int l = 0; l < 32; l += 8) DequantSteps.scaled(DequantSteps.signed8(w, off + 4 + l), d, dst, dstOff + i + l);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package dev.panllama.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.panllama.cpu.IntDot.F256;
+import static dev.panllama.cpu.IntDot.I256;
+
+/**
+ * Q8_K weights (super-block of 256: f32 d, 256 int8, 16 int16 sums; value d·q) against Q8_K
+ * activations: Σ q·a per super-block, scaled by d·d_a. Two products per 16-bit lane reach
+ * 2·128·127 = 32,512 (full pair sum); a super-block adds ≤ 8·4·16,256 = 520,192 to an int lane.
+ */
+final class Q8_KRowKernel implements RowKernel {
+    static final int BLOCK_BYTES = 292;
+
+    @Override
+    public ActivationFormat activation() { return ActivationFormat.Q8_K; }
+
+    @Override
+    public float dot(MemorySegment w, long rowOff, Activations a, int t) {
+        int nb = a.k / 256;
+        int ab = t * nb;
+        int ao = t * a.k;
+        FloatVector acc = FloatVector.zero(F256);
+        long off = rowOff;
+        for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 256) {
+            float d = w.get(VecMath.F32, off) * a.d[ab + b];
+            IntVector isum = IntVector.zero(I256);
+            for (int c = 0; c < 8; c++) {
+                long q = off + 4 + 32 * c;
+                isum = isum.add(IntDot.dot32(KQuantDot.signedBytes(w, q), KQuantDot.signedBytes(w, q + 16), a.q, ao + 32 * c));
+            }
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);
+        }
+        return VecMath.sum(acc);
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
+        long off = rowOff;
+        for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
+            float d = w.get(VecMath.F32, off);
+            for (int e = 0; e < 256; e += 8) DequantSteps.scaled(DequantSteps.signed8(w, off + 4 + e), d, dst, dstOff + i + e);
+        }
+    }
+}
