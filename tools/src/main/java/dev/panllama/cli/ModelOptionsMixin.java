@@ -11,8 +11,13 @@ import java.nio.file.Path;
 
 /** The model flags every running tool shares, with llama.cpp's names and defaults. */
 final class ModelOptionsMixin {
-    @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "GGUF model (default: the bundled stories260K.gguf)")
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE",
+            description = "GGUF model, FP8 GGUF or Hugging Face model directory (default: the bundled stories260K.gguf)")
     Path model;
+
+    @Option(names = "--vocab-from", paramLabel = "FILE.gguf",
+            description = "With -m DIR (Hugging Face): take the tokenizer from this GGUF instead of tokenizer.json")
+    Path vocabFrom;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", defaultValue = "0",
             description = "CPU threads (default: all cores)")
@@ -58,7 +63,7 @@ final class ModelOptionsMixin {
     }
 
     Model load(PrintWriter err) throws IOException {
-        return Model.load(modelPath(), options(err));
+        return Model.load(modelPath(), options(err), vocabFrom);
     }
 
     private static GgmlType cacheType(String name, String flag) {
