@@ -35,8 +35,11 @@ public final class Fp8Gguf {
         return base + SCALE_SUFFIX;
     }
 
-    /** The file's tensors with each FP8 weight paired with its scales, and the scale tensors consumed. */
-    static List<SourceTensor> tensors(MappedGguf gguf) {
+    /**
+     * The file's tensors with each FP8 weight paired with its scales (its rows are fp8 x scale as floats,
+     * ready for any quantizer), and the scale tensors consumed.
+     */
+    public static List<SourceTensor> tensors(MappedGguf gguf) {
         int[] block = {0, 0};
         gguf.metadata().findArray(BLOCK_KEY).ifPresent(a -> {
             int[] v = a.toIntArray();

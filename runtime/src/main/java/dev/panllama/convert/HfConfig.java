@@ -80,7 +80,7 @@ public final class HfConfig {
         throw new IllegalArgumentException(file + ": missing " + String.join(" / ", keys));
     }
 
-    /** Integer {@code key}, or -1 when absent or null. */
+    /** Integer {@code key}, or {@code fallback} when absent or null. */
     public int intOr(String key, int fallback) {
         JsonNode n = root.get(key);
         if (n == null || n.isNull()) return fallback;

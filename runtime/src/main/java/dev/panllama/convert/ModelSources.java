@@ -11,6 +11,7 @@ import java.nio.file.Path;
 /**
  * Opens what a model can be loaded from: a GGUF file (mapped, used as it is), an FP8 GGUF (its FP8
  * weights converted to Q8_0), or a Hugging Face model directory (converted on the fly the same way).
+ * A directory's safetensors files are always mapped; --no-mmap and --mlock apply to GGUF files.
  */
 public final class ModelSources {
     private ModelSources() {}

@@ -11,7 +11,7 @@ import java.util.Locale;
  */
 public enum OutType {
     F32(GgmlType.F32), F16(GgmlType.F16), BF16(GgmlType.BF16), Q8_0(GgmlType.Q8_0),
-    /** FP8 weights stay E4M3 with their scale tensors; the other matrices keep their source float type. */
+    /** FP8 weights stay E4M3 with their scale tensors; the other matrices keep their type (their source float type). */
     FP8(GgmlType.F8_E4M3);
 
     private final GgmlType matrixType;
@@ -36,7 +36,7 @@ public enum OutType {
         return switch (this) {
             case F32, F16, BF16 -> matrixType;
             case Q8_0 -> s.ne0() % GgmlType.Q8_0.blockSize() == 0 ? GgmlType.Q8_0 : GgmlType.F16;
-            case FP8 -> s.fp8() != null ? GgmlType.F8_E4M3 : s.lossless();
+            case FP8 -> s.fp8() != null ? GgmlType.F8_E4M3 : s.asIs() != null ? s.asIs().type() : s.lossless();
         };
     }
 

@@ -131,7 +131,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
 
     public SafetensorsTensor tensor(String name) {
         SafetensorsTensor t = tensors.get(name);
-        if (t == null) throw new IllegalArgumentException(files.getFirst().getParent() + ": no tensor named '" + name + "'");
+        if (t == null) throw new IllegalArgumentException(files.getFirst().toAbsolutePath().getParent() + ": no tensor named '" + name + "'");
         return t;
     }
 
