@@ -28,6 +28,20 @@ public final class GgufArray {
         this.raw = raw;
     }
 
+    /**
+     * An array built in memory from a Java array ({@code String[]}, {@code int[]}, {@code float[]}, ... as
+     * {@link GgufWriter#putArray} takes them), for metadata that did not come from a file.
+     */
+    public static GgufArray of(GgufValueType elementType, Object javaArray) {
+        byte[] bytes = GgufWriter.encodeElements(elementType, javaArray);
+        return new GgufArray(elementType, java.lang.reflect.Array.getLength(javaArray), MemorySegment.ofArray(bytes));
+    }
+
+    /** A copy on the heap, independent of the file the array was read from. */
+    public static GgufArray copyOf(GgufArray a) {
+        return new GgufArray(a.elementType, a.count, MemorySegment.ofArray(a.raw.toArray(ValueLayout.JAVA_BYTE)));
+    }
+
     public GgufValueType elementType() { return elementType; }
 
     public long size() { return count; }

@@ -184,6 +184,19 @@ public final class GgufWriter {
         return e.out.toByteArray();
     }
 
+    /** The encoded elements of a Java array (as {@link #putArray} takes it), as they follow an array's count. */
+    static byte[] encodeElements(GgufValueType elementType, Object javaArray) {
+        JavaArray a = new JavaArray(elementType, javaArray);
+        Encoder e = new Encoder();
+        int n = a.length();
+        for (int i = 0; i < n; i++) {
+            Object x = a.get(i);
+            if (elementType == GgufValueType.BOOL && !(x instanceof Boolean)) x = ((Number) x).longValue() != 0;
+            e.value(elementType, x);
+        }
+        return e.out.toByteArray();
+    }
+
     private static void checkValue(GgufValueType type, Object value) {
         boolean ok = switch (type) {
             case UINT8, INT8, UINT16, INT16, UINT32, INT32, UINT64, INT64 -> value instanceof Long || value instanceof Integer

@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  * ({@code name-00001-of-00003.gguf} with {@code split.*} keys) opens as one: its metadata is the first
  * part's, its tensors the union of all parts'. Closing unmaps everything; tensors must not be used after.
  */
-public final class MappedGguf implements AutoCloseable {
+public final class MappedGguf implements TensorSource {
     private static final System.Logger LOG = System.getLogger("panllama.gguf");
     public static final String KEY_SPLIT_NO = "split.no";
     public static final String KEY_SPLIT_COUNT = "split.count";
@@ -155,7 +155,11 @@ public final class MappedGguf implements AutoCloseable {
         return String.format("%s-%05d-of-%05d.gguf", prefix, part, count);
     }
 
+    @Override
+    public String displayName() { return files.get(0).getFileName().toString(); }
+
     /** Metadata of the model (of the first part for a split model). */
+    @Override
     public GgufMetadata metadata() { return headers.get(0).metadata(); }
 
     public GgufHeader header() { return headers.get(0); }
@@ -165,16 +169,20 @@ public final class MappedGguf implements AutoCloseable {
     public List<Path> files() { return files; }
 
     /** All tensors in file order (parts in order). */
+    @Override
     public List<Tensor> tensors() { return List.copyOf(tensors.values()); }
 
+    @Override
     public Optional<Tensor> findTensor(String name) { return Optional.ofNullable(tensors.get(name)); }
 
+    @Override
     public Tensor tensor(String name) {
         Tensor t = tensors.get(name);
         if (t == null) throw new IllegalArgumentException(files.get(0) + ": no tensor named '" + name + "'");
         return t;
     }
 
+    @Override
     public boolean hasTensor(String name) { return tensors.containsKey(name); }
 
     public int tensorCount() { return tensors.size(); }

@@ -1,9 +1,11 @@
 package dev.panllama.model;
 
 import dev.panllama.backend.DeviceSet;
+import dev.panllama.convert.ModelSources;
 import dev.panllama.gguf.GgufLoadOptions;
 import dev.panllama.gguf.GgufMetadata;
 import dev.panllama.gguf.MappedGguf;
+import dev.panllama.gguf.TensorSource;
 import dev.panllama.scheduler.ExecutionPlan;
 import dev.panllama.scheduler.Placement;
 import dev.panllama.tokenizer.Tokenizer;
@@ -27,7 +29,7 @@ public final class Model implements AutoCloseable {
     public static final int DEFAULT_CONTEXT = 4096;
 
     private final Path path;
-    private final MappedGguf gguf;
+    private final TensorSource gguf;
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Tokenizer tokenizer;
@@ -36,7 +38,7 @@ public final class Model implements AutoCloseable {
     private final ModelOptions options;
     private final long loadMillis;
 
-    private Model(Path path, MappedGguf gguf, ModelConfig config, ModelWeights weights, Tokenizer tokenizer,
+    private Model(Path path, TensorSource gguf, ModelConfig config, ModelWeights weights, Tokenizer tokenizer,
                   DeviceSet devices, ExecutionPlan plan, ModelOptions options, long loadMillis) {
         this.path = path;
         this.gguf = gguf;
@@ -50,10 +52,20 @@ public final class Model implements AutoCloseable {
     }
 
     public static Model load(Path path, ModelOptions options) throws IOException {
+        return load(path, options, null);
+    }
+
+    /**
+     * Loads a GGUF file, an FP8 GGUF or a Hugging Face model directory; the FP8 weights of the last two
+     * are converted to Q8_0 as they load (see {@link ModelSources}).
+     *
+     * @param vocabFrom for a Hugging Face directory, a GGUF whose tokenizer replaces tokenizer.json; may be null
+     */
+    public static Model load(Path path, ModelOptions options, Path vocabFrom) throws IOException {
         long start = System.nanoTime();
         GgufLoadOptions lo = GgufLoadOptions.MODEL.withMmap(options.mmap()).withMlock(options.mlock())
                 .withProgress(options.progress());
-        MappedGguf gguf = MappedGguf.open(path, lo);
+        TensorSource gguf = ModelSources.open(path, lo, options.effectiveThreads(), vocabFrom);
         try {
             GgufMetadata md = gguf.metadata();
             long vocabRows = gguf.tensor("token_embd.weight").ne(1);
@@ -83,7 +95,14 @@ public final class Model implements AutoCloseable {
 
     public GgufMetadata metadata() { return gguf.metadata(); }
 
-    public MappedGguf gguf() { return gguf; }
+    /** The mapped file of a model loaded from a plain GGUF; fails for one converted at load. */
+    public MappedGguf gguf() {
+        if (gguf instanceof MappedGguf m) return m;
+        throw new IllegalStateException(path + " was converted as it loaded; its tensors are in source()");
+    }
+
+    /** Where the weights come from: the mapped GGUF, or the tensors converted at load. */
+    public TensorSource source() { return gguf; }
 
     public ModelWeights weights() { return weights; }
 

@@ -1,7 +1,7 @@
 package dev.panllama.model;
 
 import dev.panllama.backend.Device;
-import dev.panllama.gguf.MappedGguf;
+import dev.panllama.gguf.TensorSource;
 import dev.panllama.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -37,7 +37,7 @@ public final class ModelWeights {
         this.layers = List.copyOf(layers);
     }
 
-    public static ModelWeights load(MappedGguf gguf, ModelConfig c) {
+    public static ModelWeights load(TensorSource gguf, ModelConfig c) {
         Shapes s = new Shapes(gguf);
         Tensor emb = s.matrix("token_embd.weight", c.embeddingLength(), c.vocabSize());
         // Without output.weight the output projection is tied to the embeddings (llama.cpp does the same).
@@ -104,10 +104,10 @@ public final class ModelWeights {
     public Layer layer(int i) { return layers.get(i); }
 
     /** Looks tensors up and checks their shapes, so a wrong file fails at load with the tensor's name. */
-    private record Shapes(MappedGguf gguf) {
+    private record Shapes(TensorSource gguf) {
         Tensor require(String name) {
             return gguf.findTensor(name).orElseThrow(() ->
-                    new IllegalArgumentException(gguf.files().getFirst().getFileName() + ": missing tensor '" + name + "'"));
+                    new IllegalArgumentException(gguf.displayName() + ": missing tensor '" + name + "'"));
         }
 
         Tensor matrix(String name, long ne0, long ne1) {

@@ -1,5 +1,6 @@
 package dev.panllama.tensor;
 
+import dev.panllama.tensor.codec.F8E4M3Codec;
 import dev.panllama.tensor.codec.Iq4NlCodec;
 import dev.panllama.tensor.codec.Iq4XsCodec;
 import dev.panllama.tensor.codec.Q2KBlockCodec;
@@ -117,7 +118,11 @@ public enum GgmlType {
     IQ5_K_R4(340, "iq5_k_r4", 256, 176, 0, null),
     IQ4_KS_R4(344, "iq4_ks_r4", 256, 136, 4, null),
     IQ5_KS_R4(352, "iq5_ks_r4", 256, 168, 4, null),
-    MXFP4_R8(353, "mxfp4_r8", 32, 17, 0, null);
+    MXFP4_R8(353, "mxfp4_r8", 32, 17, 0, null),
+
+    // panllama's own. ggml has no FP8 type; ids from 1000 up collide with neither mainline (< 64) nor
+    // ik_llama.cpp (< 400). An F8_E4M3 weight comes with an F32 scale tensor (README, "FP8 GGUF").
+    F8_E4M3(1000, "f8_e4m3", 1, 1, 0, () -> F8E4M3Codec.INSTANCE);
 
     private static final Map<Integer, GgmlType> BY_ID = new HashMap<>();
     private static final Map<String, GgmlType> BY_NAME = new HashMap<>();

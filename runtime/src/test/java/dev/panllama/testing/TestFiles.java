@@ -65,6 +65,21 @@ public final class TestFiles {
         return p.get();
     }
 
+    /**
+     * A file of the FP8 oracle ({@code reference/fp8/REL} in ../shared), or its bundled copy under
+     * {@code testdata/fp8/REL}; skips the calling test, printing why, when it is in neither place.
+     */
+    public static Path requireFp8(String relative) {
+        Optional<Path> fromShared = shared().map(s -> s.resolve("reference/fp8").resolve(relative)).filter(Files::exists);
+        if (fromShared.isPresent()) return fromShared.get();
+        Path bundled = root().resolve("testdata/fp8").resolve(relative);
+        if (Files.exists(bundled)) return bundled;
+        String reason = relative + " is neither in ../shared/reference/fp8 nor bundled under testdata/fp8";
+        System.out.println("SKIPPED: " + reason);
+        Assumptions.abort(reason);
+        return bundled;
+    }
+
     /** A path under ../shared; skips the calling test, printing why, when it is not there. */
     public static Path requireShared(String relative) {
         Optional<Path> shared = shared();

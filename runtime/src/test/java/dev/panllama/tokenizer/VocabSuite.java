@@ -15,10 +15,10 @@ import java.util.List;
  * the raw bytes between {@code "\n__ggml_vocab_test__\n"} separators; each .out line holds the
  * expected ids, space separated.
  */
-record VocabSuite(String name, Path gguf, Path inp, Path out) {
+public record VocabSuite(String name, Path gguf, Path inp, Path out) {
     private static final byte[] SEPARATOR = "\n__ggml_vocab_test__\n".getBytes(StandardCharsets.US_ASCII);
 
-    record Case(byte[] input, int[] expected) {
+    public record Case(byte[] input, int[] expected) {
         String shown() {
             String s = new String(input, StandardCharsets.UTF_8);
             return "'" + s.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r") + "'";
@@ -26,12 +26,12 @@ record VocabSuite(String name, Path gguf, Path inp, Path out) {
     }
 
     /** The suite of the vocab file {@code dir/ggml-vocab-NAME.gguf}. */
-    static VocabSuite in(Path dir, String name) {
+    public static VocabSuite in(Path dir, String name) {
         Path gguf = dir.resolve("ggml-vocab-" + name + ".gguf");
         return new VocabSuite(name, gguf, Path.of(gguf + ".inp"), Path.of(gguf + ".out"));
     }
 
-    List<Case> cases() throws IOException {
+    public List<Case> cases() throws IOException {
         List<byte[]> inputs = splitInputs(Files.readAllBytes(inp));
         List<String> lines = new ArrayList<>(Arrays.asList(Files.readString(out, StandardCharsets.UTF_8).split("\n", -1)));
         if (!lines.isEmpty() && lines.getLast().isEmpty()) lines.removeLast();   // the file's final newline ends the last line
@@ -69,7 +69,7 @@ record VocabSuite(String name, Path gguf, Path inp, Path out) {
     }
 
     /** Runs every case; returns the failures, described. */
-    List<String> failures(Tokenizer tokenizer) throws IOException {
+    public List<String> failures(Tokenizer tokenizer) throws IOException {
         List<String> failures = new ArrayList<>();
         for (Case c : cases()) {
             int[] got = tokenizer.encode(c.input(), false, false);

@@ -14,8 +14,13 @@ import java.util.List;
 
 /** The model flags every running tool shares, with llama.cpp's names and defaults. */
 final class ModelOptionsMixin {
-    @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "GGUF model (default: the bundled stories260K.gguf)")
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE",
+            description = "GGUF model, FP8 GGUF or Hugging Face model directory (default: the bundled stories260K.gguf)")
     Path model;
+
+    @Option(names = "--vocab-from", paramLabel = "FILE.gguf",
+            description = "With -m DIR (Hugging Face): take the tokenizer from this GGUF instead of tokenizer.json")
+    Path vocabFrom;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", defaultValue = "0",
             description = "CPU threads (default: all cores)")
@@ -85,7 +90,7 @@ final class ModelOptionsMixin {
 
     /** Loads the model; prints the placement when asked, and its warnings always. */
     Model load(PrintWriter err) throws IOException {
-        Model m = Model.load(modelPath(), options(err));
+        Model m = Model.load(modelPath(), options(err), vocabFrom);
         if (printPlacement) err.print(m.placement().report());
         else m.placement().notes().forEach(n -> err.println("warning: " + n));
         err.flush();

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 LogitsCommand.class,
                 GgufCommand.class,
                 SynthCommand.class,
+                ConvertCommand.class,
                 TokenizeCommand.class,
                 CommandLine.HelpCommand.class
         },
