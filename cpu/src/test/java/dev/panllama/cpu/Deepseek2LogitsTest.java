@@ -65,6 +65,15 @@ class Deepseek2LogitsTest {
         assertThat(c.meanAbs()).as(name).isLessThanOrEqualTo(0.015);
     }
 
+    /** The command-line flags a placement stands for, for the log. */
+    private static String flags(PlacementSettings p) {
+        StringBuilder sb = new StringBuilder();
+        if (p.gpuLayers() > 0) sb.append(" -ngl ").append(p.gpuLayers()).append(" -dev ").append(String.join(",", p.offloadTo()));
+        if (p.cpuMoe()) sb.append(" --cpu-moe");
+        for (String o : p.overrides()) sb.append(" -ot ").append(o);
+        return sb.toString();
+    }
+
     private static LogitsOracle.Comparison run(String name, PlacementSettings placement) throws IOException {
         Path file = TestFiles.requireZoo(name + ".gguf");
         LogitsOracle oracle = LogitsOracle.zoo(name);
@@ -76,7 +85,7 @@ class Deepseek2LogitsTest {
             } else {
                 assertThat(s.boundaryCopies()).isZero();
             }
-            System.out.println(name + " " + placement + ": " + c + ", " + s.boundaryCopies() + " boundary copies");
+            System.out.println(name + flags(placement) + ": " + c + ", " + s.boundaryCopies() + " boundary copies");
             return c;
         }
     }

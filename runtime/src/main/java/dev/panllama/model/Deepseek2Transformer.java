@@ -4,6 +4,7 @@ import dev.panllama.backend.AttentionKernel;
 import dev.panllama.backend.Kernels;
 import dev.panllama.scheduler.ExecutionPlan;
 import dev.panllama.scheduler.SplitBuffers;
+import dev.panllama.tensor.GgmlType;
 import dev.panllama.tensor.Tensor;
 
 import static dev.panllama.scheduler.ExecutionPlan.HOST;
@@ -78,7 +79,7 @@ public final class Deepseek2Transformer implements ForwardPass {
     }
 
     /** The latent cache this pass reads: {@code kvLora + rope} values per position and layer, in {@code type}. */
-    public static KvCache newCache(Deepseek2Config dc, int contextLength, dev.panllama.tensor.GgmlType type) {
+    public static KvCache newCache(Deepseek2Config dc, int contextLength, GgmlType type) {
         return KvCache.latent(dc.base().blockCount(), contextLength, dc.latentDim(), dc.kvLoraRank(), type);
     }
 
@@ -164,25 +165,18 @@ public final class Deepseek2Transformer implements ForwardPass {
         k(d.wqB()).rope(s.pe, n, heads, ropeDim, ropeDim, s.ropeCs, false);
         scatter(s.pe, ql, latent, kvLora, ropeDim, n * heads);
         Deepseek2Weights.HeadRows kb = layer.kAbsorb();
-        for (int h = 0; h < heads; h++) {
-            gather(q, heads * qk, h * qk, nope, s.headIn, n);
-            k(d.kAbsorb()).matmul(kb.tensor(), kb.start(h), kb.rows(), s.headIn, s.headOut, n);
-            scatter(s.headOut, ql, heads * latent, h * latent, kvLora, n);
-        }
+        gather(q, qk, 0, nope, s.qNope, n * heads);
+        k(d.kAbsorb()).matmulHeads(kb.tensor(), kb.offset(), kb.stride(), kb.rows(), heads, s.qNope, s.qAbsorbed, n);
+        scatter(s.qAbsorbed, ql, latent, 0, kvLora, n * heads);
 
         int att = d.wkvA();
         k(att).attention(new AttentionKernel.Job(b.in(att, QL), b.out(att, LAT, n * heads * kvLora), cache, l, pos0, n,
                 heads, 1, latent, kvLora, dc.kqScale()));
 
         // Each head's latent result through its value rows.
-        float[] lat = b.in(d.vUp(), LAT);
-        float[] out = b.out(d.vUp(), ATT, n * heads * dc.vDim());
         Deepseek2Weights.HeadRows vb = layer.vUp();
-        for (int h = 0; h < heads; h++) {
-            gather(lat, heads * kvLora, h * kvLora, kvLora, s.headIn, n);
-            k(d.vUp()).matmul(vb.tensor(), vb.start(h), vb.rows(), s.headIn, s.headOut, n);
-            scatter(s.headOut, out, heads * dc.vDim(), h * dc.vDim(), dc.vDim(), n);
-        }
+        k(d.vUp()).matmulHeads(vb.tensor(), vb.offset(), vb.stride(), vb.rows(), heads, b.in(d.vUp(), LAT),
+                b.out(d.vUp(), ATT, n * heads * dc.vDim()), n);
         k(d.wo()).matmul(layer.wo(), b.in(d.wo(), ATT), b.out(d.wo(), XB2, n * dim), n);
         k(d.wo()).add(b.inout(d.wo(), X), b.in(d.wo(), XB2), n * dim);
     }
@@ -252,8 +246,8 @@ public final class Deepseek2Transformer implements ForwardPass {
         final float[] ropeCs;
         final float[] lat;        // [n][kvLora]: the latent part of the cache rows, being normed
         final float[] pe;         // [n][heads][rope]: rope parts being rotated
-        final float[] headIn;     // [n][max(nope, kvLora)]: one head's input to its per-head matmul
-        final float[] headOut;    // [n][max(kvLora, v)]
+        final float[] qNope;      // [n][heads][nope]: the queries' nope parts
+        final float[] qAbsorbed;  // [n][heads][kvLora]: the same through attn_k_b
         final MoeFeedForward.Scratch moe;
         final ExpertRouting.Scratch routing;
 
@@ -280,8 +274,8 @@ public final class Deepseek2Transformer implements ForwardPass {
             ropeCs = new float[n * dc.ropeDim()];
             lat = new float[n * dc.kvLoraRank()];
             pe = new float[n * heads * dc.ropeDim()];
-            headIn = new float[n * Math.max(dc.nopeDim(), dc.kvLoraRank())];
-            headOut = new float[n * Math.max(dc.kvLoraRank(), dc.vDim())];
+            qNope = new float[n * heads * dc.nopeDim()];
+            qAbsorbed = new float[n * heads * dc.kvLoraRank()];
             moe = c.isMoe() ? new MoeFeedForward.Scratch(c, n) : null;
             routing = c.isMoe() ? new ExpertRouting.Scratch(c.expertCount(), dc.routing().groups()) : null;
         }

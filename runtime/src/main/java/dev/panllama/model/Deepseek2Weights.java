@@ -28,8 +28,6 @@ public final class Deepseek2Weights {
      * attn_v_b (or attn_kv_b's value rows): rows of {@code kvLora} values mapping the latent to the head's value.
      */
     public record HeadRows(Tensor tensor, long offset, long stride, int rows) {
-        public long start(int head) { return offset + head * stride; }
-
         HeadRows on(Tensor placed) { return new HeadRows(placed, offset, stride, rows); }
     }
 
