@@ -158,7 +158,7 @@ public final class Deepseek2Transformer implements ForwardPass {
         scatter(s.pe, kv, latent, kvLora, ropeDim, n);
         cache.store(l, pos0, n, kv, null);
 
-        // Queries in latent space: [q_nope absorbed by attn_k_b | rotated q_rope], head by head.
+        // Queries in latent space: [q_nope through its head's attn_k_b rows | rotated q_rope].
         float[] q = b.in(d.wqB(), Q);
         float[] ql = b.out(d.kAbsorb(), QL, n * heads * latent);
         gather(q, qk, nope, ropeDim, s.pe, n * heads);
