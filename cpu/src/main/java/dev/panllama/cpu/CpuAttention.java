@@ -7,8 +7,9 @@ import dev.panllama.tensor.GgmlType;
 import java.util.Arrays;
 
 /**
- * Attention over the KV cache, parallel over (token, KV head) pairs. The heads of a GQA group share
- * their KV head, so each key and value row is decoded once for the whole group. The query is rounded to
+ * Attention over the KV cache, parallel over (token, KV head) pairs, and over parts of a group when
+ * pairs are fewer than threads. The heads of a GQA group share their KV head, so each key and value row
+ * is decoded once for the whole group (or part). The query is rounded to
  * the key cache's dot type first, as {@link AttentionKernel#reference} (and llama.cpp) does.
  */
 final class CpuAttention {
@@ -27,12 +28,22 @@ final class CpuAttention {
 
     void run(AttentionKernel.Job j) {
         int pairs = j.tokens() * j.nHeadKv();
-        pool.parallelFor(pairs, c -> pair(j, c / j.nHeadKv(), c % j.nHeadKv()));
+        // Few (token, KV head) pairs but large groups (one latent KV head for all of DeepSeek's 128 query
+        // heads, one token while generating): split each group so that every thread has work; each part
+        // decodes the rows again, which is cheap next to its dot products when parts keep >= 8 heads.
+        int parts = Math.clamp(2L * pool.threads() / pairs, 1, Math.max(1, j.groupSize() / 8));
+        int per = (j.groupSize() + parts - 1) / parts;
+        pool.parallelFor(pairs * parts, c -> {
+            int pair = c / parts, i0 = (c % parts) * per;
+            if (i0 < j.groupSize()) pair(j, pair / j.nHeadKv(), pair % j.nHeadKv(), i0, Math.min(j.groupSize(), i0 + per));
+        });
     }
 
-    private void pair(AttentionKernel.Job j, int t, int kvh) {
+    /** Token t's query heads [i0, i1) of KV head kvh's group. */
+    private void pair(AttentionKernel.Job j, int t, int kvh, int i0, int i1) {
         KvCache cache = j.cache();
-        int g = j.groupSize();
+        int g = i1 - i0;
+        int first = kvh * j.groupSize() + i0;
         int dk = j.headDimK();
         int dv = j.headDimV();
         int n = j.pos0() + t + 1;
@@ -43,8 +54,7 @@ final class CpuAttention {
         float[] q = s.q, scores = s.scores, row = s.row;
 
         for (int i = 0; i < g; i++) {
-            int h = kvh * g + i;
-            roundToKeyType(j.q(), (t * j.nHead() + h) * dk, q, i * dk, dk, cache.keyType());
+            roundToKeyType(j.q(), (t * j.nHead() + first + i) * dk, q, i * dk, dk, cache.keyType());
         }
         RowKernel kk = table.forType(cache.keyType());
         long kHeadOff = cache.keyType().rowBytes((long) kvh * dk);
@@ -59,7 +69,7 @@ final class CpuAttention {
             double sum = VectorOps.expShifted(scores, i * n, n, max);
             float inv = (float) (1.0 / sum);
             for (int p = 0; p < n; p++) scores[i * n + p] *= inv;
-            int o = (t * j.nHead() + kvh * g + i) * dv;
+            int o = (t * j.nHead() + first + i) * dv;
             Arrays.fill(out, o, o + dv, 0f);
         }
         RowKernel vk = table.forType(cache.valueType());
@@ -67,7 +77,7 @@ final class CpuAttention {
         for (int p = 0; p < n; p++) {
             vk.dequantize(cache.values(), cache.valueOffset(j.layer(), p) + vHeadOff, row, 0, dv);
             for (int i = 0; i < g; i++) {
-                VectorOps.axpy(scores[i * n + p], row, 0, out, (t * j.nHead() + kvh * g + i) * dv, dv);
+                VectorOps.axpy(scores[i * n + p], row, 0, out, (t * j.nHead() + first + i) * dv, dv);
             }
         }
     }

@@ -65,6 +65,38 @@ final class CpuKernels implements Kernels {
         });
     }
 
+    /**
+     * Few tokens: the activations of every (token, head) are prepared once and one parallel loop covers
+     * all heads' rows (a loop per head would pay a hand-off to the workers per head, 128 per layer on
+     * DeepSeek-V3). A prompt batch takes the batched path head by head.
+     */
+    @Override
+    public void matmulHeads(Tensor w, long rowStart, long headStride, int rows, int heads, float[] x, float[] y, int tokens) {
+        if (tokens >= BATCH_PATH_MIN_TOKENS) {
+            Kernels.super.matmulHeads(w, rowStart, headStride, rows, heads, x, y, tokens);
+            return;
+        }
+        RowKernel kernel = table.forType(w.type());
+        int k = Math.toIntExact(w.rowLength());
+        if (rowStart < 0 || rowStart + (heads - 1) * headStride + rows > w.rows()) {
+            throw new IllegalArgumentException(heads + " heads of rows [" + rowStart + ", +" + rows + ") every " + headStride + " outside " + w);
+        }
+        Activations a = activations;
+        a.prepare(kernel.activation(), x, tokens * heads, k, pool);
+        MemorySegment seg = w.data();
+        long rowBytes = w.rowBytes();
+        int chunk = chunkRows(rows, k);
+        int perHead = (rows + chunk - 1) / chunk;
+        pool.parallelFor(heads * perHead, c -> {
+            int h = c / perHead;
+            int r0 = (c % perHead) * chunk, r1 = Math.min(rows, r0 + chunk);
+            for (int r = r0; r < r1; r++) {
+                long off = (rowStart + h * headStride + r) * rowBytes;
+                for (int t = 0; t < tokens; t++) y[(t * heads + h) * rows + r] = kernel.dot(seg, off, a, t * heads + h);
+            }
+        });
+    }
+
     /** Rows per work item: several per thread for balance, but not so few that scheduling dominates. */
     private int chunkRows(int rows, int k) {
         int minRows = Math.max(1, 8192 / Math.max(1, k));

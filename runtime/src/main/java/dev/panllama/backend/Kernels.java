@@ -29,6 +29,22 @@ public interface Kernels extends AutoCloseable {
         matmul(w, 0, Math.toIntExact(w.rows()), x, y, tokens);
     }
 
+    /**
+     * Per-head products (ggml's mul_mat over a 3-D weight, one matrix per attention head): with
+     * {@code k = w.rowLength()}, for each token t, head h and {@code r < rows},
+     * {@code y[(t*heads + h)*rows + r] = sum_j w[rowStart + h*headStride + r][j] * x[(t*heads + h)*k + j]}.
+     */
+    default void matmulHeads(Tensor w, long rowStart, long headStride, int rows, int heads, float[] x, float[] y, int tokens) {
+        int k = Math.toIntExact(w.rowLength());
+        float[] xh = new float[tokens * k];
+        float[] yh = new float[tokens * rows];
+        for (int h = 0; h < heads; h++) {
+            for (int t = 0; t < tokens; t++) System.arraycopy(x, (t * heads + h) * k, xh, t * k, k);
+            matmul(w, rowStart + h * headStride, rows, xh, yh, tokens);
+            for (int t = 0; t < tokens; t++) System.arraycopy(yh, t * rows, y, (t * heads + h) * rows, rows);
+        }
+    }
+
     /** RMS norm of each of {@code tokens} vectors of {@code dim}, times {@code weight}: ggml_rms_norm then mul. */
     default void rmsnorm(float[] x, float[] weight, float[] out, int tokens, int dim, float eps) {
         for (int t = 0; t < tokens; t++) {

@@ -4,14 +4,16 @@ import java.util.Arrays;
 import java.util.stream.Collectors;
 
 /**
- * The llama-family architectures panllama runs, with what distinguishes them (llama.cpp's
- * llama_model_rope_type and graph builders): RoPE mode, q/k/v biases, per-head q/k RMS norms, experts.
+ * The architectures panllama runs, with what distinguishes them (llama.cpp's llama_model_rope_type and
+ * graph builders): RoPE mode, q/k/v biases, per-head q/k RMS norms, experts, latent attention.
  */
 public enum Architecture {
     LLAMA("llama", false, false, false),
     QWEN2("qwen2", true, true, false),
     QWEN3("qwen3", true, false, true),
-    QWEN3MOE("qwen3moe", true, false, true);
+    QWEN3MOE("qwen3moe", true, false, true),
+    /** DeepSeek-V2/V3: multi-head latent attention and its own MoE routing ({@link Deepseek2Transformer}). */
+    DEEPSEEK2("deepseek2", false, false, false);
 
     private final String ggufName;
     private final boolean neoxRope;
@@ -35,6 +37,12 @@ public enum Architecture {
 
     /** Whether q and k are RMS-normed per head before RoPE (qwen3's attn_q_norm / attn_k_norm). */
     public boolean qkNorm() { return qkNorm; }
+
+    /**
+     * Whether attention is DeepSeek's multi-head latent attention (low-rank q and kv projections, a latent
+     * KV cache): such models run on {@link Deepseek2Transformer}, the others on {@link Transformer}.
+     */
+    public boolean latentAttention() { return this == DEEPSEEK2; }
 
     public static Architecture byGgufName(String name) {
         for (Architecture a : values()) if (a.ggufName.equals(name)) return a;

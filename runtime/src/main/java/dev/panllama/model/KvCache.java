@@ -10,6 +10,10 @@ import java.lang.foreign.MemorySegment;
  * Keys and values of every layer for positions [0, contextLength), stored off-heap in a ggml type
  * (F16 by default, as llama.cpp; {@code -ctk/-ctv q8_0} halves it again). Row (layer, pos) of K holds
  * the {@code nHeadKv * headDimK} key values of that position, heads contiguous.
+ *
+ * <p>A {@linkplain #latent latent} cache (multi-head latent attention) holds one row per position that
+ * serves as the key of every head, and whose first elements are also the value: the values are views
+ * of the key rows and take no memory of their own.
  */
 public final class KvCache implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
@@ -23,8 +27,25 @@ public final class KvCache implements AutoCloseable {
     private final long vRowBytes;
     private final MemorySegment k;
     private final MemorySegment v;
+    private final boolean latent;
 
     public KvCache(int layers, int contextLength, int kRowElems, int vRowElems, GgmlType kType, GgmlType vType) {
+        this(layers, contextLength, kRowElems, vRowElems, kType, vType, false);
+    }
+
+    /**
+     * A latent cache: rows of {@code rowElems} in {@code type}; the value of a position is the first
+     * {@code valueElems} of its row (which must fill whole blocks of the type).
+     */
+    public static KvCache latent(int layers, int contextLength, int rowElems, int valueElems, GgmlType type) {
+        if (valueElems > rowElems || valueElems % type.blockSize() != 0) {
+            throw new IllegalArgumentException("latent values of " + valueElems + " must be whole " + type.ggmlName()
+                    + " blocks within rows of " + rowElems);
+        }
+        return new KvCache(layers, contextLength, rowElems, valueElems, type, type, true);
+    }
+
+    private KvCache(int layers, int contextLength, int kRowElems, int vRowElems, GgmlType kType, GgmlType vType, boolean latent) {
         for (GgmlType t : new GgmlType[]{kType, vType}) {
             if (t != GgmlType.F16 && t != GgmlType.F32 && t != GgmlType.BF16 && t != GgmlType.Q8_0 && t != GgmlType.Q4_0) {
                 throw new IllegalArgumentException("KV cache type " + t + " is not supported (use f16, bf16, f32, q8_0 or q4_0)");
@@ -38,9 +59,13 @@ public final class KvCache implements AutoCloseable {
         this.vType = vType;
         this.kRowBytes = kType.rowBytes(kRowElems);
         this.vRowBytes = vType.rowBytes(vRowElems);
+        this.latent = latent;
         this.k = arena.allocate(kRowBytes * layers * contextLength, 64);
-        this.v = arena.allocate(vRowBytes * layers * contextLength, 64);
+        this.v = latent ? k : arena.allocate(vRowBytes * layers * contextLength, 64);
     }
+
+    /** Whether values are the leading elements of the key rows (see {@link #latent}). */
+    public boolean isLatent() { return latent; }
 
     public int layers() { return layers; }
 
@@ -55,7 +80,7 @@ public final class KvCache implements AutoCloseable {
     public int valueRowElements() { return vRowElems; }
 
     /** Bytes used, K and V together. */
-    public long byteSize() { return k.byteSize() + v.byteSize(); }
+    public long byteSize() { return latent ? k.byteSize() : k.byteSize() + v.byteSize(); }
 
     /** The encoded key row of (layer, pos). */
     public MemorySegment keyRow(int layer, int pos) {
@@ -76,10 +101,13 @@ public final class KvCache implements AutoCloseable {
     }
 
     public long valueOffset(int layer, int pos) {
-        return ((long) layer * contextLength + pos) * vRowBytes;
+        return latent ? keyOffset(layer, pos) : ((long) layer * contextLength + pos) * vRowBytes;
     }
 
-    /** Stores keys and values of {@code tokens} consecutive positions from token-major float arrays. */
+    /**
+     * Stores keys and values of {@code tokens} consecutive positions from token-major float arrays
+     * (a latent cache stores the keys only; {@code values} may be null).
+     */
     public void store(int layer, int pos0, int tokens, float[] keys, float[] values) {
         if (pos0 < 0 || pos0 + tokens > contextLength) {
             throw new IllegalArgumentException("positions [" + pos0 + ", " + (pos0 + tokens) + ") exceed the context of " + contextLength);
@@ -88,7 +116,7 @@ public final class KvCache implements AutoCloseable {
         BlockCodec vc = vType.codec();
         for (int t = 0; t < tokens; t++) {
             kc.quantize(keys, t * kRowElems, keyRow(layer, pos0 + t), 0, kRowElems);
-            vc.quantize(values, t * vRowElems, valueRow(layer, pos0 + t), 0, vRowElems);
+            if (!latent) vc.quantize(values, t * vRowElems, valueRow(layer, pos0 + t), 0, vRowElems);
         }
     }
 

@@ -31,19 +31,19 @@ public final class Model implements AutoCloseable {
     private final Path path;
     private final TensorSource gguf;
     private final ModelConfig config;
-    private final ModelWeights weights;
+    private final Network network;
     private final Tokenizer tokenizer;
     private final DeviceSet devices;
     private final ExecutionPlan plan;
     private final ModelOptions options;
     private final long loadMillis;
 
-    private Model(Path path, TensorSource gguf, ModelConfig config, ModelWeights weights, Tokenizer tokenizer,
+    private Model(Path path, TensorSource gguf, ModelConfig config, Network network, Tokenizer tokenizer,
                   DeviceSet devices, ExecutionPlan plan, ModelOptions options, long loadMillis) {
         this.path = path;
         this.gguf = gguf;
         this.config = config;
-        this.weights = weights;
+        this.network = network;
         this.tokenizer = tokenizer;
         this.devices = devices;
         this.plan = plan;
@@ -70,15 +70,15 @@ public final class Model implements AutoCloseable {
             GgufMetadata md = gguf.metadata();
             long vocabRows = gguf.tensor("token_embd.weight").ne(1);
             ModelConfig config = ModelConfig.fromMetadata(md, Math.toIntExact(vocabRows));
-            ModelWeights weights = ModelWeights.load(gguf, config);
+            Network network = Network.load(gguf, config);
             Tokenizer tokenizer = Tokenizer.fromMetadata(md);
             DeviceSet devices = DeviceSet.discover(options.effectiveThreads());
             try {
                 Placement placement = Placement.plan(gguf.tensors(), config.blockCount(), options.placement(), devices);
                 ExecutionPlan plan = ExecutionPlan.of(placement, config, devices);
-                weights = weights.placed(name -> devices.get(placement.deviceOf(name)));
+                network = network.placed(name -> devices.get(placement.deviceOf(name)));
                 long ms = (System.nanoTime() - start) / 1_000_000;
-                return new Model(path, gguf, config, weights, tokenizer, devices, plan, options, ms);
+                return new Model(path, gguf, config, network, tokenizer, devices, plan, options, ms);
             } catch (RuntimeException e) {
                 devices.close();
                 throw e;
@@ -103,8 +103,6 @@ public final class Model implements AutoCloseable {
 
     /** Where the weights come from: the mapped GGUF, or the tensors converted at load. */
     public TensorSource source() { return gguf; }
-
-    public ModelWeights weights() { return weights; }
 
     public Tokenizer tokenizer() { return tokenizer; }
 
@@ -137,21 +135,14 @@ public final class Model implements AutoCloseable {
         return newSession(defaultContextLength());
     }
 
+    /** A session with an empty KV cache of {@code contextLength} positions, run by the architecture's forward pass. */
     public Session newSession(int contextLength) {
-        checkCacheType(options.cacheTypeK(), config.headDimK(), "-ctk");
-        checkCacheType(options.cacheTypeV(), config.headDimV(), "-ctv");
-        KvCache cache = new KvCache(config.blockCount(), contextLength, config.kvDimK(), config.kvDimV(),
-                options.cacheTypeK(), options.cacheTypeV());
-        return new Session(new Transformer(config, weights, plan), cache, options.ubatch());
+        KvCache cache = network.newCache(contextLength, options.cacheTypeK(), options.cacheTypeV());
+        return new Session(network.newForwardPass(plan), cache, options.ubatch());
     }
 
-    /** Each head's keys (values) must fill whole blocks of the cache type, as llama.cpp requires too. */
-    private static void checkCacheType(dev.panllama.tensor.GgmlType type, int headDim, String flag) {
-        if (headDim % type.blockSize() != 0) {
-            throw new IllegalArgumentException(flag + " " + type.ggmlName() + " needs attention heads whose size is a multiple of "
-                    + type.blockSize() + "; this model's are " + headDim);
-        }
-    }
+    /** What {@link ModelConfig#describe} leaves out for this architecture (empty for the llama family). */
+    public String describeArchitecture() { return network.describe(); }
 
     @Override
     public void close() {

@@ -43,6 +43,8 @@ public record ModelConfig(Architecture arch, String name, int contextLength, int
             freqScale = 1.0f / md.getFloat(p + "rope.scale_linear", 1f);
         } else if (scaling.equals("linear") && factor > 0) {
             freqScale = 1.0f / factor;
+        } else if (scaling.equals("yarn") && arch.latentAttention() && factor > 0) {
+            freqScale = 1.0f / factor;      // the other YaRN parameters are read by Deepseek2Config
         } else if (!scaling.equals("none") && !scaling.equals("linear")) {
             throw new IllegalArgumentException(archName + ": rope scaling '" + scaling + "' is not supported yet");
         }

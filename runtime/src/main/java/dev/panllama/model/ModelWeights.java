@@ -38,7 +38,7 @@ public final class ModelWeights {
     }
 
     public static ModelWeights load(TensorSource gguf, ModelConfig c) {
-        Shapes s = new Shapes(gguf);
+        WeightShapes s = new WeightShapes(gguf);
         Tensor emb = s.matrix("token_embd.weight", c.embeddingLength(), c.vocabSize());
         // Without output.weight the output projection is tied to the embeddings (llama.cpp does the same).
         Tensor out = gguf.hasTensor("output.weight") ? s.matrix("output.weight", c.embeddingLength(), c.vocabSize()) : emb;
@@ -65,9 +65,9 @@ public final class ModelWeights {
                     moe ? null : s.matrix(b + "ffn_up.weight", c.embeddingLength(), c.feedForwardLength()),
                     moe ? null : s.matrix(b + "ffn_down.weight", c.feedForwardLength(), c.embeddingLength()),
                     moe ? s.matrix(b + "ffn_gate_inp.weight", c.embeddingLength(), c.expertCount()) : null,
-                    moe ? s.experts(b + "ffn_gate_exps.weight", c.embeddingLength(), c.expertFeedForwardLength(), c.expertCount()) : null,
-                    moe ? s.experts(b + "ffn_up_exps.weight", c.embeddingLength(), c.expertFeedForwardLength(), c.expertCount()) : null,
-                    moe ? s.experts(b + "ffn_down_exps.weight", c.expertFeedForwardLength(), c.embeddingLength(), c.expertCount()) : null));
+                    moe ? s.tensor3(b + "ffn_gate_exps.weight", c.embeddingLength(), c.expertFeedForwardLength(), c.expertCount()) : null,
+                    moe ? s.tensor3(b + "ffn_up_exps.weight", c.embeddingLength(), c.expertFeedForwardLength(), c.expertCount()) : null,
+                    moe ? s.tensor3(b + "ffn_down_exps.weight", c.expertFeedForwardLength(), c.embeddingLength(), c.expertCount()) : null));
         }
         return new ModelWeights(emb, out, outNorm, ropeFreqs, layers);
     }
@@ -102,32 +102,4 @@ public final class ModelWeights {
     public List<Layer> layers() { return layers; }
 
     public Layer layer(int i) { return layers.get(i); }
-
-    /** Looks tensors up and checks their shapes, so a wrong file fails at load with the tensor's name. */
-    private record Shapes(TensorSource gguf) {
-        Tensor require(String name) {
-            return gguf.findTensor(name).orElseThrow(() ->
-                    new IllegalArgumentException(gguf.displayName() + ": missing tensor '" + name + "'"));
-        }
-
-        Tensor matrix(String name, long ne0, long ne1) {
-            return check(require(name), ne0, ne1, 1);
-        }
-
-        Tensor experts(String name, long ne0, long ne1, long ne2) {
-            return check(require(name), ne0, ne1, ne2);
-        }
-
-        float[] vector(String name, long n) {
-            return check(require(name), n, 1, 1).toFloatArray();
-        }
-
-        private static Tensor check(Tensor t, long ne0, long ne1, long ne2) {
-            if (t.ne(0) != ne0 || t.ne(1) != ne1 || t.ne(2) != ne2 || t.ne(3) != 1) {
-                throw new IllegalArgumentException("tensor '" + t.name() + "' has shape " + java.util.Arrays.toString(t.shape())
-                        + ", expected [" + ne0 + ", " + ne1 + (ne2 > 1 ? ", " + ne2 : "") + "]");
-            }
-            return t;
-        }
-    }
 }

@@ -3,6 +3,7 @@ package dev.panllama.model;
 import dev.panllama.backend.Kernels;
 import dev.panllama.scheduler.ExecutionPlan;
 import dev.panllama.scheduler.SplitBuffers;
+import dev.panllama.tensor.Tensor;
 
 import java.util.Arrays;
 
@@ -57,8 +58,18 @@ final class MoeFeedForward {
 
         float[] in = b.in(d.expGate(), Transformer.XB);
         float[] out = b.out(d.expDown(), Transformer.XB2, n * dim);
+        runExperts(plan.kernels(d.expGate()), plan.kernels(d.expUp()), plan.kernels(d.expDown()),
+                layer.expertGate(), layer.expertUp(), layer.expertDown(), in, out, n, dim, ff, nExp, used, s);
+    }
+
+    /**
+     * The chosen experts ({@code s.chosen}, {@code s.weight}) of n tokens: {@code in} ({@code [n][dim]},
+     * readable by the gate's device) in, the weighted sum of the experts' SwiGLU outputs into {@code out}
+     * ({@code [n][dim]}), each expert's rows streamed once for all the tokens routed to it.
+     */
+    static void runExperts(Kernels gateK, Kernels upK, Kernels downK, Tensor gateExps, Tensor upExps, Tensor downExps,
+                           float[] in, float[] out, int n, int dim, int ff, int nExp, int used, Scratch s) {
         Arrays.fill(out, 0, n * dim, 0f);
-        Kernels gate = plan.kernels(d.expGate());
         for (int e = 0; e < nExp; e++) {
             int m = 0;
             for (int t = 0; t < n; t++) {
@@ -72,10 +83,10 @@ final class MoeFeedForward {
                 }
             }
             if (m == 0) continue;
-            gate.matmul(layer.expertGate(), (long) e * ff, ff, s.xe, s.ge, m);
-            plan.kernels(d.expUp()).matmul(layer.expertUp(), (long) e * ff, ff, s.xe, s.ue, m);
-            gate.swiglu(s.ge, s.ue, m * ff);
-            plan.kernels(d.expDown()).matmul(layer.expertDown(), (long) e * dim, dim, s.ge, s.de, m);
+            gateK.matmul(gateExps, (long) e * ff, ff, s.xe, s.ge, m);
+            upK.matmul(upExps, (long) e * ff, ff, s.xe, s.ue, m);
+            gateK.swiglu(s.ge, s.ue, m * ff);
+            downK.matmul(downExps, (long) e * dim, dim, s.ge, s.de, m);
             for (int i = 0; i < m; i++) {
                 float wgt = s.weight[s.memberSlot[i]];
                 int o = s.members[i] * dim;

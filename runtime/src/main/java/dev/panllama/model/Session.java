@@ -6,13 +6,13 @@ package dev.panllama.model;
  * stopped. Not thread-safe: one session per thread.
  */
 public final class Session implements AutoCloseable {
-    private final Transformer transformer;
+    private final ForwardPass transformer;
     private final KvCache cache;
     private final int ubatch;
     private final int vocab;
     private int position;
 
-    Session(Transformer transformer, KvCache cache, int ubatch) {
+    Session(ForwardPass transformer, KvCache cache, int ubatch) {
         this.transformer = transformer;
         this.cache = cache;
         this.ubatch = ubatch;

@@ -19,7 +19,7 @@ import static dev.panllama.scheduler.ExecutionPlan.HOST;
  * {@code in(device, slot)} and written with {@code out(device, slot)}, which copy a slot across a device
  * boundary when, and only when, the next op runs elsewhere ({@link SplitBuffers}).
  */
-public final class Transformer {
+public final class Transformer implements ForwardPass {
     static final int X = 0, XB = 1, XB2 = 2, Q = 3, K = 4, V = 5, ATT = 6, HB = 7, HB2 = 8;
     private static final int SLOTS = 9;
 
@@ -36,9 +36,11 @@ public final class Transformer {
         this.rope = new RopeAngles(config.nRot(), config.ropeFreqBase(), config.ropeFreqScale(), weights.ropeFreqs());
     }
 
+    @Override
     public ModelConfig config() { return c; }
 
     /** Boundary copies made by this transformer so far (0 when everything runs on one device). */
+    @Override
     public int boundaryCopies() { return state == null ? 0 : state.buf.copies(); }
 
     /**
@@ -46,6 +48,7 @@ public final class Transformer {
      * their keys and values in {@code cache}. Writes the logits of tokens {@code logitsFrom..n-1} of the
      * batch into {@code logits} ({@code [n - logitsFrom][vocab]}); none when logitsFrom == n.
      */
+    @Override
     public void forward(int[] tokens, int off, int n, int pos0, KvCache cache, int logitsFrom, float[] logits) {
         State s = state(n);
         SplitBuffers b = s.buf;

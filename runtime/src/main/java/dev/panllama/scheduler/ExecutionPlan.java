@@ -41,7 +41,8 @@ public final class ExecutionPlan {
         List<Device> used = new ArrayList<>();
         used.add(set.cpu());                    // index 0: the host CPU, where token_embd and the inputs are
         Indexer ix = new Indexer(placement, set, used);
-        LayerDevices[] layers = new LayerDevices[c.blockCount()];
+        // Latent-attention models have other tensors; their forward pass asks deviceIndex(name) instead.
+        LayerDevices[] layers = new LayerDevices[c.arch().latentAttention() ? 0 : c.blockCount()];
         for (int i = 0; i < layers.length; i++) {
             String b = "blk." + i + ".";
             int wk = ix.of(b + "attn_k.weight");
@@ -55,6 +56,7 @@ public final class ExecutionPlan {
         int outNorm = ix.of("output_norm.weight");
         int out = placement.entries().stream().anyMatch(e -> e.tensor().equals("output.weight"))
                 ? ix.of("output.weight") : ix.of("token_embd.weight");
+        for (Placement.Entry e : placement.entries()) ix.of(e.tensor());
         return new ExecutionPlan(List.copyOf(used), layers, outNorm, out, placement);
     }
 
@@ -77,7 +79,18 @@ public final class ExecutionPlan {
 
     public Kernels kernels(int index) { return kernels[index]; }
 
+    /** The llama-family ops of layer i (none for latent-attention models: see {@link #deviceIndex}). */
     public LayerDevices layer(int i) { return layers[i]; }
+
+    /**
+     * The index of the device holding a weight, for forward passes that resolve their own per-layer
+     * devices (every device of the placement has an index; names the placement never saw are on the CPU).
+     */
+    public int deviceIndex(String tensor) {
+        String name = placement.deviceOf(tensor);
+        for (int i = 0; i < devices.size(); i++) if (devices.get(i).name().equals(name)) return i;
+        throw new IllegalStateException("device " + name + " of " + tensor + " has no index in this plan");
+    }
 
     public int outputNormDevice() { return outputNorm; }
 

@@ -1,6 +1,7 @@
 package dev.panllama.cli;
 
 import dev.panllama.model.Architecture;
+import dev.panllama.model.synth.SyntheticGguf;
 import dev.panllama.model.synth.SyntheticModel;
 import dev.panllama.model.synth.SyntheticPreset;
 import dev.panllama.tensor.GgmlType;
@@ -21,12 +22,13 @@ import java.util.concurrent.Callable;
                 "The same --seed gives the same file whatever the thread count."})
 final class SynthCommand implements Callable<Integer> {
 
-    @Option(names = "--arch", required = true, paramLabel = "ARCH", description = "llama, qwen3 or qwen3moe")
+    @Option(names = "--arch", required = true, paramLabel = "ARCH", description = "llama, qwen3, qwen3moe or deepseek2")
     String arch;
 
     @Option(names = "--preset", required = true, paramLabel = "NAME",
             description = "tiny (a few MB), 1b (n_embd 2048, n_ff 8192, 32/8 heads, 16 layers: bench-1b),"
-                    + " 8b (Llama-3-8B), moe (Qwen3-MoE-like: 16 layers, 64 experts of 768, 8 used; qwen3moe only)")
+                    + " 8b (Llama-3-8B), moe (Qwen3-MoE-like: 16 layers, 64 experts of 768, 8 used; qwen3moe only),"
+                    + " v3 (DeepSeek-V3's layers: 256 experts of 2048, 8 used, MLA, first layer dense; deepseek2 only)")
     String preset;
 
     @Option(names = "--type", required = true, paramLabel = "TYPE", description = "tensor type of the matrices, e.g. q4_0, q8_0, f16")
@@ -59,7 +61,7 @@ final class SynthCommand implements Callable<Integer> {
         if (t == null) throw new IllegalArgumentException("unknown type '" + type + "' (types: " + SyntheticModel.supportedTypes() + ")");
         if (layers != null && layers <= 0) throw new IllegalArgumentException("--layers must be positive, not " + layers);
         if (threads != null && threads <= 0) throw new IllegalArgumentException("--threads must be positive, not " + threads);
-        SyntheticModel model = SyntheticModel.of(Architecture.byGgufName(arch.toLowerCase(Locale.ROOT)), p,
+        SyntheticGguf model = SyntheticGguf.of(Architecture.byGgufName(arch.toLowerCase(Locale.ROOT)), p,
                 layers != null ? layers : 0, t, seed);
         Path vocab = vocabFrom;
         if (vocab == null) {

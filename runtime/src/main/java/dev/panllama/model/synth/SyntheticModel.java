@@ -1,16 +1,12 @@
 package dev.panllama.model.synth;
 
-import dev.panllama.gguf.GgufArray;
-import dev.panllama.gguf.GgufEntry;
 import dev.panllama.gguf.GgufWriter;
-import dev.panllama.gguf.MappedGguf;
 import dev.panllama.model.Architecture;
 import dev.panllama.model.LlamaFileType;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.util.ProgressListener;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +26,7 @@ import java.util.Locale;
  * @param type the type of the matrices; any type with a quantizer and a llama.cpp file type
  * @param seed the weights are a function of the seed and each tensor's name only
  */
-public record SyntheticModel(Architecture arch, SyntheticShape shape, GgmlType type, long seed) {
+public record SyntheticModel(Architecture arch, SyntheticShape shape, GgmlType type, long seed) implements SyntheticGguf {
     static final float WEIGHT_STD = 0.02f;
     static final float NORM_NOISE = 0.02f;
 
@@ -40,27 +36,16 @@ public record SyntheticModel(Architecture arch, SyntheticShape shape, GgmlType t
         public double bitsPerWeight() { return 8.0 * tensorBytes / parameters; }
     }
 
-    private record Planned(String name, GgmlType type, long[] shape, boolean norm) {
-        long elements() {
-            long n = 1;
-            for (long d : shape) n *= d;
-            return n;
-        }
-
-        long bytes() { return type.rowBytes(shape[0]) * (elements() / shape[0]); }
-    }
-
     public SyntheticModel {
         if (arch != Architecture.LLAMA && arch != Architecture.QWEN3 && arch != Architecture.QWEN3MOE) {
-            throw new IllegalArgumentException("synthetic models are llama, qwen3 or qwen3moe, not " + arch.ggufName());
+            throw new IllegalArgumentException("synthetic llama-family models are llama, qwen3 or qwen3moe, not " + arch.ggufName()
+                    + (arch == Architecture.DEEPSEEK2 ? " (see SyntheticDeepseek2)" : ""));
         }
         if ((arch == Architecture.QWEN3MOE) != shape.isMoe()) {
             throw new IllegalArgumentException(arch == Architecture.QWEN3MOE
                     ? "qwen3moe needs a shape with experts" : arch.ggufName() + " has no experts; use qwen3moe");
         }
-        if (!type.hasCodec() || !type.codec().canQuantize() || !LlamaFileType.exists(type)) {
-            throw new IllegalArgumentException("cannot write models of type " + type + " (types: " + supportedTypes() + ")");
-        }
+        checkWritable(type);
     }
 
     /**
@@ -71,6 +56,9 @@ public record SyntheticModel(Architecture arch, SyntheticShape shape, GgmlType t
      */
     public static SyntheticModel of(Architecture arch, SyntheticPreset preset, int layers, GgmlType type, long seed) {
         SyntheticShape s = preset.shape();
+        if (s == null) {
+            throw new IllegalArgumentException("preset " + preset.cliName() + " is a deepseek2 shape; use --arch deepseek2");
+        }
         if (arch == Architecture.QWEN3MOE && !s.isMoe()) {
             throw new IllegalArgumentException("preset " + preset.cliName() + " is dense; qwen3moe needs preset moe or tiny");
         }
@@ -82,7 +70,7 @@ public record SyntheticModel(Architecture arch, SyntheticShape shape, GgmlType t
         return new SyntheticModel(arch, s, type, seed);
     }
 
-    /** The types {@link #SyntheticModel} accepts, by ggml name. */
+    /** The types synthetic models accept, by ggml name. */
     public static String supportedTypes() {
         List<String> names = new ArrayList<>();
         for (GgmlType t : GgmlType.values()) {
@@ -91,47 +79,20 @@ public record SyntheticModel(Architecture arch, SyntheticShape shape, GgmlType t
         return String.join(", ", names);
     }
 
-    /** Parameters of the model with a vocabulary of {@code vocabSize} tokens. */
+    @Override
     public long parameterCount(int vocabSize) {
-        long n = 0;
-        for (Planned p : plan(vocabSize)) n += p.elements();
-        return n;
+        return SyntheticWriter.parameterCount(plan(vocabSize));
     }
 
-    /**
-     * Writes the model to {@code out}, copying every {@code tokenizer.*} key of {@code vocabFrom} (the
-     * vocabulary size is its token count).
-     *
-     * @param threads threads generating and encoding rows; the file is the same for any count
-     */
+    @Override
     public Summary write(Path out, Path vocabFrom, int threads, ProgressListener progress) throws IOException {
-        long start = System.nanoTime();
-        try (MappedGguf vocab = MappedGguf.open(vocabFrom)) {
-            if (!(vocab.metadata().entry("tokenizer.ggml.tokens").map(GgufEntry::value).orElse(null) instanceof GgufArray tokens)) {
-                throw new IllegalArgumentException(vocabFrom + ": no tokenizer.ggml.tokens array to take the vocabulary from");
-            }
-            int vocabSize = Math.toIntExact(tokens.size());
-            GgufWriter w = new GgufWriter();
-            putHyperParameters(w, vocabSize);
-            for (GgufEntry e : vocab.metadata().entries()) {
-                if (e.key().startsWith("tokenizer.")) w.copy(e);
-            }
-            List<Planned> plan = plan(vocabSize);
-            long params = 0;
-            long bytes = 0;
-            for (Planned p : plan) {
-                params += p.elements();
-                bytes += p.bytes();
-            }
-            try (RandomTensorWriter rows = new RandomTensorWriter(seed, threads, progress, "writing " + out.getFileName(), bytes)) {
-                for (Planned p : plan) {
-                    int ne0 = Math.toIntExact(p.shape[0]);
-                    w.addTensor(p.name, p.type, p.shape, dst -> rows.write(p.name, dst, p.type, ne0,
-                            p.norm ? 1f : 0f, p.norm ? NORM_NOISE : WEIGHT_STD));
-                }
-                w.write(out);
-            }
-            return new Summary(out, params, bytes, Files.size(out), (System.nanoTime() - start) / 1e9);
+        return SyntheticWriter.write(out, vocabFrom, seed, threads, progress, this::putHyperParameters, this::plan);
+    }
+
+    /** Whether {@code type} can be written: it has a quantizer and a llama.cpp file type. */
+    static void checkWritable(GgmlType type) {
+        if (!type.hasCodec() || !type.codec().canQuantize() || !LlamaFileType.exists(type)) {
+            throw new IllegalArgumentException("cannot write models of type " + type + " (types: " + supportedTypes() + ")");
         }
     }
 
@@ -168,12 +129,12 @@ public record SyntheticModel(Architecture arch, SyntheticShape shape, GgmlType t
     }
 
     /** The tensors in llama.cpp's converter order: embeddings, blocks, output norm, output. */
-    private List<Planned> plan(int vocab) {
+    private List<PlannedTensor> plan(int vocab) {
         SyntheticShape s = shape;
         long embd = s.embeddingLength();
         long q = (long) s.headCount() * s.headDim();
         long kv = (long) s.headCountKv() * s.headDim();
-        List<Planned> t = new ArrayList<>();
+        List<PlannedTensor> t = new ArrayList<>();
         t.add(matrix("token_embd.weight", embd, vocab));
         for (int i = 0; i < s.blockCount(); i++) {
             String b = "blk." + i + ".";
@@ -190,7 +151,7 @@ public record SyntheticModel(Architecture arch, SyntheticShape shape, GgmlType t
             if (s.isMoe()) {
                 long ff = s.expertFeedForwardLength();
                 long n = s.expertCount();
-                t.add(new Planned(b + "ffn_gate_inp.weight", GgmlType.F32, new long[]{embd, n}, false));
+                t.add(PlannedTensor.f32(b + "ffn_gate_inp.weight", embd, n));
                 t.add(matrix(b + "ffn_gate_exps.weight", embd, ff, n));
                 t.add(matrix(b + "ffn_up_exps.weight", embd, ff, n));
                 t.add(matrix(b + "ffn_down_exps.weight", ff, embd, n));
@@ -206,12 +167,11 @@ public record SyntheticModel(Architecture arch, SyntheticShape shape, GgmlType t
         return t;
     }
 
-    private Planned matrix(String name, long... shape) {
-        GgmlType t = shape[0] % type.blockSize() == 0 ? type : GgmlType.F16;
-        return new Planned(name, t, shape, false);
+    private PlannedTensor matrix(String name, long... shape) {
+        return PlannedTensor.matrix(type, name, shape);
     }
 
-    private static Planned norm(String name, long n) {
-        return new Planned(name, GgmlType.F32, new long[]{n}, true);
+    private static PlannedTensor norm(String name, long n) {
+        return PlannedTensor.norm(name, n);
     }
 }

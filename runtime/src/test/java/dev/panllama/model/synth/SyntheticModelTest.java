@@ -114,7 +114,26 @@ class SyntheticModelTest {
     }
 
     @Test
+    void theV3PresetHasDeepSeekV3sLayerShapes() {
+        long embd = 7168, heads = 128, vocab = 32256;
+        long attention = embd + embd * 1536 + 1536 + 1536 * heads * (128 + 64) + embd * (512 + 64) + 512
+                + 128 * 512 * heads + 512 * 128 * heads + heads * 128 * embd + embd;
+        long dense = 3 * embd * 18432;
+        long moe = embd * 256 + 256 + 3 * embd * 2048 * 256 + 3 * embd * 2048;
+        long expected = 2 * embd * vocab + embd + 6 * attention + dense + 5 * moe;
+        SyntheticGguf m = SyntheticGguf.of(Architecture.DEEPSEEK2, SyntheticPreset.V3, 6, GgmlType.Q4_0, 42);
+        assertThat(m.parameterCount((int) vocab)).isEqualTo(expected);
+        assertThat(SyntheticDeepseek2.of(SyntheticPreset.V3, 0, GgmlType.Q4_0, 42).shape().blockCount()).isEqualTo(61);
+    }
+
+    @Test
     void rejectsWhatItCannotWrite(@TempDir Path dir) throws IOException {
+        assertThatThrownBy(() -> SyntheticModel.of(Architecture.LLAMA, SyntheticPreset.V3, 0, GgmlType.F16, 1))
+                .hasMessageContaining("preset v3 is a deepseek2 shape");
+        assertThatThrownBy(() -> SyntheticGguf.of(Architecture.DEEPSEEK2, SyntheticPreset.MOE, 0, GgmlType.F16, 1))
+                .hasMessageContaining("preset moe has no deepseek2 shape");
+        assertThatThrownBy(() -> SyntheticDeepseek2.of(SyntheticPreset.TINY, 0, GgmlType.Q8_1, 1))
+                .hasMessageContaining("cannot write models of type Q8_1");
         assertThatThrownBy(() -> SyntheticModel.of(Architecture.QWEN3MOE, SyntheticPreset.B1, 0, GgmlType.F16, 1))
                 .hasMessageContaining("preset 1b is dense");
         assertThatThrownBy(() -> SyntheticModel.of(Architecture.LLAMA, SyntheticPreset.MOE, 0, GgmlType.F16, 1))

@@ -1,0 +1,137 @@
+package dev.panllama.model;
+
+import dev.panllama.gguf.GgufMetadata;
+
+import java.util.Locale;
+
+/**
+ * What DeepSeek-V2/V3 (GGUF architecture {@code deepseek2}) adds to {@link ModelConfig}, read from the
+ * same metadata with llama.cpp's key names (src/llama-arch.cpp) and its handling of them.
+ *
+ * <p>Attention dims per head: the query and key are {@code nope + rope} long (the rope part carries the
+ * position; keys share one rope part across heads), values {@code v} long; keys and values are
+ * decompressed from a {@code kvLora}-dimensional latent. The GGUF says so in one of two ways:
+ * <ul>
+ *   <li>legacy ({@code attn_kv_b}): {@code key_length = nope + rope}, {@code value_length = v};</li>
+ *   <li>current converters ({@code attn_k_b} / {@code attn_v_b}): {@code key_length = kvLora + rope} and
+ *   {@code value_length = kvLora} (what the latent cache holds), with {@code key_length_mla = nope + rope}
+ *   and {@code value_length_mla = v}.</li>
+ * </ul>
+ *
+ * <p>YaRN ({@code rope.scaling.type = yarn}) as llama.cpp applies it to deepseek2: the rope angles mix
+ * interpolation and extrapolation ({@link RopeAngles}) at magnitude 1, and the attention scale carries
+ * the magnitude correction squared: {@code kqScale = mscale² / sqrt(nope + rope)} with
+ * {@code mscale = 1 + yarn_log_multiplier · ln(factor)}. The converter stores yarn_log_multiplier as
+ * {@code 0.1 · mscale_all_dim}; llama.cpp divides it by 0.1 and multiplies by 0.1 again, so the stored
+ * value applies as is. Without the key, llama.cpp's generic YaRN magnitude {@code 1 + 0.1 · ln(factor)}
+ * stays on the rotated dims and also scales the attention.
+ *
+ * @param qLoraRank          rank of the query projection (attn_q_a / attn_q_b); 0: a plain attn_q (V2-Lite)
+ * @param latentLayout       attn_k_b / attn_v_b are in the file (else attn_kv_b)
+ * @param leadingDenseBlocks the first layers have a dense feed-forward of {@code feed_forward_length}
+ * @param sharedExperts      experts every token uses (ffn_*_shexp, {@code sharedExperts × expert ff} wide)
+ * @param ropeAttnFactor     the factor ggml's rope multiplies cos and sin by (before YaRN's own)
+ * @param yarnExtFactor      1 with YaRN, else 0
+ * @param yarnOrigContext    rope.scaling.original_context_length (default: the training context)
+ */
+public record Deepseek2Config(ModelConfig base, int qLoraRank, int kvLoraRank, int nopeDim, int ropeDim, int vDim,
+                              boolean latentLayout, int leadingDenseBlocks, int sharedExperts, ExpertRouting routing,
+                              float kqScale, float ropeAttnFactor, float yarnExtFactor, int yarnOrigContext) {
+
+    /** llama.cpp's context defaults for YaRN (llama_context_default_params). */
+    static final float YARN_BETA_FAST = 32f, YARN_BETA_SLOW = 1f;
+
+    public static Deepseek2Config fromMetadata(GgufMetadata md, ModelConfig base) {
+        String p = base.arch().ggufName() + ".";
+        int rope = base.nRot();
+        int kvLora = requirePositive(md, p + "attention.kv_lora_rank");
+        int qLora = md.getInt(p + "attention.q_lora_rank", 0);
+        boolean latent = md.contains(p + "attention.key_length_mla");
+        int nope, v;
+        if (latent) {
+            nope = md.getInt(p + "attention.key_length_mla") - rope;
+            v = md.getInt(p + "attention.value_length_mla", 0);
+            if (base.headDimK() != kvLora + rope || base.headDimV() != kvLora || base.headCountKv() != 1) {
+                throw new IllegalArgumentException(p + "attention.key_length " + base.headDimK() + " / value_length " + base.headDimV()
+                        + " / head_count_kv " + base.headCountKv() + " do not describe a latent of kv_lora_rank " + kvLora
+                        + " plus rope " + rope + " in one KV head");
+            }
+        } else {
+            nope = base.headDimK() - rope;
+            v = base.headDimV();
+        }
+        if (nope <= 0 || v <= 0) {
+            throw new IllegalArgumentException("deepseek2: key length " + (nope + rope) + " leaves no room beyond rope " + rope
+                    + ", or value length " + v + " is not positive");
+        }
+        int dense = md.getInt(p + "leading_dense_block_count", 0);
+        int shared = md.getInt(p + "expert_shared_count", 0);
+        ExpertRouting routing = null;
+        if (base.isMoe()) {
+            if (!md.contains(p + "expert_weights_scale")) {
+                throw new IllegalArgumentException("deepseek2: missing key " + p + "expert_weights_scale");
+            }
+            routing = new ExpertRouting(ExpertRouting.Gating.byId(md.getInt(p + "expert_gating_func", 0)),
+                    md.getBool(p + "expert_weights_norm", false), md.getFloat(p + "expert_weights_scale", 1f),
+                    md.getInt(p + "expert_group_count", 0), md.getInt(p + "expert_group_used_count", 0));
+            routing.validate(base.expertCount(), base.expertUsedCount());
+        }
+
+        String scaling = md.getString(p + "rope.scaling.type", "none").toLowerCase(Locale.ROOT);
+        boolean yarn = scaling.equals("yarn");
+        float freqScale = base.ropeFreqScale();
+        float ext = yarn ? 1f : 0f;
+        float lnFactor = (float) Math.log(1.0f / freqScale);
+        // llama_context: the attention factor given to rope, with YaRN's own magnitude cancelled out
+        // (so that only the attention scale below carries it when yarn_log_multiplier is set).
+        float logMul = md.getFloat(p + "rope.scaling.yarn_log_multiplier", 0f);
+        float attnFactor = 1f;
+        if (ext != 0f) {
+            attnFactor = logMul != 0f ? 1f : yarnMscale(1f / freqScale, 1f);
+            attnFactor *= 1.0f / (1.0f + 0.1f * lnFactor);
+        }
+        // build_deepseek2: undo that cancellation, then pre-scale kq_scale by mscale².
+        float attnFactorOrig = attnFactor * (1.0f + 0.1f * lnFactor);
+        float mscale = attnFactorOrig * (1.0f + logMul * lnFactor);
+        float kqScale = mscale * mscale / (float) Math.sqrt(nope + rope);
+        int origCtx = md.getInt(p + "rope.scaling.original_context_length", base.contextLength());
+        return new Deepseek2Config(base, qLora, kvLora, nope, rope, v, latent, dense, shared, routing,
+                kqScale, attnFactor, ext, origCtx);
+    }
+
+    /** HF's yarn_get_mscale: {@code 0.1 · mscale · ln(scale) + 1}, 1 for scale <= 1. */
+    private static float yarnMscale(float scale, float mscale) {
+        return scale <= 1f ? 1f : 0.1f * mscale * (float) Math.log(scale) + 1f;
+    }
+
+    private static int requirePositive(GgufMetadata md, String key) {
+        if (!md.contains(key)) throw new IllegalArgumentException("deepseek2: missing key " + key);
+        int v = md.getInt(key);
+        if (v <= 0) throw new IllegalArgumentException(key + " must be positive, not " + v);
+        return v;
+    }
+
+    public int headCount() { return base.headCount(); }
+
+    /** Elements of one latent cache row: the normed kv latent, then the rotated shared key rope part. */
+    public int latentDim() { return kvLoraRank + ropeDim; }
+
+    /** Query (and key) length per head before absorption. */
+    public int qkHeadDim() { return nopeDim + ropeDim; }
+
+    public boolean isDenseLayer(int layer) { return !base.isMoe() || layer < leadingDenseBlocks; }
+
+    /** The rope angles of the qk_rope dims (normal, not NeoX, rotation; with YaRN when the file asks). */
+    public RopeAngles ropeAngles() {
+        return new RopeAngles(ropeDim, base.ropeFreqBase(), base.ropeFreqScale(), null,
+                yarnExtFactor, ropeAttnFactor, yarnOrigContext, YARN_BETA_FAST, YARN_BETA_SLOW);
+    }
+
+    /** The model parameters that differ from the llama family, as llama.cpp prints them. */
+    public String describe() {
+        return String.format(Locale.ROOT, "q_lora %d, kv_lora %d, qk_nope %d, qk_rope %d, v %d, %s layout, %d dense lead%s%s",
+                qLoraRank, kvLoraRank, nopeDim, ropeDim, vDim, latentLayout ? "attn_k_b/attn_v_b" : "attn_kv_b",
+                leadingDenseBlocks, sharedExperts > 0 ? ", " + sharedExperts + " shared expert(s)" : "",
+                yarnExtFactor != 0 ? ", YaRN from " + yarnOrigContext : "");
+    }
+}

@@ -1,0 +1,85 @@
+package dev.panllama.model;
+
+import dev.panllama.backend.Device;
+import dev.panllama.gguf.TensorSource;
+import dev.panllama.scheduler.ExecutionPlan;
+import dev.panllama.tensor.GgmlType;
+
+import java.util.function.Function;
+
+/**
+ * An architecture's loaded weights, as {@link Model} uses them: placed on their devices, then each
+ * session's forward pass and the KV cache that pass reads. The architecture picks the implementation.
+ */
+sealed interface Network {
+
+    /** Reads the weights (checking every shape) of the model's architecture. */
+    static Network load(TensorSource gguf, ModelConfig config) {
+        if (config.arch().latentAttention()) {
+            Deepseek2Config dc = Deepseek2Config.fromMetadata(gguf.metadata(), config);
+            return new Deepseek2(dc, Deepseek2Weights.load(gguf, dc));
+        }
+        return new LlamaFamily(config, ModelWeights.load(gguf, config));
+    }
+
+    /** These weights on the devices that hold them ({@link Device#place}). */
+    Network placed(Function<String, Device> deviceOf);
+
+    ForwardPass newForwardPass(ExecutionPlan plan);
+
+    /** An empty cache for {@code contextLength} positions, in the types of -ctk / -ctv where they apply. */
+    KvCache newCache(int contextLength, GgmlType keyType, GgmlType valueType);
+
+    /** A short line of what {@link ModelConfig#describe} leaves out. */
+    default String describe() { return ""; }
+
+    record LlamaFamily(ModelConfig config, ModelWeights weights) implements Network {
+        @Override
+        public Network placed(Function<String, Device> deviceOf) {
+            return new LlamaFamily(config, weights.placed(deviceOf));
+        }
+
+        @Override
+        public ForwardPass newForwardPass(ExecutionPlan plan) {
+            return new Transformer(config, weights, plan);
+        }
+
+        @Override
+        public KvCache newCache(int contextLength, GgmlType keyType, GgmlType valueType) {
+            checkCacheType(keyType, config.headDimK(), "-ctk");
+            checkCacheType(valueType, config.headDimV(), "-ctv");
+            return new KvCache(config.blockCount(), contextLength, config.kvDimK(), config.kvDimV(), keyType, valueType);
+        }
+    }
+
+    /** DeepSeek-V2/V3: a latent cache in the -ctk type (-ctv does not apply: the values are the latent). */
+    record Deepseek2(Deepseek2Config config, Deepseek2Weights weights) implements Network {
+        @Override
+        public Network placed(Function<String, Device> deviceOf) {
+            return new Deepseek2(config, weights.placed(deviceOf, config.latentLayout()));
+        }
+
+        @Override
+        public ForwardPass newForwardPass(ExecutionPlan plan) {
+            return new Deepseek2Transformer(config, weights, plan);
+        }
+
+        @Override
+        public KvCache newCache(int contextLength, GgmlType keyType, GgmlType valueType) {
+            checkCacheType(keyType, config.ropeDim(), "-ctk");
+            checkCacheType(keyType, config.kvLoraRank(), "-ctk");
+            return Deepseek2Transformer.newCache(config, contextLength, keyType);
+        }
+
+        @Override
+        public String describe() { return config.describe(); }
+    }
+
+    /** Each head's keys (values) must fill whole blocks of the cache type, as llama.cpp requires too. */
+    private static void checkCacheType(GgmlType type, int headDim, String flag) {
+        if (headDim % type.blockSize() != 0) {
+            throw new IllegalArgumentException(flag + " " + type.ggmlName() + " needs attention heads whose size is a multiple of "
+                    + type.blockSize() + "; this model's are " + headDim);
+        }
+    }
+}

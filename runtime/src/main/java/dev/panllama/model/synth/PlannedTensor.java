@@ -1,0 +1,33 @@
+package dev.panllama.model.synth;
+
+import dev.panllama.tensor.GgmlType;
+
+/**
+ * One tensor of a synthetic model: name, type, shape (ne0 first), and whether it is an RMS-norm weight
+ * (values around 1) or a matrix or bias (values around 0).
+ */
+record PlannedTensor(String name, GgmlType type, long[] shape, boolean norm) {
+
+    long elements() {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
+
+    long bytes() { return type.rowBytes(shape[0]) * (elements() / shape[0]); }
+
+    /** A matrix of {@code type}, or F16 when its rows are not whole blocks of the type. */
+    static PlannedTensor matrix(GgmlType type, String name, long... shape) {
+        GgmlType t = shape[0] % type.blockSize() == 0 ? type : GgmlType.F16;
+        return new PlannedTensor(name, t, shape, false);
+    }
+
+    static PlannedTensor norm(String name, long n) {
+        return new PlannedTensor(name, GgmlType.F32, new long[]{n}, true);
+    }
+
+    /** A small F32 tensor (router, bias), never quantized, as llama-quantize leaves them. */
+    static PlannedTensor f32(String name, long... shape) {
+        return new PlannedTensor(name, GgmlType.F32, shape, false);
+    }
+}
