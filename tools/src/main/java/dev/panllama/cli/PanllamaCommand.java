@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 LogitsCommand.class,
                 GgufCommand.class,
                 SynthCommand.class,
+                QuantizeCommand.class,
                 TokenizeCommand.class,
                 CommandLine.HelpCommand.class
         },
