@@ -54,17 +54,6 @@ public record TensorPlan(String name, long[] shape, GgmlType from, GgmlType to, 
     }
 
     @Override
-    public boolean equals(Object o) {
-        return o instanceof TensorPlan p && name.equals(p.name) && Arrays.equals(shape, p.shape) && from == p.from
-                && to == p.to && reason.equals(p.reason) && Arrays.equals(importance, p.importance);
-    }
-
-    @Override
-    public int hashCode() {
-        return name.hashCode() * 31 + to.hashCode();
-    }
-
-    @Override
     public String toString() {
         return name + " " + Arrays.toString(shape) + " " + from.ggmlName() + " -> " + to.ggmlName() + " (" + reason + ")";
     }

@@ -114,6 +114,57 @@ class QuantizerTest {
     }
 
     @Test
+    void anImatrixLowersTheImportanceWeightedErrorOfTheModel(@TempDir Path dir) throws IOException {
+        // Columns with a large mean squared activation matter most to the layer's output; with the
+        // imatrix their error must shrink, summed over every quantized matrix (Q4_K_M, so K-quants).
+        Path in = synth(dir, Architecture.LLAMA, GgmlType.F32);
+        Path imatrix = dir.resolve("imatrix.dat");
+        Random rnd = new Random(11);
+        List<ImatrixFiles.Entry> entries = new ArrayList<>();
+        try (MappedGguf model = MappedGguf.open(in)) {
+            for (Tensor t : model.tensors()) {
+                if (!t.name().startsWith("blk.") || t.nDims() < 2) continue;
+                float[] means = new float[(int) t.ne(0)];
+                for (int j = 0; j < means.length; j++) means[j] = (float) Math.exp(2 * rnd.nextGaussian());
+                entries.add(ImatrixFiles.Entry.ofMeans(t.name(), means, 64));
+            }
+        }
+        ImatrixFiles.writeLegacy(imatrix, entries, 64, 16, "random");
+        ImportanceMatrix im = ImportanceMatrix.read(imatrix);
+        Path with = dir.resolve("with.gguf");
+        Path without = dir.resolve("without.gguf");
+        try (MappedGguf model = MappedGguf.open(in)) {
+            QuantizeOptions o = new QuantizeOptions(QuantMix.Q4_K_M, false, null, null, CustomRules.NONE, false, false, im);
+            Quantizer.run(model, QuantPlanner.plan(model, o), with, 2, ProgressListener.NONE);
+            Quantizer.run(model, QuantPlanner.plan(model, QuantizeOptions.of(QuantMix.Q4_K_M)), without, 2, ProgressListener.NONE);
+            double errorWith = 0;
+            double errorWithout = 0;
+            try (MappedGguf a = MappedGguf.open(with); MappedGguf b = MappedGguf.open(without)) {
+                for (ImatrixFiles.Entry e : entries) {
+                    float[] importance = im.forTensor(e.name()).orElseThrow();
+                    errorWith += weightedError(model.tensor(e.name()), a.tensor(e.name()), importance);
+                    errorWithout += weightedError(model.tensor(e.name()), b.tensor(e.name()), importance);
+                }
+            }
+            System.out.printf("IMATRIX model: importance-weighted squared error %.4g with the imatrix, %.4g without%n", errorWith, errorWithout);
+            assertThat(errorWith).isLessThan(0.9 * errorWithout);
+        }
+    }
+
+    private static double weightedError(Tensor original, Tensor quantized, float[] importance) {
+        int ne0 = (int) original.ne(0);
+        float[] x = new float[ne0];
+        float[] q = new float[ne0];
+        double sum = 0;
+        for (long r = 0; r < original.rows(); r++) {
+            original.dequantizeRow(r, x, 0);
+            quantized.dequantizeRow(r, q, 0);
+            for (int j = 0; j < ne0; j++) sum += importance[j] * (double) (x[j] - q[j]) * (x[j] - q[j]);
+        }
+        return sum;
+    }
+
+    @Test
     void requantizingNeedsPermissionAndCopiesKeepBytes(@TempDir Path dir) throws IOException {
         Path in = synth(dir, Architecture.LLAMA, GgmlType.Q8_0);
         Path out = dir.resolve("q4.gguf");
