@@ -20,6 +20,22 @@ public interface BlockCodec {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot quantize");
     }
 
+    /**
+     * Encodes one row of n values with per-column importance, as llama-quantize does with an
+     * importance matrix (ggml's quantize_TYPE with quant_weights): {@code importance[impOff + j]}
+     * is the importance of column j. A null importance, or a type whose ggml quantizer takes none
+     * (Q8_0 and the float types), gives exactly {@link #quantize}. Some types derive their weights
+     * from statistics of the whole row, so n must be the full row length.
+     */
+    default void quantizeRow(float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
+        quantize(src, srcOff, dst, offset, n);
+    }
+
+    /** Whether {@link #quantizeRow} uses importance (false: it equals {@link #quantize}). */
+    default boolean usesImportance() {
+        return false;
+    }
+
     /** Whether {@link #quantize} is implemented. */
     default boolean canQuantize() {
         return false;

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 GgufCommand.class,
                 SynthCommand.class,
                 ConvertCommand.class,
+                QuantizeCommand.class,
                 TokenizeCommand.class,
                 CommandLine.HelpCommand.class
         },

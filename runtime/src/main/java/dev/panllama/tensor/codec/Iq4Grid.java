@@ -4,8 +4,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The non-linear 4-bit grid shared by IQ4_NL and IQ4_XS, and the per-32-value scale search that
- * llama-quantize runs for both without an imatrix (ggml-quants.c quantize_row_iq4_nl_impl, reached
- * through quantize_iq4_nl / quantize_iq4_xs with ntry = 7 and weights x^2).
+ * llama-quantize runs for both (ggml-quants.c quantize_row_iq4_nl_impl, reached through
+ * quantize_iq4_nl / quantize_iq4_xs with ntry = 7; weights x^2 without an imatrix, importance-based
+ * with one).
  */
 final class Iq4Grid {
     private Iq4Grid() {}
@@ -21,25 +22,50 @@ final class Iq4Grid {
     /** ggml's GROUP_MAX_EPS: a sub-block whose largest magnitude is below it gets scale 0. */
     private static final float GROUP_MAX_EPS = 1e-15f;
 
-    /** The index of the level nearest x (ties go up), by ggml's best_index_int8 bisection. */
+    /** Bins are looked up by floor(2x): every boundary between two levels lies on a multiple of 1/2. */
+    private static final int BIN_OFFSET = -2 * LEVELS[0];
+    private static final byte[] BIN_BY_HALF_UNIT = binTable();
+
+    /**
+     * The index of the level nearest x, ties going to the upper level, as ggml's best_index_int8
+     * decides it (by bisection there, by a table lookup here). The midpoint m of two adjacent
+     * integer levels is a multiple of 1/2, and x belongs to the upper level exactly when x >= m, that
+     * is when floor(2x) >= 2m; so floor(2x) selects the level. (ggml compares {@code x - a < b - x}
+     * in float; near every boundary both differences are exact, |x| being at least 4.5 there, so the
+     * two rules agree everywhere.) NaN maps to the top level, as the bisection's comparisons do.
+     */
     static int nearestLevel(float x) {
         if (x <= LEVELS[0]) return 0;
-        if (x >= LEVELS[15]) return 15;
-        int lo = 0;
-        int hi = 15;
-        while (hi - lo > 1) {
-            int mid = (lo + hi) / 2;
-            if (x < LEVELS[mid]) hi = mid; else lo = mid;
+        if (x >= LEVELS[15] || x != x) return 15;
+        return BIN_BY_HALF_UNIT[(int) Math.floor(2f * x) + BIN_OFFSET];
+    }
+
+    private static byte[] binTable() {
+        byte[] table = new byte[2 * (LEVELS[15] - LEVELS[0])];
+        for (int k = 0; k < table.length; k++) {
+            // Any x in [k/2, (k+1)/2), shifted by the offset; the centre is far from every boundary.
+            double x = (k - BIN_OFFSET + 0.5) / 2;
+            int best = 0;
+            for (int i = 1; i < 16; i++) {
+                if (x - LEVELS[i - 1] >= LEVELS[i] - x) best = i;
+            }
+            table[k] = (byte) best;
         }
-        return x - LEVELS[hi - 1] < LEVELS[hi] - x ? hi - 1 : hi;
+        return table;
     }
 
     /**
-     * The scale of the 32 values at {@code x[from..]}: the weighted least-squares scale (weights x^2)
-     * for the best of the assignments obtained by mapping the largest-magnitude value onto levels
-     * -127 - 7 .. -127 + 7 (the first assignment maps it onto -127 exactly).
+     * The scale of the 32 values at {@code x[from..]}: the weighted least-squares scale for the best
+     * of the assignments obtained by mapping the largest-magnitude value onto levels -127 - 7 ..
+     * -127 + 7 (the first assignment maps it onto -127 exactly). Element j weighs x^2 without
+     * importance; with it (ggml's quant_weights path) {@code importance[impOff + j] * sqrt(sigma2 + x^2)},
+     * sigma2 being twice the mean square of the enclosing super-block.
      */
-    static float fitScale(float[] x, int from) {
+    static float fitScale(float[] x, int from, float[] importance, int impOff, float sigma2, float[] weights) {
+        for (int j = 0; j < SUB_BLOCK; j++) {
+            float xj = x[from + j];
+            weights[j] = importance != null ? WeightedQuantMath.importanceWeight(importance[impOff + j], sigma2, xj) : xj * xj;
+        }
         float amax = 0f;
         float max = 0f;
         for (int j = 0; j < SUB_BLOCK; j++) {
@@ -58,7 +84,7 @@ final class Iq4Grid {
         for (int j = 0; j < SUB_BLOCK; j++) {
             float xj = x[from + j];
             float q = LEVELS[nearestLevel(id * xj)];
-            float w = xj * xj;
+            float w = weights[j];
             sumqx += w * q * xj;
             sumq2 += w * q * q;
         }
@@ -71,7 +97,7 @@ final class Iq4Grid {
             for (int j = 0; j < SUB_BLOCK; j++) {
                 float xj = x[from + j];
                 float q = LEVELS[nearestLevel(id * xj)];
-                float w = xj * xj;
+                float w = weights[j];
                 sumqx += w * q * xj;
                 sumq2 += w * q * q;
             }
@@ -81,6 +107,11 @@ final class Iq4Grid {
             }
         }
         return d;
+    }
+
+    /** ggml's sigma2 for the importance weights of a super-block of n values: 2/n times their sum of squares. */
+    static float sigma2(float[] x, int from, int n) {
+        return WeightedQuantMath.sumOfSquares(x, from, n) * (2f / n);
     }
 
     /**

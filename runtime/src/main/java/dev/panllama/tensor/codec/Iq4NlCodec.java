@@ -41,16 +41,27 @@ public final class Iq4NlCodec implements BlockCodec {
 
     @Override
     public void quantize(float[] src, int srcOff, MemorySegment dst, long offset, int n) {
+        quantizeRow(src, srcOff, null, 0, dst, offset, n);
+    }
+
+    /** With importance, ggml's weights mix it with each block's own mean square (a "super-block" of 32). */
+    @Override
+    public void quantizeRow(float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
         int nb = blocks("IQ4_NL", n, BLOCK_SIZE);
+        float[] weights = new float[BLOCK_SIZE];
         for (int b = 0; b < nb; b++) {
             int in = srcOff + b * BLOCK_SIZE;
             long block = offset + (long) b * BLOCK_BYTES;
-            float d = Iq4Grid.fitScale(src, in);
+            float sigma2 = importance != null ? Iq4Grid.sigma2(src, in, BLOCK_SIZE) : 0f;
+            float d = Iq4Grid.fitScale(src, in, importance, impOff + b * BLOCK_SIZE, sigma2, weights);
             putHalf(dst, block, d);
             // An all-zero block gets d = 0 and inverse 0, so every nibble selects the level nearest 0.
             Iq4Grid.packNibbles(src, in, d != 0f ? 1 / d : 0f, dst, block + 2);
         }
     }
+
+    @Override
+    public boolean usesImportance() { return true; }
 
     @Override
     public boolean canQuantize() { return true; }

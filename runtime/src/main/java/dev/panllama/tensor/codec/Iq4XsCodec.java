@@ -53,15 +53,24 @@ public final class Iq4XsCodec implements BlockCodec {
 
     @Override
     public void quantize(float[] src, int srcOff, MemorySegment dst, long offset, int n) {
+        quantizeRow(src, srcOff, null, 0, dst, offset, n);
+    }
+
+    /** With importance, ggml's weights mix it with the mean square of the whole super-block of 256. */
+    @Override
+    public void quantizeRow(float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
         int nb = blocks("IQ4_XS", n, BLOCK_SIZE);
         float[] scales = new float[SUB_BLOCKS];
+        float[] weights = new float[Iq4Grid.SUB_BLOCK];
         for (int b = 0; b < nb; b++) {
             int in = srcOff + b * BLOCK_SIZE;
             long block = offset + (long) b * BLOCK_BYTES;
+            float sigma2 = importance != null ? Iq4Grid.sigma2(src, in, BLOCK_SIZE) : 0f;
             float amaxScale = 0f;
             float maxScale = 0f;
             for (int ib = 0; ib < SUB_BLOCKS; ib++) {
-                scales[ib] = Iq4Grid.fitScale(src, in + ib * Iq4Grid.SUB_BLOCK);
+                int sub = ib * Iq4Grid.SUB_BLOCK;
+                scales[ib] = Iq4Grid.fitScale(src, in + sub, importance, impOff + b * BLOCK_SIZE + sub, sigma2, weights);
                 // ggml skips near-zero sub-blocks here; their scale 0 can never win anyway.
                 if (Math.abs(scales[ib]) > amaxScale) {
                     amaxScale = Math.abs(scales[ib]);
@@ -88,6 +97,9 @@ public final class Iq4XsCodec implements BlockCodec {
             dst.set(I16_LE, block + 2, (short) scalesHigh);
         }
     }
+
+    @Override
+    public boolean usesImportance() { return true; }
 
     @Override
     public boolean canQuantize() { return true; }

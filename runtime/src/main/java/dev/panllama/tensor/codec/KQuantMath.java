@@ -33,12 +33,13 @@ final class KQuantMath {
     }
 
     /**
-     * Symmetric quantization of {@code x[xOff, xOff + n)} to levels in [-nmax, nmax - 1], weighting
-     * each element by x^2 (make_qx_quants with rmse_type 1 and no importance weights): tries the
-     * scales nmax + 0.1 * k, k in [-9, 9], and keeps the least-squares best. Writes {@code level + nmax}
-     * to {@code levels[lOff..]} and returns the scale (negative when the largest element is positive).
+     * Symmetric quantization of {@code x[xOff, xOff + n)} to levels in [-nmax, nmax - 1]
+     * (make_qx_quants with rmse_type 1): tries the scales nmax + 0.1 * k, k in [-9, 9], and keeps the
+     * weighted least-squares best. Element i weighs {@code w[wOff + i]}, or x^2 when {@code w} is null
+     * (ggml's choice without importance weights). Writes {@code level + nmax} to {@code levels[lOff..]}
+     * and returns the scale (negative when the largest element is positive).
      */
-    static float makeQxQuants(int n, int nmax, float[] x, int xOff, byte[] levels, int lOff) {
+    static float makeQxQuants(int n, int nmax, float[] x, int xOff, float[] w, int wOff, byte[] levels, int lOff) {
         float max = 0;
         float amax = 0;
         for (int i = 0; i < n; i++) {
@@ -59,9 +60,9 @@ final class KQuantMath {
             float xi = x[xOff + i];
             int l = clamp(nearestInt(iscale * xi), -nmax, nmax - 1);
             levels[lOff + i] = (byte) (l + nmax);
-            float w = xi * xi;
-            sumlx += w * xi * l;
-            suml2 += w * l * l;
+            float wi = w != null ? w[wOff + i] : xi * xi;
+            sumlx += wi * xi * l;
+            suml2 += wi * l * l;
         }
         float scale = suml2 != 0 ? sumlx / suml2 : 0f;
         float best = scale * sumlx;
@@ -73,9 +74,9 @@ final class KQuantMath {
             for (int i = 0; i < n; i++) {
                 float xi = x[xOff + i];
                 int l = clamp(nearestInt(iscale * xi), -nmax, nmax - 1);
-                float w = xi * xi;
-                sumlx += w * xi * l;
-                suml2 += w * l * l;
+                float wi = w != null ? w[wOff + i] : xi * xi;
+                sumlx += wi * xi * l;
+                suml2 += wi * l * l;
             }
             if (suml2 > 0 && sumlx * sumlx > best * suml2) {
                 for (int i = 0; i < n; i++) {

@@ -68,6 +68,38 @@ public final class Q2KBlockCodec extends SuperBlockCodec {
             }
             KQuantMath.putHalf(block, DMIN, maxMin / Q4_SCALE);
         }
+        requantizeAndPack(x, xOff, block, s.levels);
+    }
+
+    /**
+     * With importance (ggml's quantize_row_q2_K_impl): each sub-block's scale and min come from the
+     * weighted grid search of make_qkx3_quants, and the 4-bit scales and mins from make_qp_quants
+     * weighted by the sub-blocks' total weight.
+     */
+    @Override
+    void encodeBlockWeighted(float[] x, int xOff, float[] importance, int impOff, byte[] block, Scratch s) {
+        float sigma2 = WeightedQuantMath.sumOfSquares(x, xOff, KQuantMath.QK_K) / KQuantMath.QK_K;
+        for (int sub = 0; sub < 16; sub++) {
+            int off = xOff + 16 * sub;
+            WeightedQuantMath.fillWeights(s.weights, x, off, importance, impOff + 16 * sub, 16, sigma2);
+            float sum = 0;
+            for (int l = 0; l < 16; l++) sum += s.weights[l];
+            s.subBlockWeights[sub] = sum;
+            s.scales[sub] = WeightedQuantMath.makeQkx3Quants(16, 3, x, off, s.weights, 0, s.levels, 16 * sub,
+                    s.mins, sub, s.candidate, -0.9f, 0.05f, 36);
+        }
+        float dm = WeightedQuantMath.makeQpQuants(16, 15, s.scales, s.scaleLevels, s.subBlockWeights);
+        float mm = WeightedQuantMath.makeQpQuants(16, 15, s.mins, s.minLevels, s.subBlockWeights);
+        KQuantMath.putHalf(block, D, dm);
+        KQuantMath.putHalf(block, DMIN, mm);
+        for (int sub = 0; sub < 16; sub++) {
+            block[SCALES + sub] = (byte) (s.scaleLevels[sub] | (s.minLevels[sub] << 4));
+        }
+        requantizeAndPack(x, xOff, block, s.levels);
+    }
+
+    /** Rounds every element again against the stored scales and mins (levels 0..3), then packs the levels. */
+    private static void requantizeAndPack(float[] x, int xOff, byte[] block, byte[] levels) {
         float d = KQuantMath.halfAt(block, D);
         float dmin = KQuantMath.halfAt(block, DMIN);
         for (int sub = 0; sub < 16; sub++) {
@@ -76,11 +108,14 @@ public final class Q2KBlockCodec extends SuperBlockCodec {
             if (step == 0) continue; // keeps the levels of the search, as ggml does
             float min = dmin * (packed >> 4);
             for (int i = 16 * sub; i < 16 * sub + 16; i++) {
-                s.levels[i] = (byte) KQuantMath.clamp(KQuantMath.nearestInt((x[xOff + i] + min) / step), 0, 3);
+                levels[i] = (byte) KQuantMath.clamp(KQuantMath.nearestInt((x[xOff + i] + min) / step), 0, 3);
             }
         }
         for (int e = 0; e < KQuantMath.QK_K; e++) {
-            block[QS + 32 * (e / 128) + e % 32] |= (byte) (s.levels[e] << (2 * ((e / 32) % 4)));
+            block[QS + 32 * (e / 128) + e % 32] |= (byte) (levels[e] << (2 * ((e / 32) % 4)));
         }
     }
+
+    @Override
+    public boolean usesImportance() { return true; }
 }

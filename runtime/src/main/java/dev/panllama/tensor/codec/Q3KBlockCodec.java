@@ -76,18 +76,57 @@ public final class Q3KBlockCodec extends SuperBlockCodec {
             }
             KQuantMath.putHalf(block, D, 1 / iscale);
         }
+        requantizeAndPack(x, xOff, block, s.levels);
+    }
+
+    /**
+     * With importance (ggml's quantize_row_q3_K_impl): each sub-block's scale is make_qx_quants'
+     * weighted fit, and the 6-bit scales are themselves fitted by make_qx_quants weighted by each
+     * sub-block's total weight.
+     */
+    @Override
+    void encodeBlockWeighted(float[] x, int xOff, float[] importance, int impOff, byte[] block, Scratch s) {
+        float sigma2 = 2 * WeightedQuantMath.sumOfSquares(x, xOff, KQuantMath.QK_K) / KQuantMath.QK_K;
+        for (int sub = 0; sub < 16; sub++) {
+            int off = xOff + 16 * sub;
+            WeightedQuantMath.fillWeights(s.weights, x, off, importance, impOff + 16 * sub, 16, sigma2);
+            float sum = 0;
+            for (int l = 0; l < 16; l++) sum += s.weights[l];
+            s.subBlockWeights[sub] = sum;
+            s.scales[sub] = KQuantMath.makeQxQuants(16, 4, x, off, s.weights, 0, s.levels, 16 * sub);
+        }
+        byte[] scaleLevels = s.candidate;
+        float dBlock = KQuantMath.makeQxQuants(16, 32, s.scales, 0, s.subBlockWeights, 0, scaleLevels, 0);
+        for (int sub = 0; sub < 16; sub++) {
+            int l = scaleLevels[sub];
+            if (sub < 8) {
+                block[SCALES + sub] = (byte) (l & 0xF);
+            } else {
+                block[SCALES + sub - 8] |= (byte) ((l & 0xF) << 4);
+            }
+            block[SCALES + 8 + sub % 4] |= (byte) ((l >> 4) << (2 * (sub / 4)));
+        }
+        KQuantMath.putHalf(block, D, dBlock);
+        requantizeAndPack(x, xOff, block, s.levels);
+    }
+
+    /** Rounds every element again against the stored scales (levels -4..3, kept as 0..7), then packs them. */
+    private static void requantizeAndPack(float[] x, int xOff, byte[] block, byte[] levels) {
         float d = KQuantMath.halfAt(block, D);
         for (int sub = 0; sub < 16; sub++) {
             float step = d * (scale(block, sub) - 32);
             if (step == 0) continue; // keeps the levels of the search, as ggml does
             for (int i = 16 * sub; i < 16 * sub + 16; i++) {
-                s.levels[i] = (byte) (KQuantMath.clamp(KQuantMath.nearestInt(x[xOff + i] / step), -4, 3) + 4);
+                levels[i] = (byte) (KQuantMath.clamp(KQuantMath.nearestInt(x[xOff + i] / step), -4, 3) + 4);
             }
         }
         for (int e = 0; e < KQuantMath.QK_K; e++) {
-            int q = s.levels[e];
+            int q = levels[e];
             block[HMASK + e % 32] |= (byte) ((q >> 2) << (e / 32));
             block[QS + 32 * (e / 128) + e % 32] |= (byte) ((q & 3) << (2 * ((e / 32) % 4)));
         }
     }
+
+    @Override
+    public boolean usesImportance() { return true; }
 }

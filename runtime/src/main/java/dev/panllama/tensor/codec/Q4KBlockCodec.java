@@ -58,10 +58,24 @@ public final class Q4KBlockCodec extends SuperBlockCodec {
         }
         KQuantMath.packScalesAndMinsK4(block, SCALES, D, DMIN, s.scales, s.mins, maxScale, maxMin);
         KQuantMath.requantizeK4(x, xOff, block, SCALES, D, DMIN, 15, s.levels);
+        packLevels(block, s.levels);
+    }
+
+    /** With importance: ggml's quantize_row_q4_K_impl (see {@link WeightedQuantMath#encodeScalesAndLevelsK4}). */
+    @Override
+    void encodeBlockWeighted(float[] x, int xOff, float[] importance, int impOff, byte[] block, Scratch s) {
+        WeightedQuantMath.encodeScalesAndLevelsK4(x, xOff, importance, impOff, block, SCALES, D, DMIN, 15, false, s);
+        packLevels(block, s.levels);
+    }
+
+    private static void packLevels(byte[] block, byte[] levels) {
         for (int c = 0; c < 4; c++) {
             for (int l = 0; l < 32; l++) {
-                block[QS + 32 * c + l] = (byte) (s.levels[64 * c + l] | (s.levels[64 * c + 32 + l] << 4));
+                block[QS + 32 * c + l] = (byte) (levels[64 * c + l] | (levels[64 * c + 32 + l] << 4));
             }
         }
     }
+
+    @Override
+    public boolean usesImportance() { return true; }
 }

@@ -66,6 +66,32 @@ public final class Q4_0Codec implements BlockCodec {
         }
     }
 
+    /**
+     * With importance: ggml's quantize_row_q4_0_impl. Each block's scale comes from the weighted
+     * search of make_qx_quants (levels -8..7), the weights mixing importance with the row's mean square.
+     */
+    @Override
+    public void quantizeRow(float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
+        if (importance == null) {
+            quantize(src, srcOff, dst, offset, n);
+            return;
+        }
+        int nb = blocks("Q4_0", n, BLOCK_SIZE);
+        float sigma2 = WeightedQuantMath.sumOfSquares(src, srcOff, n) / n;
+        float[] weights = new float[BLOCK_SIZE];
+        byte[] levels = new byte[BLOCK_SIZE];
+        for (int b = 0; b < nb; b++) {
+            int in = srcOff + b * BLOCK_SIZE;
+            long block = offset + (long) b * BLOCK_BYTES;
+            WeightedQuantMath.fillWeights(weights, src, in, importance, impOff + b * BLOCK_SIZE, BLOCK_SIZE, sigma2);
+            putHalf(dst, block, KQuantMath.makeQxQuants(BLOCK_SIZE, 8, src, in, weights, 0, levels, 0));
+            for (int j = 0; j < 16; j++) putByte(dst, block + 2 + j, levels[j] | (levels[j + 16] << 4));
+        }
+    }
+
+    @Override
+    public boolean usesImportance() { return true; }
+
     @Override
     public boolean canQuantize() { return true; }
 }

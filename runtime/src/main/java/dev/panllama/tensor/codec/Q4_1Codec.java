@@ -64,6 +64,37 @@ public final class Q4_1Codec implements BlockCodec {
         }
     }
 
+    /**
+     * With importance: ggml's quantize_row_q4_1_impl. Each block's scale and minimum come from the
+     * weighted grid search of make_qkx3_quants (levels 0..15).
+     */
+    @Override
+    public void quantizeRow(float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
+        if (importance == null) {
+            quantize(src, srcOff, dst, offset, n);
+            return;
+        }
+        int nb = blocks("Q4_1", n, BLOCK_SIZE);
+        float sigma2 = WeightedQuantMath.sumOfSquares(src, srcOff, n) / n;
+        float[] weights = new float[BLOCK_SIZE];
+        byte[] levels = new byte[BLOCK_SIZE];
+        byte[] aux = new byte[BLOCK_SIZE];
+        float[] min = new float[1];
+        for (int b = 0; b < nb; b++) {
+            int in = srcOff + b * BLOCK_SIZE;
+            long block = offset + (long) b * BLOCK_BYTES;
+            WeightedQuantMath.fillWeights(weights, src, in, importance, impOff + b * BLOCK_SIZE, BLOCK_SIZE, sigma2);
+            float d = WeightedQuantMath.makeQkx3Quants(BLOCK_SIZE, 15, src, in, weights, 0, levels, 0, min, 0, aux,
+                    -0.9f, 0.05f, 36);
+            putHalf(dst, block, d);
+            putHalf(dst, block + 2, -min[0]);
+            for (int j = 0; j < 16; j++) putByte(dst, block + 4 + j, levels[j] | (levels[j + 16] << 4));
+        }
+    }
+
+    @Override
+    public boolean usesImportance() { return true; }
+
     @Override
     public boolean canQuantize() { return true; }
 }

@@ -59,14 +59,28 @@ public final class Q5KBlockCodec extends SuperBlockCodec {
         }
         KQuantMath.packScalesAndMinsK4(block, SCALES, D, DMIN, s.scales, s.mins, maxScale, maxMin);
         KQuantMath.requantizeK4(x, xOff, block, SCALES, D, DMIN, 31, s.levels);
+        packLevels(block, s.levels);
+    }
+
+    /** With importance: ggml's quantize_row_q5_K_impl (see {@link WeightedQuantMath#encodeScalesAndLevelsK4}). */
+    @Override
+    void encodeBlockWeighted(float[] x, int xOff, float[] importance, int impOff, byte[] block, Scratch s) {
+        WeightedQuantMath.encodeScalesAndLevelsK4(x, xOff, importance, impOff, block, SCALES, D, DMIN, 31, true, s);
+        packLevels(block, s.levels);
+    }
+
+    private static void packLevels(byte[] block, byte[] levels) {
         for (int sub = 0; sub < 8; sub++) {
             int qs = QS + 32 * (sub / 2);
             int shift = 4 * (sub % 2);
             for (int l = 0; l < 32; l++) {
-                int q = s.levels[32 * sub + l];
+                int q = levels[32 * sub + l];
                 block[qs + l] |= (byte) ((q & 0xF) << shift);
                 block[QH + l] |= (byte) ((q >> 4) << sub);
             }
         }
     }
+
+    @Override
+    public boolean usesImportance() { return true; }
 }

@@ -74,6 +74,42 @@ public final class Q5_0Codec implements BlockCodec {
         }
     }
 
+    /** With importance: ggml's quantize_row_q5_0_impl, as {@link Q4_0Codec#quantizeRow} with levels -16..15. */
+    @Override
+    public void quantizeRow(float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
+        if (importance == null) {
+            quantize(src, srcOff, dst, offset, n);
+            return;
+        }
+        int nb = blocks("Q5_0", n, BLOCK_SIZE);
+        float sigma2 = WeightedQuantMath.sumOfSquares(src, srcOff, n) / n;
+        float[] weights = new float[BLOCK_SIZE];
+        byte[] levels = new byte[BLOCK_SIZE];
+        for (int b = 0; b < nb; b++) {
+            int in = srcOff + b * BLOCK_SIZE;
+            long block = offset + (long) b * BLOCK_BYTES;
+            WeightedQuantMath.fillWeights(weights, src, in, importance, impOff + b * BLOCK_SIZE, BLOCK_SIZE, sigma2);
+            putHalf(dst, block, KQuantMath.makeQxQuants(BLOCK_SIZE, 16, src, in, weights, 0, levels, 0));
+            storeLevels(levels, dst, block);
+        }
+    }
+
+    /** Levels 0..31: low nibbles in qs (value j and j + 16 share byte j), fifth bits in the word qh. */
+    private static void storeLevels(byte[] levels, MemorySegment dst, long block) {
+        int qh = 0;
+        for (int j = 0; j < 16; j++) {
+            int q0 = levels[j];
+            int q1 = levels[j + 16];
+            putByte(dst, block + 6 + j, (q0 & 0x0F) | ((q1 & 0x0F) << 4));
+            qh |= ((q0 >>> 4) & 1) << j;
+            qh |= ((q1 >>> 4) & 1) << (j + 16);
+        }
+        dst.set(I32_LE, block + 2, qh);
+    }
+
+    @Override
+    public boolean usesImportance() { return true; }
+
     @Override
     public boolean canQuantize() { return true; }
 }

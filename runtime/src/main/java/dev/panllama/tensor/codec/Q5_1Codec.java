@@ -73,6 +73,42 @@ public final class Q5_1Codec implements BlockCodec {
         }
     }
 
+    /** With importance: ggml's quantize_row_q5_1_impl, as {@link Q4_1Codec#quantizeRow} with levels 0..31. */
+    @Override
+    public void quantizeRow(float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
+        if (importance == null) {
+            quantize(src, srcOff, dst, offset, n);
+            return;
+        }
+        int nb = blocks("Q5_1", n, BLOCK_SIZE);
+        float sigma2 = WeightedQuantMath.sumOfSquares(src, srcOff, n) / n;
+        float[] weights = new float[BLOCK_SIZE];
+        byte[] levels = new byte[BLOCK_SIZE];
+        byte[] aux = new byte[BLOCK_SIZE];
+        float[] min = new float[1];
+        for (int b = 0; b < nb; b++) {
+            int in = srcOff + b * BLOCK_SIZE;
+            long block = offset + (long) b * BLOCK_BYTES;
+            WeightedQuantMath.fillWeights(weights, src, in, importance, impOff + b * BLOCK_SIZE, BLOCK_SIZE, sigma2);
+            float d = WeightedQuantMath.makeQkx3Quants(BLOCK_SIZE, 31, src, in, weights, 0, levels, 0, min, 0, aux,
+                    -0.9f, 0.05f, 36);
+            putHalf(dst, block, d);
+            putHalf(dst, block + 2, -min[0]);
+            int qh = 0;
+            for (int j = 0; j < 16; j++) {
+                int q0 = levels[j];
+                int q1 = levels[j + 16];
+                putByte(dst, block + 8 + j, (q0 & 0x0F) | ((q1 & 0x0F) << 4));
+                qh |= ((q0 >>> 4) & 1) << j;
+                qh |= ((q1 >>> 4) & 1) << (j + 16);
+            }
+            dst.set(I32_LE, block + 4, qh);
+        }
+    }
+
+    @Override
+    public boolean usesImportance() { return true; }
+
     @Override
     public boolean canQuantize() { return true; }
 }

@@ -42,10 +42,27 @@ public final class Q6KBlockCodec extends SuperBlockCodec {
 
     @Override
     void encodeBlock(float[] x, int xOff, byte[] block, Scratch s) {
+        encode(x, xOff, null, 0, block, s);
+    }
+
+    /**
+     * With importance (ggml's quantize_row_q6_K_impl): each sub-block's scale is make_qx_quants' fit
+     * weighted by the importance itself (not mixed with the values, unlike the other K-quants).
+     */
+    @Override
+    void encodeBlockWeighted(float[] x, int xOff, float[] importance, int impOff, byte[] block, Scratch s) {
+        encode(x, xOff, importance, impOff, block, s);
+    }
+
+    @Override
+    public boolean usesImportance() { return true; }
+
+    /** Both paths; {@code weights} null weighs each element by x^2 (the reference quantizer). */
+    private static void encode(float[] x, int xOff, float[] weights, int wOff, byte[] block, Scratch s) {
         float maxScale = 0;
         float maxAbsScale = 0;
         for (int sub = 0; sub < 16; sub++) {
-            float scale = KQuantMath.makeQxQuants(16, 32, x, xOff + 16 * sub, s.levels, 16 * sub);
+            float scale = KQuantMath.makeQxQuants(16, 32, x, xOff + 16 * sub, weights, wOff + 16 * sub, s.levels, 16 * sub);
             s.scales[sub] = scale;
             if (Math.abs(scale) > maxAbsScale) {
                 maxAbsScale = Math.abs(scale);

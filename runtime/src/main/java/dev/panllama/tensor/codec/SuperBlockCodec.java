@@ -26,6 +26,10 @@ abstract sealed class SuperBlockCodec implements BlockCodec
         /** Per-sub-block scales and mins before they are themselves quantized. */
         final float[] scales = new float[16];
         final float[] mins = new float[16];
+        /** With importance: each sub-block's total weight, and the quantized scales and mins. */
+        final float[] subBlockWeights = new float[16];
+        final int[] scaleLevels = new int[16];
+        final int[] minLevels = new int[16];
     }
 
     private final String typeName;
@@ -41,6 +45,15 @@ abstract sealed class SuperBlockCodec implements BlockCodec
 
     /** Encodes {@code x[xOff, xOff + 256)} into {@code block}, which arrives zeroed. */
     abstract void encodeBlock(float[] x, int xOff, byte[] block, Scratch scratch);
+
+    /**
+     * Encodes {@code x[xOff, xOff + 256)} weighing element i by {@code importance[impOff + i]} (ggml's
+     * quantize_row_TYPE_impl with quant_weights); {@code block} arrives zeroed. Only called when
+     * {@link #usesImportance} is true.
+     */
+    void encodeBlockWeighted(float[] x, int xOff, float[] importance, int impOff, byte[] block, Scratch scratch) {
+        throw new UnsupportedOperationException(typeName + " has no importance-weighted quantizer");
+    }
 
     @Override
     public final void dequantize(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
@@ -60,6 +73,22 @@ abstract sealed class SuperBlockCodec implements BlockCodec
         for (int b = 0; b < blocks; b++) {
             Arrays.fill(block, (byte) 0);
             encodeBlock(src, srcOff + b * KQuantMath.QK_K, block, scratch);
+            MemorySegment.copy(block, 0, dst, ValueLayout.JAVA_BYTE, offset + (long) b * blockBytes, blockBytes);
+        }
+    }
+
+    @Override
+    public final void quantizeRow(float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
+        if (importance == null || !usesImportance()) {
+            quantize(src, srcOff, dst, offset, n);
+            return;
+        }
+        int blocks = blockCount(n);
+        byte[] block = new byte[blockBytes];
+        Scratch scratch = new Scratch();
+        for (int b = 0; b < blocks; b++) {
+            Arrays.fill(block, (byte) 0);
+            encodeBlockWeighted(src, srcOff + b * KQuantMath.QK_K, importance, impOff + b * KQuantMath.QK_K, block, scratch);
             MemorySegment.copy(block, 0, dst, ValueLayout.JAVA_BYTE, offset + (long) b * blockBytes, blockBytes);
         }
     }
