@@ -119,7 +119,7 @@ public final class MappedGguf implements TensorSource {
             try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
                 seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             }
-            String err = NativeMemory.advise(seg, options.advice());
+            String err = NativeMemory.advise(seg, adviceFor(seg.byteSize(), options.advice()));
             if (err != null) LOG.log(System.Logger.Level.WARNING, path + ": " + err);
         } else {
             seg = NativeMemory.readFile(path, Files.size(path), arena, options.progress());
@@ -129,6 +129,16 @@ public final class MappedGguf implements TensorSource {
             if (err != null) LOG.log(System.Logger.Level.WARNING, path + ": " + err);
         }
         return seg;
+    }
+
+    /**
+     * Read-ahead of a file that does not fit in memory only evicts its own pages (a DeepSeek-V3 larger
+     * than RAM, served through mmap): beyond half the machine's memory, WILLNEED becomes NORMAL.
+     */
+    static NativeMemory.Advice adviceFor(long fileSize, NativeMemory.Advice wanted) {
+        long ram = NativeMemory.physicalMemory();
+        if (wanted == NativeMemory.Advice.WILLNEED && ram > 0 && fileSize > ram / 2) return NativeMemory.Advice.NORMAL;
+        return wanted;
     }
 
     /** The paths of all parts of the split model that {@code path} belongs to, in order. */
