@@ -10,10 +10,16 @@ import dev.panllama.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A loaded model: the mapped GGUF, its configuration and weights, and the kernels that run it. Create
  * {@link Session}s to evaluate tokens. Closing the model unmaps the weights; close its sessions first.
+ *
+ * <p>Sessions of one model may run on different threads at once (a server's slots): their forward
+ * passes take turns on one fair lock, a micro-batch at a time. The kernels cannot run two passes at
+ * once: the CPU backend's worker pool runs one parallel loop at a time and its activation buffers are
+ * shared; and one pass already spreads its matrix products over every core.
  *
  * <pre>{@code
  * try (Model model = Model.load(Path.of("model.gguf"), ModelOptions.DEFAULTS.withThreads(2));
@@ -35,6 +41,8 @@ public final class Model implements AutoCloseable {
     private final ExecutionPlan plan;
     private final ModelOptions options;
     private final long loadMillis;
+    /** Held by a session for each forward pass; fair, so that concurrent sessions alternate token by token. */
+    private final ReentrantLock forwardLock = new ReentrantLock(true);
 
     private Model(Path path, MappedGguf gguf, ModelConfig config, ModelWeights weights, Tokenizer tokenizer,
                   DeviceSet devices, ExecutionPlan plan, ModelOptions options, long loadMillis) {
@@ -123,7 +131,7 @@ public final class Model implements AutoCloseable {
         checkCacheType(options.cacheTypeV(), config.headDimV(), "-ctv");
         KvCache cache = new KvCache(config.blockCount(), contextLength, config.kvDimK(), config.kvDimV(),
                 options.cacheTypeK(), options.cacheTypeV());
-        return new Session(new Transformer(config, weights, plan), cache, options.ubatch());
+        return new Session(new Transformer(config, weights, plan), cache, options.ubatch(), forwardLock);
     }
 
     /** Each head's keys (values) must fill whole blocks of the cache type, as llama.cpp requires too. */
