@@ -141,8 +141,6 @@ public final class OpenAiServer implements AutoCloseable {
         meta.put("n_vocab", model.config().vocabSize());
         meta.put("n_ctx_train", model.config().contextLength());
         meta.put("n_embd", model.config().embeddingLength());
-        meta.put("n_params", model.gguf().parameterCount());
-        meta.put("size", model.gguf().tensorBytes());
         meta.put("n_ctx_slot", slots.contextPerSlot());
         meta.put("n_slots", slots.size());
         return root;
