@@ -47,6 +47,11 @@ public final class ChatFormat {
         if (source == null || source.isEmpty()) return new ChatFormat(BuiltinTemplate.CHATML, tokenizer);
         var builtin = BuiltinTemplate.byName(source);
         if (builtin.isPresent()) return new ChatFormat(builtin.get(), tokenizer);
+        if (override != null && !source.contains("{{") && !source.contains("{%")) {
+            // Without a single tag this is no Jinja template but a mistyped name.
+            throw new ChatTemplateException("unknown chat template '" + source + "' (built-in formats: " + BuiltinTemplate.names()
+                    + "; or give Jinja source)");
+        }
         if (jinja) {
             return new ChatFormat(new JinjaTemplate(source, tokenText(tokenizer, tokenizer.bos()),
                     tokenText(tokenizer, tokenizer.eos()), origin), tokenizer);

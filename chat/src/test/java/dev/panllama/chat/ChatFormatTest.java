@@ -67,6 +67,9 @@ class ChatFormatTest {
             ChatFormat custom = ChatFormat.forModel(gguf.metadata(), tok, "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}", true);
             assertThat(custom.render(CHAT, true)).isEqualTo("user: Hi there\nassistant: Hello!\nuser: Tell me a story.\n");
             assertThat(custom.template().description()).isEqualTo("jinja (from --chat-template)");
+            assertThatThrownBy(() -> ChatFormat.forModel(gguf.metadata(), tok, "llama-3", true))
+                    .isInstanceOf(ChatTemplateException.class)
+                    .hasMessageStartingWith("unknown chat template 'llama-3' (built-in formats: chatml, llama2,");
             assertThatThrownBy(() -> ChatFormat.forModel(gguf.metadata(), tok, "{{ messages }}", false))
                     .isInstanceOf(ChatTemplateException.class)
                     .hasMessageContaining("none of the built-in formats (chatml, llama2,");

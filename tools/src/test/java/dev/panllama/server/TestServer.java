@@ -28,7 +28,7 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer start(Path modelFile, int parallel, int contextPerSlot, long maxRequestBytes) throws IOException {
-        Model model = Model.load(modelFile, ModelOptions.DEFAULTS.withThreads(2));
+        Model model = Model.load(modelFile, ModelOptions.DEFAULTS.withThreads(1));
         try {
             ChatFormat format = ChatFormat.forModel(model.metadata(), model.tokenizer());
             OpenAiServer server = OpenAiServer.start(model, format, new OpenAiServer.Settings("127.0.0.1", 0, parallel, contextPerSlot,
