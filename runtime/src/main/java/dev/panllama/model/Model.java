@@ -12,10 +12,16 @@ import dev.panllama.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A loaded model: the mapped GGUF, its configuration and weights, and the kernels that run it. Create
  * {@link Session}s to evaluate tokens. Closing the model unmaps the weights; close its sessions first.
+ *
+ * <p>Sessions of one model may run on different threads at once (a server's slots): their forward
+ * passes take turns on one fair lock, a micro-batch at a time. The kernels cannot run two passes at
+ * once: the CPU backend's worker pool runs one parallel loop at a time and its activation buffers are
+ * shared; and one pass already spreads its matrix products over every core.
  *
  * <pre>{@code
  * try (Model model = Model.load(Path.of("model.gguf"), ModelOptions.DEFAULTS.withThreads(2));
@@ -37,6 +43,8 @@ public final class Model implements AutoCloseable {
     private final ExecutionPlan plan;
     private final ModelOptions options;
     private final long loadMillis;
+    /** Held by a session for each forward pass; fair, so that concurrent sessions alternate token by token. */
+    private final ReentrantLock forwardLock = new ReentrantLock(true);
 
     private Model(Path path, TensorSource gguf, ModelConfig config, Network network, Tokenizer tokenizer,
                   DeviceSet devices, ExecutionPlan plan, ModelOptions options, long loadMillis) {
@@ -138,7 +146,7 @@ public final class Model implements AutoCloseable {
     /** A session with an empty KV cache of {@code contextLength} positions, run by the architecture's forward pass. */
     public Session newSession(int contextLength) {
         KvCache cache = network.newCache(contextLength, options.cacheTypeK(), options.cacheTypeV());
-        return new Session(network.newForwardPass(plan), cache, options.ubatch());
+        return new Session(network.newForwardPass(plan), cache, options.ubatch(), forwardLock);
     }
 
     /** What {@link ModelConfig#describe} leaves out for this architecture (empty for the llama family). */

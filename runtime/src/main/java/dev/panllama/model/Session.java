@@ -1,21 +1,26 @@
 package dev.panllama.model;
 
+import java.util.concurrent.locks.ReentrantLock;
+
 /**
  * One conversation with a model (llama.cpp's llama_context): a KV cache and the position reached.
  * Tokens are evaluated in micro-batches of at most {@code ubatch}; each call continues where the last
- * stopped. Not thread-safe: one session per thread.
+ * stopped. Not thread-safe: one session per thread; sessions of one model on different threads take
+ * turns on the model's forward lock (see {@link Model}).
  */
 public final class Session implements AutoCloseable {
     private final ForwardPass transformer;
     private final KvCache cache;
     private final int ubatch;
     private final int vocab;
+    private final ReentrantLock forwardLock;
     private int position;
 
-    Session(ForwardPass transformer, KvCache cache, int ubatch) {
+    Session(ForwardPass transformer, KvCache cache, int ubatch, ReentrantLock forwardLock) {
         this.transformer = transformer;
         this.cache = cache;
         this.ubatch = ubatch;
+        this.forwardLock = forwardLock;
         this.vocab = transformer.config().vocabSize();
     }
 
@@ -55,7 +60,12 @@ public final class Session implements AutoCloseable {
             int n = Math.min(ubatch, tokens.length - off);
             int from = Math.clamp(first - off, 0, n);            // first token of this micro-batch that needs logits
             chunk = ensure(chunk, n - from);
-            transformer.forward(tokens, off, n, position, cache, from, chunk);
+            forwardLock.lock();
+            try {
+                transformer.forward(tokens, off, n, position, cache, from, chunk);
+            } finally {
+                forwardLock.unlock();
+            }
             int rows = n - from;
             if (rows > 0) System.arraycopy(chunk, 0, logits, (off + from - first) * vocab, rows * vocab);
             position += n;

@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
         description = "LLM inference on GGUF models, the Java way: the tools of llama.cpp with its flags.",
         subcommands = {
                 RunCommand.class,
+                ChatCommand.class,
+                ServeCommand.class,
                 PerplexityCommand.class,
                 LogitsCommand.class,
                 GgufCommand.class,

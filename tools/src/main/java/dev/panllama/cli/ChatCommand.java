@@ -1,0 +1,122 @@
+package dev.panllama.cli;
+
+import dev.panllama.chat.CachedSession;
+import dev.panllama.chat.ChatFormat;
+import dev.panllama.chat.Completion;
+import dev.panllama.chat.CompletionSettings;
+import dev.panllama.chat.Conversation;
+import dev.panllama.model.Model;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code panllama chat}: an interactive conversation (like llama-cli's conversation mode). Each line
+ * read is a user message; the reply streams as it is generated. The KV cache is kept between turns,
+ * so each turn evaluates only its new tokens. {@code /exit} (or end of input) ends, {@code /clear}
+ * starts over.
+ */
+@Command(name = "chat", mixinStandardHelpOptions = true,
+        description = {"Chat with the model: each line typed is a message, the reply streams back. The model's chat",
+                "template formats the conversation; the KV cache is kept between turns. /exit (or end of input) quits,",
+                "/clear starts a new conversation."})
+final class ChatCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptionsMixin model;
+
+    @Mixin
+    SamplingOptionsMixin sampling;
+
+    @Mixin
+    ChatTemplateOptionsMixin chatTemplate;
+
+    @Option(names = {"-sys", "--system-prompt"}, paramLabel = "TEXT", description = "System message that opens the conversation")
+    String systemPrompt;
+
+    @Option(names = {"-n", "--n-predict"}, paramLabel = "N", defaultValue = "-1",
+            description = "Most tokens per reply; -1 = until end of turn or a full context (default: ${DEFAULT-VALUE})")
+    int nPredict;
+
+    @Option(names = {"-r", "--reverse-prompt"}, paramLabel = "TEXT", description = "Stop a reply at this text (repeatable)")
+    List<String> reversePrompts = List.of();
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        CompletionSettings settings = new CompletionSettings(nPredict, sampling.params(), reversePrompts, false);
+        try (Model m = model.load(err)) {
+            ChatFormat format = chatTemplate.format(m);
+            err.printf("panllama chat: %s | context %d tokens | chat template %s | /exit to quit, /clear to start over%n",
+                    m.path().getFileName(), m.defaultContextLength(), format.template().description());
+            err.flush();
+            Totals totals = new Totals();
+            try (Conversation chat = new Conversation(format, new CachedSession(m.newSession()))) {
+                if (systemPrompt != null) chat.system(systemPrompt);
+                while (true) {
+                    out.print("> ");
+                    out.flush();
+                    String line = in.readLine();
+                    if (line == null || line.strip().equals("/exit")) break;
+                    if (line.strip().equals("/clear")) {
+                        chat.clear();
+                        if (systemPrompt != null) chat.system(systemPrompt);
+                        continue;
+                    }
+                    if (line.isBlank()) continue;
+                    try {
+                        Completion.Result r = chat.send(line, settings, text -> {
+                            out.print(text);
+                            out.flush();
+                            return true;
+                        });
+                        totals.add(r);
+                    } catch (IllegalStateException e) {
+                        err.println("panllama chat: " + e.getMessage());
+                        err.flush();
+                    }
+                    out.println();
+                    out.flush();
+                }
+            }
+            out.println();
+            out.flush();
+            err.println(totals.line());
+            err.flush();
+        }
+        return 0;
+    }
+
+    /** What the closing line reports: turns, prompt tokens evaluated and reused, generation speed. */
+    private static final class Totals {
+        int turns;
+        long prompt, cached, generated, generateNanos;
+
+        void add(Completion.Result r) {
+            turns++;
+            prompt += r.promptTokens() - r.cachedTokens();
+            cached += r.cachedTokens();
+            generated += r.completionTokens();
+            generateNanos += r.generateNanos();
+        }
+
+        String line() {
+            return String.format(Locale.ROOT, "panllama chat: %d turn%s | prompt %d tokens evaluated, %d from the cache | generation %d tokens, %.2f tok/s",
+                    turns, turns == 1 ? "" : "s", prompt, cached, generated, generated / Math.max(1e-9, generateNanos / 1e9));
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.panllama.cli;
+
+import dev.panllama.chat.ChatFormat;
+import dev.panllama.model.Model;
+import dev.panllama.server.OpenAiServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/** {@code panllama serve}: an OpenAI-compatible HTTP server (like llama-server). */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Serve the model over HTTP with OpenAI's API: POST /v1/chat/completions and /v1/completions",
+                "(\"stream\": true for server-sent events), GET /v1/models, /health and /metrics (Prometheus).",
+                "--parallel N slots answer N requests at once, each with -c / N tokens of context; more wait for a slot.",
+                "Sampling flags set the defaults of fields a request leaves out. Stops on Ctrl-C."})
+final class ServeCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptionsMixin model;
+
+    @Mixin
+    SamplingOptionsMixin sampling;
+
+    @Mixin
+    ChatTemplateOptionsMixin chatTemplate;
+
+    @Option(names = "--host", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", paramLabel = "N", defaultValue = "8080", description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = {"-np", "--parallel"}, paramLabel = "N", defaultValue = "1", description = "Slots: requests served at once (default: ${DEFAULT-VALUE})")
+    int parallel;
+
+    @Option(names = {"-a", "--alias"}, paramLabel = "NAME", description = "Model name in /v1/models and responses (default: the file name)")
+    String alias;
+
+    @Option(names = "--max-request-bytes", paramLabel = "N", defaultValue = "8388608",
+            description = "Largest request body accepted; larger ones get 413 (default: ${DEFAULT-VALUE})")
+    long maxRequestBytes;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Released when the server should stop: Ctrl-C, or the command's thread interrupted (tests). */
+    private final CountDownLatch stop = new CountDownLatch(1);
+    /** Released once the server has stopped, so that Ctrl-C's hook lets the JVM exit only after that. */
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
+        try (Model m = model.load(err)) {
+            ChatFormat format = chatTemplate.format(m);
+            int total = model.contextSize > 0 ? model.contextSize : m.defaultContextLength();
+            int perSlot = total / parallel;
+            if (perSlot < 2) throw new IllegalArgumentException("-c " + total + " over " + parallel + " slots leaves " + perSlot + " tokens per slot");
+            String id = alias != null ? alias : fileName(model.modelPath());
+            OpenAiServer.Settings settings = new OpenAiServer.Settings(host, port, parallel, perSlot, id, maxRequestBytes, sampling.params());
+            Thread hook = new Thread(() -> {
+                stop.countDown();
+                try {
+                    stopped.await(35, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "panllama-serve-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try (OpenAiServer server = OpenAiServer.start(m, format, settings)) {
+                var at = server.address();
+                err.printf("panllama serve: listening on http://%s:%d | model %s | %d slot%s of %d tokens | chat template %s | %s%n",
+                        at.getHostString(), at.getPort(), id, parallel, parallel == 1 ? "" : "s", perSlot,
+                        format.template().description(), m.description());
+                err.flush();
+                try {
+                    stop.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                err.println("panllama serve: stopping");
+                err.flush();
+            } finally {
+                stopped.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    // already shutting down: the hook is what woke us
+                }
+            }
+        }
+        return 0;
+    }
+
+    private static String fileName(Path p) {
+        String name = p.getFileName().toString();
+        return name.endsWith(".gguf") ? name.substring(0, name.length() - 5) : name;
+    }
+}

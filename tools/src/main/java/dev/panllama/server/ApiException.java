@@ -1,0 +1,56 @@
+package dev.panllama.server;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * A request the server refuses, answered with an HTTP status and OpenAI's error body:
+ * {@code {"error": {"message": ..., "type": ..., "param": ..., "code": null}}}.
+ */
+final class ApiException extends RuntimeException {
+    private final int status;
+    private final String type;
+    private final String param;
+
+    ApiException(int status, String type, String message, String param) {
+        super(message);
+        this.status = status;
+        this.type = type;
+        this.param = param;
+    }
+
+    /** 400: the request is malformed or a field is wrong; {@code param} names the field (null when none). */
+    static ApiException invalid(String message, String param) {
+        return new ApiException(400, "invalid_request_error", message, param);
+    }
+
+    static ApiException notFound(String message) {
+        return new ApiException(404, "not_found_error", message, null);
+    }
+
+    static ApiException methodNotAllowed(String method, String path, String allowed) {
+        return new ApiException(405, "invalid_request_error", method + " is not allowed on " + path + " (use " + allowed + ")", null);
+    }
+
+    static ApiException tooLarge(long limit) {
+        return new ApiException(413, "invalid_request_error",
+                "the request body is larger than " + limit + " bytes (the server's --max-request-bytes)", null);
+    }
+
+    static ApiException unavailable(String message) {
+        return new ApiException(503, "unavailable_error", message, null);
+    }
+
+    int status() { return status; }
+
+    ObjectNode body() {
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
+        ObjectNode error = root.putObject("error");
+        error.put("message", getMessage());
+        error.put("type", type);
+        if (param != null) error.put("param", param);
+        else error.putNull("param");
+        error.putNull("code");
+        return root;
+    }
+}

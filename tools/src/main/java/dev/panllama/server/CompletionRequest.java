@@ -1,0 +1,168 @@
+package dev.panllama.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.panllama.chat.ChatMessage;
+import dev.panllama.chat.CompletionSettings;
+import dev.panllama.sampling.SamplerParams;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A request to {@code /v1/chat/completions} (messages) or {@code /v1/completions} (a prompt), checked
+ * field by field. Sampling fields are OpenAI's and llama.cpp's: temperature, top_p, top_k, min_p,
+ * max_tokens (max_completion_tokens, n_predict), stop, seed, repeat_penalty, repeat_last_n,
+ * presence_penalty, frequency_penalty, ignore_eos; n must be 1. Fields that would change the answer in
+ * ways this server cannot honour (tools, logprobs, logit_bias, a JSON response format, echo, ...) are
+ * refused rather than ignored; fields that do not (user, metadata, ...) are ignored.
+ *
+ * @param messages     the conversation (chat), else null
+ * @param promptText   the prompt as text (completions), else null
+ * @param promptTokens the prompt as token ids (completions), else null
+ */
+record CompletionRequest(List<ChatMessage> messages, String promptText, int[] promptTokens, boolean stream,
+                         boolean includeUsage, CompletionSettings settings) {
+    static final int MAX_STOP_STRINGS = 16;
+
+    static CompletionRequest chat(JsonNode body, SamplerParams defaults) {
+        RequestFields f = fields(body);
+        f.unsupported("tools", "this server does not call tools");
+        f.unsupported("functions", "this server does not call functions");
+        f.unsupported("tool_choice", "this server does not call tools");
+        f.unsupported("logprobs", "log probabilities are not returned");
+        f.unsupported("top_logprobs", "log probabilities are not returned");
+        f.unsupported("audio", "text only");
+        JsonNode format = f.node("response_format");
+        if (format != null && !(format.isObject() && "text".equals(format.path("type").asText("text")))) {
+            throw ApiException.invalid("'response_format' " + format + " is not supported: only {\"type\": \"text\"}", "response_format");
+        }
+        return new CompletionRequest(messages(f.node("messages")), null, null, f.bool("stream", false), includeUsage(f),
+                settings(f, defaults));
+    }
+
+    static CompletionRequest completion(JsonNode body, SamplerParams defaults, int vocabSize) {
+        RequestFields f = fields(body);
+        f.unsupported("echo", "the prompt is not echoed");
+        f.unsupported("logprobs", "log probabilities are not returned");
+        f.unsupported("suffix", "no insertion (fill-in-the-middle) mode");
+        f.integer("best_of", 1, 1, 1);            // one candidate per request, as n
+        JsonNode prompt = body.get("prompt");
+        if (prompt == null || prompt.isNull()) throw ApiException.invalid("'prompt' is required", "prompt");
+        // A string, a list of one string, a list of token ids, or a list of one list of token ids.
+        if (prompt.isArray() && prompt.size() == 1 && (prompt.get(0).isTextual() || prompt.get(0).isArray())) prompt = prompt.get(0);
+        String text = null;
+        int[] tokens = null;
+        if (prompt.isTextual()) {
+            text = prompt.textValue();
+        } else if (prompt.isArray() && !prompt.isEmpty() && allIntegers(prompt)) {
+            tokens = new int[prompt.size()];
+            for (int i = 0; i < tokens.length; i++) {
+                long id = prompt.get(i).longValue();
+                if (id < 0 || id >= vocabSize) throw ApiException.invalid("'prompt' token id " + id + " is outside the vocabulary of " + vocabSize, "prompt");
+                tokens[i] = (int) id;
+            }
+        } else {
+            throw ApiException.invalid("'prompt' must be a string or a list of token ids (one prompt per request)", "prompt");
+        }
+        return new CompletionRequest(null, text, tokens, f.bool("stream", false), includeUsage(f), settings(f, defaults));
+    }
+
+    private static RequestFields fields(JsonNode body) {
+        if (body == null || !body.isObject()) throw ApiException.invalid("the request body must be a JSON object", null);
+        RequestFields f = new RequestFields(body);
+        if (f.integer("n", 1, 1, Integer.MAX_VALUE) != 1) throw ApiException.invalid("'n' must be 1: one choice per request", "n");
+        f.unsupported("logit_bias", "logit biases are not applied");
+        return f;
+    }
+
+    private static boolean includeUsage(RequestFields f) {
+        JsonNode opts = f.node("stream_options");
+        if (opts == null) return false;
+        if (!opts.isObject()) throw ApiException.invalid("'stream_options' must be an object", "stream_options");
+        return new RequestFields(opts).bool("include_usage", false);
+    }
+
+    private static CompletionSettings settings(RequestFields f, SamplerParams d) {
+        long maxTokens = -1;
+        for (String name : new String[]{"max_completion_tokens", "max_tokens", "n_predict"}) {
+            if (f.has(name)) {
+                maxTokens = f.integer(name, -1, -1, Integer.MAX_VALUE);
+                break;
+            }
+        }
+        SamplerParams p = new SamplerParams(
+                (float) f.number("temperature", d.temperature(), 0, 100),
+                (int) f.integer("top_k", d.topK(), 0, Integer.MAX_VALUE),
+                (float) f.number("top_p", d.topP(), 0, 1),
+                (float) f.number("min_p", d.minP(), 0, 1),
+                (float) f.number("repeat_penalty", d.repeatPenalty(), 1e-6, 100),
+                (int) f.integer("repeat_last_n", d.repeatLastN(), -1, Integer.MAX_VALUE),
+                (float) f.number("frequency_penalty", d.frequencyPenalty(), -2, 2),
+                (float) f.number("presence_penalty", d.presencePenalty(), -2, 2),
+                f.integer("seed", d.seed(), -1, 0xFFFFFFFFL));
+        return new CompletionSettings((int) maxTokens, p, stops(f.node("stop")), f.bool("ignore_eos", false));
+    }
+
+    private static List<String> stops(JsonNode stop) {
+        List<String> out = new ArrayList<>();
+        if (stop == null) return out;
+        if (stop.isTextual()) {
+            if (!stop.textValue().isEmpty()) out.add(stop.textValue());
+            return out;
+        }
+        if (!stop.isArray()) throw ApiException.invalid("'stop' must be a string or a list of strings", "stop");
+        if (stop.size() > MAX_STOP_STRINGS) throw ApiException.invalid("'stop' has " + stop.size() + " strings; at most " + MAX_STOP_STRINGS, "stop");
+        for (JsonNode s : stop) {
+            if (!s.isTextual()) throw ApiException.invalid("'stop' must hold strings, not " + RequestFields.describe(s), "stop");
+            if (!s.textValue().isEmpty()) out.add(s.textValue());
+        }
+        return out;
+    }
+
+    private static List<ChatMessage> messages(JsonNode messages) {
+        if (messages == null) throw ApiException.invalid("'messages' is required", "messages");
+        if (!messages.isArray() || messages.isEmpty()) throw ApiException.invalid("'messages' must be a non-empty list of messages", "messages");
+        List<ChatMessage> out = new ArrayList<>();
+        for (int i = 0; i < messages.size(); i++) {
+            JsonNode m = messages.get(i);
+            String where = "messages[" + i + "]";
+            if (!m.isObject()) throw ApiException.invalid("'" + where + "' must be an object", where);
+            JsonNode role = m.get("role");
+            if (role == null || !role.isTextual()) throw ApiException.invalid("'" + where + ".role' must be a string", where + ".role");
+            String r = switch (role.textValue()) {
+                case "system", "developer" -> "system";      // OpenAI's newer name for the system message
+                case "user", "assistant" -> role.textValue();
+                case "tool", "function" -> throw ApiException.invalid("'" + where + "': " + role.textValue() + " messages are not supported", where + ".role");
+                default -> throw ApiException.invalid("'" + where + ".role' must be system, developer, user or assistant, not '" + role.textValue() + "'", where + ".role");
+            };
+            if (m.has("tool_calls") && !m.get("tool_calls").isNull() && !m.get("tool_calls").isEmpty()) {
+                throw ApiException.invalid("'" + where + ".tool_calls' is not supported", where + ".tool_calls");
+            }
+            out.add(new ChatMessage(r, content(m.get("content"), where)));
+        }
+        return out;
+    }
+
+    /** A string, or a list of parts of which the text ones are joined with newlines (as llama.cpp does). */
+    private static String content(JsonNode content, String where) {
+        if (content == null || content.isNull()) return "";
+        if (content.isTextual()) return content.textValue();
+        if (!content.isArray()) throw ApiException.invalid("'" + where + ".content' must be a string or a list of parts", where + ".content");
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode part : content) {
+            String type = part.path("type").asText("");
+            if (!type.equals("text") || !part.path("text").isTextual()) {
+                throw ApiException.invalid("'" + where + ".content' parts must be {\"type\": \"text\", \"text\": ...}; '" + type + "' is not supported",
+                        where + ".content");
+            }
+            if (!sb.isEmpty()) sb.append('\n');
+            sb.append(part.get("text").textValue());
+        }
+        return sb.toString();
+    }
+
+    private static boolean allIntegers(JsonNode array) {
+        for (JsonNode n : array) if (!n.isIntegralNumber()) return false;
+        return true;
+    }
+}

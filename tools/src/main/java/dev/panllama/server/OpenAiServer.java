@@ -1,0 +1,183 @@
+package dev.panllama.server;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.panllama.chat.ChatFormat;
+import dev.panllama.model.Model;
+import dev.panllama.sampling.SamplerParams;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An OpenAI-compatible HTTP server over one model, on the JDK's {@code com.sun.net.httpserver}:
+ * {@code POST /v1/chat/completions}, {@code POST /v1/completions} (each streaming or not),
+ * {@code GET /v1/models}, {@code GET /health}, {@code GET /metrics}. Requests run on virtual threads;
+ * generation happens in {@link SlotPool slots}, whose forward passes take turns on the model's lock.
+ */
+public final class OpenAiServer implements AutoCloseable {
+    private static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics");
+
+    /**
+     * @param contextPerSlot  KV cache tokens of each slot (llama.cpp: -c divided by --parallel)
+     * @param modelId         the name /v1/models and every response give the model
+     * @param maxRequestBytes the largest request body accepted (413 beyond)
+     * @param sampling        sampling for fields a request leaves out
+     */
+    public record Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
+                           SamplerParams sampling) {
+        public Settings {
+            if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
+            if (contextPerSlot < 2) throw new IllegalArgumentException("each slot needs a context of at least 2 tokens, not " + contextPerSlot);
+            if (maxRequestBytes < 1) throw new IllegalArgumentException("the request size limit must be positive");
+            if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be in [0, 65535], not " + port);
+        }
+    }
+
+    private final Model model;
+    private final Settings settings;
+    private final SlotPool slots;
+    private final ServerMetrics metrics = new ServerMetrics();
+    private final CompletionEndpoint completions;
+    private final HttpServer http;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final long created = System.currentTimeMillis() / 1000;
+    private volatile boolean closing;
+
+    private OpenAiServer(Model model, ChatFormat format, Settings settings) throws IOException {
+        this.model = model;
+        this.settings = settings;
+        this.slots = new SlotPool(model, settings.parallel(), settings.contextPerSlot());
+        this.completions = new CompletionEndpoint(format, slots, metrics, settings.sampling(), settings.modelId(),
+                settings.maxRequestBytes(), () -> closing);
+        try {
+            this.http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 128);
+        } catch (IOException e) {
+            slots.close();
+            throw new IOException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + e.getMessage(), e);
+        }
+        http.createContext("/", this::handle);
+        http.setExecutor(executor);
+    }
+
+    /** Creates the slots, binds the address and starts answering. */
+    public static OpenAiServer start(Model model, ChatFormat format, Settings settings) throws IOException {
+        OpenAiServer server = new OpenAiServer(model, format, settings);
+        server.http.start();
+        return server;
+    }
+
+    /** The address bound (the actual port when 0 was asked for). */
+    public InetSocketAddress address() { return http.getAddress(); }
+
+    public Settings settings() { return settings; }
+
+    private void handle(HttpExchange ex) {
+        String path = ex.getRequestURI().getPath();
+        int status;
+        try {
+            if (closing) throw ApiException.unavailable("the server is shutting down");
+            status = route(ex, path);
+        } catch (ApiException e) {
+            status = e.status();
+            if (status == 405) ex.getResponseHeaders().set("Allow", path.startsWith("/v1/c") ? "POST" : "GET");
+            trySend(ex, status, e.body());
+        } catch (IOException e) {
+            status = 499;        // nginx's "client closed request": nothing more can be said to it
+        } catch (RuntimeException | OutOfMemoryError e) {
+            status = 500;
+            trySend(ex, 500, new ApiException(500, "server_error", "internal error: " + e, null).body());
+        } finally {
+            ex.close();
+        }
+        metrics.request(ENDPOINTS.contains(path) ? path : "other", status);
+    }
+
+    private int route(HttpExchange ex, String path) throws IOException {
+        String method = ex.getRequestMethod();
+        switch (path) {
+            case "/v1/chat/completions", "/v1/completions" -> {
+                if (!method.equals("POST")) throw ApiException.methodNotAllowed(method, path, "POST");
+                return completions.handle(ex, path.equals("/v1/chat/completions"));
+            }
+            case "/v1/models" -> {
+                requireGet(method, path);
+                HttpIo.sendJson(ex, 200, models());
+                return 200;
+            }
+            case "/health" -> {
+                requireGet(method, path);
+                HttpIo.sendJson(ex, 200, JsonNodeFactory.instance.objectNode().put("status", "ok"));
+                return 200;
+            }
+            case "/metrics" -> {
+                requireGet(method, path);
+                HttpIo.sendText(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.render(slots));
+                return 200;
+            }
+            default -> throw ApiException.notFound("no endpoint " + path + " (there are " + String.join(", ", ENDPOINTS.stream().sorted().toList()) + ")");
+        }
+    }
+
+    private static void requireGet(String method, String path) {
+        if (!method.equals("GET")) throw ApiException.methodNotAllowed(method, path, "GET");
+    }
+
+    private ObjectNode models() {
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
+        root.put("object", "list");
+        ObjectNode m = root.putArray("data").addObject();
+        m.put("id", settings.modelId());
+        m.put("object", "model");
+        m.put("created", created);
+        m.put("owned_by", "panllama");
+        ObjectNode meta = m.putObject("meta");
+        meta.put("n_vocab", model.config().vocabSize());
+        meta.put("n_ctx_train", model.config().contextLength());
+        meta.put("n_embd", model.config().embeddingLength());
+        meta.put("n_ctx_slot", slots.contextPerSlot());
+        meta.put("n_slots", slots.size());
+        return root;
+    }
+
+    /** Answers with an error unless a response has already begun (then the connection just closes). */
+    private static void trySend(HttpExchange ex, int status, ObjectNode body) {
+        if (ex.getResponseCode() != -1) return;
+        try {
+            HttpIo.sendJson(ex, status, body);
+        } catch (IOException e) {
+            // the client is gone
+        }
+    }
+
+    ServerMetrics metrics() { return metrics; }
+
+    SlotPool slots() { return slots; }
+
+    /**
+     * Stops: no new requests, generations in progress end at their next token, then the slots' caches
+     * are freed. The model stays open (it belongs to the caller).
+     */
+    @Override
+    public void close() {
+        closing = true;
+        http.stop(0);
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+                // A request still runs on a session: closing its cache under it would crash it.
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        slots.close();
+    }
+}
