@@ -7,26 +7,50 @@ import java.util.function.IntConsumer;
 
 /**
  * A fixed set of threads that run one parallel loop at a time, with the caller as one of them.
- * Generating a token runs a few hundred short loops (one per matrix), so workers spin briefly between
- * loops instead of parking: waking a parked thread costs more than most loops take. After about a
- * millisecond without work they park until the next loop.
+ * Generating a token runs a few hundred short loops (one per matrix), so idle workers spin briefly
+ * before parking: waking a parked thread costs more than most loops take.
  *
- * <p>Chunks are handed out dynamically (an atomic counter), so a slow thread does not hold up the rest.
- * One loop at a time: callers must not overlap (the kernels serialise on this object).
+ * <p>Each loop is a {@link Job} whose chunks are handed out by an atomic counter, and the loop is done
+ * when all its chunks are done — not when every worker has checked in. So on a busy machine a worker
+ * the OS has not scheduled yet costs nothing: the caller and the others take its share, and when it
+ * wakes it finds nothing left of that job. One loop at a time: callers are serialised on this object.
  */
 final class WorkerPool implements AutoCloseable {
-    private static final long SPIN_NANOS = 1_000_000;
+    private static final long WORKER_SPIN_NANOS = 200_000;
+    private static final int CALLER_SPINS_BEFORE_YIELD = 2_000;
+
+    /** One parallel loop. */
+    private static final class Job {
+        final IntConsumer body;
+        final int chunks;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger done = new AtomicInteger();
+        volatile Throwable failure;
+
+        Job(IntConsumer body, int chunks) {
+            this.body = body;
+            this.chunks = chunks;
+        }
+
+        /** Takes and runs chunks until none are left. */
+        void work() {
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                try {
+                    if (failure == null) body.accept(c);
+                } catch (Throwable t) {
+                    failure = t;
+                } finally {
+                    done.incrementAndGet();
+                }
+            }
+        }
+    }
 
     private final Thread[] workers;
-    private final AtomicInteger nextChunk = new AtomicInteger();
-    private final AtomicInteger running = new AtomicInteger();
-    private volatile long generation;
-    private volatile IntConsumer body;
-    private volatile int chunks;
-    private volatile Throwable failure;
-    private volatile boolean closed;
-    /** 1 while worker i may be parked; volatile accesses pair with generation (Dekker) so no wake-up is lost. */
+    /** 1 while worker i may be parked; volatile accesses pair with {@link #current} (Dekker) so no wake-up is lost. */
     private final AtomicIntegerArray parked;
+    private volatile Job current;
+    private volatile boolean closed;
 
     WorkerPool(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1");
@@ -48,18 +72,17 @@ final class WorkerPool implements AutoCloseable {
             for (int c = 0; c < chunks; c++) body.accept(c);
             return;
         }
-        this.body = body;
-        this.chunks = chunks;
-        this.failure = null;
-        nextChunk.set(0);
-        running.set(workers.length);
-        generation++;                        // publishes body/chunks to the workers
+        Job job = new Job(body, chunks);
+        current = job;                       // publishes the job to the workers
         for (int i = 0; i < workers.length; i++) {
             if (parked.get(i) != 0) LockSupport.unpark(workers[i]);
         }
-        runChunks(body, chunks);
-        while (running.get() != 0) Thread.onSpinWait();
-        Throwable f = failure;
+        job.work();
+        for (int spins = 0; job.done.get() < chunks; spins++) {
+            if (spins < CALLER_SPINS_BEFORE_YIELD) Thread.onSpinWait();
+            else Thread.yield();             // a worker holding a chunk may need this core
+        }
+        Throwable f = job.failure;
         if (f != null) {
             if (f instanceof RuntimeException r) throw r;
             if (f instanceof Error e) throw e;
@@ -67,33 +90,23 @@ final class WorkerPool implements AutoCloseable {
         }
     }
 
-    private void runChunks(IntConsumer b, int n) {
-        try {
-            for (int c; (c = nextChunk.getAndIncrement()) < n; ) b.accept(c);
-        } catch (Throwable t) {
-            failure = t;
-            nextChunk.set(n);
-        }
-    }
-
     private void workerLoop(int id) {
-        long seen = 0;
+        Job seen = null;
         while (true) {
             long start = System.nanoTime();
-            long g;
-            while ((g = generation) == seen && !closed) {
-                if (System.nanoTime() - start < SPIN_NANOS) {
+            Job job;
+            while ((job = current) == seen && !closed) {
+                if (System.nanoTime() - start < WORKER_SPIN_NANOS) {
                     Thread.onSpinWait();
                 } else {
                     parked.set(id, 1);
-                    if (generation == seen && !closed) LockSupport.parkNanos(this, 50_000_000);
+                    if (current == seen && !closed) LockSupport.parkNanos(this, 50_000_000);
                     parked.set(id, 0);
                 }
             }
             if (closed) return;
-            seen = g;
-            runChunks(body, chunks);
-            running.decrementAndGet();
+            seen = job;
+            job.work();
         }
     }
 
