@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 RunCommand.class,
                 PerplexityCommand.class,
+                BenchCommand.class,
                 LogitsCommand.class,
                 GgufCommand.class,
                 SynthCommand.class,
