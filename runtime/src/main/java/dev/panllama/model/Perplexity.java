@@ -2,6 +2,8 @@ package dev.panllama.model;
 
 import dev.panllama.util.ProgressListener;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.function.BiConsumer;
 
 /**
@@ -18,12 +20,28 @@ public final class Perplexity {
     /** @param chunkPpl the running perplexity after each chunk (what llama-perplexity prints as [k]) */
     public record Result(double ppl, double error, int chunks, long scoredTokens, double[] chunkPpl) {}
 
+    /** Receives each chunk's logits for positions ctx/2 .. ctx-1, {@code [ctx - ctx/2][vocab]} (e.g. a {@link LogProbFile.Writer}). */
+    @FunctionalInterface
+    public interface ChunkLogits {
+        void accept(float[] logits) throws IOException;
+    }
+
     /**
      * @param bos      the BOS token put at the start of each chunk, or -1 when the model adds none
      * @param onChunk  called after each chunk with (chunk number from 1, running PPL)
      */
     public static Result compute(Model model, int[] tokens, int ctx, int bos, BiConsumer<Integer, Double> onChunk,
                                  ProgressListener progress) {
+        try {
+            return compute(model, tokens, ctx, bos, onChunk, progress, logits -> {});
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);   // unreachable: the sink above does no I/O
+        }
+    }
+
+    /** As {@link #compute(Model, int[], int, int, BiConsumer, ProgressListener)}, handing each chunk's scored logits to {@code sink}. */
+    public static Result compute(Model model, int[] tokens, int ctx, int bos, BiConsumer<Integer, Double> onChunk,
+                                 ProgressListener progress, ChunkLogits sink) throws IOException {
         if (ctx < 4) throw new IllegalArgumentException("context " + ctx + " is too small for perplexity (at least 4)");
         int nChunks = tokens.length / ctx;
         if (nChunks == 0) {
@@ -43,6 +61,7 @@ public final class Perplexity {
                 if (bos >= 0) chunk[0] = bos;
                 s.clear();
                 float[] logits = s.evaluateFrom(chunk, first);
+                sink.accept(logits);
                 for (int p = first; p < ctx - 1; p++) {
                     double v = -logSoftmax(logits, (p - first) * vocab, vocab, chunk[p + 1]);
                     nll += v;

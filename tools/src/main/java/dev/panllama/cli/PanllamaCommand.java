@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 ChatCommand.class,
                 ServeCommand.class,
                 PerplexityCommand.class,
+                BenchCommand.class,
                 LogitsCommand.class,
                 GgufCommand.class,
                 SynthCommand.class,

@@ -1,5 +1,6 @@
 package dev.panllama.cli;
 
+import dev.panllama.model.LogProbFile;
 import dev.panllama.model.Model;
 import dev.panllama.model.Perplexity;
 import picocli.CommandLine.Command;
@@ -8,6 +9,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,13 +21,22 @@ import java.util.concurrent.Callable;
 /** {@code panllama perplexity}: llama-perplexity's numbers and output. */
 @Command(name = "perplexity", mixinStandardHelpOptions = true,
         description = {"Perplexity of a model on a text, computed as llama-perplexity does: chunks of -c tokens,",
-                "each starting with BOS, the second half of each scored."})
+                "each starting with BOS, the second half of each scored.",
+                "KL divergence to a base model: run the base with --kl-divergence-base FILE (writes its log-probabilities),",
+                "then the other model with --kl-divergence-base FILE --kl-divergence (reads them; no -f needed)."})
 final class PerplexityCommand implements Callable<Integer> {
     @Mixin
     ModelOptionsMixin model;
 
-    @Option(names = {"-f", "--file"}, paramLabel = "TEXT", required = true, description = "Text file to score")
+    @Option(names = {"-f", "--file"}, paramLabel = "TEXT", description = "Text file to score")
     Path file;
+
+    @Option(names = "--kl-divergence-base", paramLabel = "FILE",
+            description = "Write the model's log-probabilities to FILE (llama-perplexity's format), or read them with --kl-divergence")
+    Path klBase;
+
+    @Option(names = "--kl-divergence", description = "Compare with the base model's log-probabilities in --kl-divergence-base FILE")
+    boolean klDivergence;
 
     @Option(names = "--chunks", paramLabel = "N", defaultValue = "-1", description = "Score at most N chunks (default: all)")
     int maxChunks;
@@ -37,6 +48,11 @@ final class PerplexityCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (klDivergence) {
+            if (klBase == null) throw new IllegalArgumentException("--kl-divergence needs --kl-divergence-base FILE (the base model's log-probabilities)");
+            return KlDivergenceReport.run(model, klBase, maxChunks, out, err);
+        }
+        if (file == null) throw new IllegalArgumentException("missing -f TEXT: the text to score");
         int ctx = model.contextSize > 0 ? model.contextSize : 512;   // llama-perplexity's default -c
         String text = Files.readString(file, StandardCharsets.UTF_8);
         try (Model m = model.load(err)) {
@@ -49,10 +65,13 @@ final class PerplexityCommand implements Callable<Integer> {
                     tokens.length / ctx, ctx, Math.min(model.batch, ctx));
             out.flush();
             long s0 = System.nanoTime();
-            Perplexity.Result r = Perplexity.compute(m, tokens, ctx, bos, (chunk, ppl) -> {
-                out.printf(Locale.ROOT, "[%d]%.4f,", chunk, ppl);
-                out.flush();
-            }, ProgressBar.onTerminal(err, ProgressBar.Units.COUNT));
+            Perplexity.Result r;
+            try (LogProbFile.Writer base = klBase == null ? null : baseWriter(tokens, ctx, m, err)) {
+                r = Perplexity.compute(m, tokens, ctx, bos, (chunk, ppl) -> {
+                    out.printf(Locale.ROOT, "[%d]%.4f,", chunk, ppl);
+                    out.flush();
+                }, ProgressBar.onTerminal(err, ProgressBar.Units.COUNT), base == null ? logits -> {} : base::writeChunk);
+            }
             out.println();
             out.printf(Locale.ROOT, "Final estimate: PPL = %.4f +/- %.5f%n", r.ppl(), r.error());
             out.flush();
@@ -61,5 +80,13 @@ final class PerplexityCommand implements Callable<Integer> {
                     (long) r.chunks() * ctx, secs, r.chunks() * ctx / secs, m.description());
         }
         return 0;
+    }
+
+    /** The --kl-divergence-base file of the whole chunks that perplexity scores. */
+    private LogProbFile.Writer baseWriter(int[] tokens, int ctx, Model m, PrintWriter err) throws IOException {
+        int chunks = tokens.length / ctx;
+        if (chunks == 0) return null;    // Perplexity.compute explains that the text is too short
+        err.printf(Locale.ROOT, "perplexity: saving the log-probabilities of %d chunks to %s%n", chunks, klBase);
+        return new LogProbFile.Writer(klBase, ctx, m.config().vocabSize(), Arrays.copyOf(tokens, chunks * ctx));
     }
 }

@@ -1,0 +1,283 @@
+package dev.panllama.cli;
+
+import dev.panllama.model.Model;
+import dev.panllama.model.ModelDescription;
+import dev.panllama.model.ModelOptions;
+import dev.panllama.model.Session;
+import dev.panllama.tensor.GgmlType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code panllama bench}: llama-bench (mainline tools/llama-bench, c392e50). For each model and
+ * combination of options, a pp test (n_prompt tokens in batches of -b, from an empty cache, BOS first
+ * then random ids) and a tg test (n_gen tokens one at a time, BOS then random ids), each timed -r times
+ * after one warm-up run; t/s = tokens / time per repetition, reported as mean ± sample stddev.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Prompt processing (pp) and generation (tg) speed, as llama-bench measures it.",
+                "Every option takes a comma list (or is repeated); numbers also take ranges FIRST-LAST[+STEP|*FACTOR].",
+                "GPU offload (-ngl, -ot) is not available yet: panllama runs on the CPU."})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE[,FILE...]", description = "GGUF models (default: the bundled stories260K.gguf)")
+    List<String> models = new ArrayList<>();
+
+    @Option(names = {"-p", "--n-prompt"}, paramLabel = "N", description = "prompt tokens of the pp tests; 0 = none (default: 512)")
+    List<String> nPrompt = new ArrayList<>();
+
+    @Option(names = {"-n", "--n-gen"}, paramLabel = "N", description = "generated tokens of the tg tests; 0 = none (default: 128)")
+    List<String> nGen = new ArrayList<>();
+
+    @Option(names = "-pg", paramLabel = "PP,TG", description = "a test of PP prompt tokens then TG generated ones (default: none)")
+    List<String> promptGen = new ArrayList<>();
+
+    @Option(names = {"-b", "--batch-size"}, paramLabel = "N", description = "logical batch: prompt tokens per evaluate call (default: 2048)")
+    List<String> batch = new ArrayList<>();
+
+    @Option(names = {"-ub", "--ubatch-size"}, paramLabel = "N", description = "physical batch: tokens per forward pass (default: 512)")
+    List<String> ubatch = new ArrayList<>();
+
+    @Option(names = {"-ctk", "--cache-type-k"}, paramLabel = "TYPE", description = "KV cache type for K (default: f16)")
+    List<String> cacheTypeK = new ArrayList<>();
+
+    @Option(names = {"-ctv", "--cache-type-v"}, paramLabel = "TYPE", description = "KV cache type for V (default: f16)")
+    List<String> cacheTypeV = new ArrayList<>();
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "CPU threads (default: all cores)")
+    List<String> threads = new ArrayList<>();
+
+    @Option(names = {"-mmp", "--mmap"}, paramLabel = "0|1", description = "map the model (1) or read it into memory (0) (default: 1)")
+    List<String> mmap = new ArrayList<>();
+
+    @Option(names = "--no-mmap", description = "read the models into memory: the same as -mmp 0")
+    boolean noMmap;
+
+    @Option(names = {"-r", "--repetitions"}, paramLabel = "N", defaultValue = "5", description = "timed runs per test (default: ${DEFAULT-VALUE})")
+    int repetitions;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "md|json|csv", defaultValue = "md", description = "output format (default: ${DEFAULT-VALUE})")
+    String format;
+
+    @Option(names = "--progress", description = "print each run's start on stderr")
+    boolean progress;
+
+    // Declared so that they are refused by name: picocli would otherwise read "-ngl 99" as -n "gl".
+    @Option(names = {"-ngl", "--n-gpu-layers"}, hidden = true)
+    List<String> gpuLayers = new ArrayList<>();
+
+    @Option(names = {"-ot", "--override-tensor"}, hidden = true)
+    List<String> overrideTensors = new ArrayList<>();
+
+    @Spec
+    CommandSpec spec;
+
+    /** One test: a model, its options and a shape. */
+    private record Instance(Path model, boolean mmap, int batch, int ubatch, GgmlType typeK, GgmlType typeV, int threads,
+                            int nPrompt, int nGen) {
+        ModelOptions options() {
+            return ModelOptions.DEFAULTS.withThreads(threads).withBatch(batch, ubatch).withMmap(mmap).withCacheTypes(typeK, typeV);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (!gpuLayers.isEmpty() || !overrideTensors.isEmpty()) {
+            throw new IllegalArgumentException((gpuLayers.isEmpty() ? "-ot" : "-ngl")
+                    + ": GPU offload is not available yet; panllama bench runs on the CPU");
+        }
+        if (repetitions < 1) throw new IllegalArgumentException("-r must be at least 1, not " + repetitions);
+        List<Instance> instances = instances();
+        BenchResult.Machine machine = new BenchResult.Machine(buildCommit(), cpuInfo());
+        BenchOutput output = BenchOutput.create(format, out, machine, extraColumns());
+        output.header();
+        out.flush();
+        Model loaded = null;
+        Instance loadedFor = null;
+        try {
+            for (int i = 0; i < instances.size(); i++) {
+                Instance inst = instances.get(i);
+                if (loaded == null || !sameModelOptions(inst, loadedFor)) {
+                    if (loaded != null) loaded.close();
+                    loaded = null;
+                    loaded = Model.load(inst.model(), inst.options());
+                    loadedFor = inst;
+                }
+                String where = (i + 1) + "/" + instances.size();
+                output.test(run(loaded, inst, where, err));
+            }
+        } finally {
+            if (loaded != null) loaded.close();
+        }
+        output.footer();
+        out.flush();
+        return 0;
+    }
+
+    private BenchResult run(Model model, Instance inst, String where, PrintWriter err) {
+        String testTime = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        SplittableRandom random = new SplittableRandom(1);
+        long[] samples = new long[repetitions];
+        try (Session s = model.newSession(inst.nPrompt() + inst.nGen())) {
+            report(err, where, "warmup run");
+            if (inst.nPrompt() > 0) prompt(s, model, inst.nPrompt(), inst.batch(), random);
+            if (inst.nGen() > 0) generate(s, model, 1, random);
+            for (int r = 0; r < repetitions; r++) {
+                report(err, where, "run " + (r + 1) + "/" + repetitions);
+                s.clear();
+                long t0 = System.nanoTime();
+                if (inst.nPrompt() > 0) prompt(s, model, inst.nPrompt(), inst.batch(), random);
+                if (inst.nGen() > 0) generate(s, model, inst.nGen(), random);
+                samples[r] = System.nanoTime() - t0;
+            }
+        }
+        return new BenchResult(inst.model().toString(), ModelDescription.of(model), inst.batch(), Math.min(inst.batch(), inst.ubatch()),
+                inst.threads(), inst.typeK(), inst.typeV(), inst.mmap(), inst.nPrompt(), inst.nGen(), testTime, samples);
+    }
+
+    /** llama-bench's test_prompt: batches of n_batch ids, BOS first when the model adds it. */
+    private static void prompt(Session s, Model model, int n, int batch, SplittableRandom random) {
+        int vocab = s.vocabSize();
+        for (int done = 0; done < n; ) {
+            int[] tokens = new int[Math.min(batch, n - done)];
+            for (int i = 0; i < tokens.length; i++) tokens[i] = random.nextInt(vocab);
+            if (done == 0 && model.tokenizer().addBos()) tokens[0] = model.tokenizer().bos();
+            s.evaluate(tokens);
+            done += tokens.length;
+        }
+    }
+
+    /** llama-bench's test_gen: one token per evaluation, BOS (or a random id) first, then random ids. */
+    private static void generate(Session s, Model model, int n, SplittableRandom random) {
+        int vocab = s.vocabSize();
+        int token = model.tokenizer().addBos() ? model.tokenizer().bos() : random.nextInt(vocab);
+        for (int i = 0; i < n; i++) {
+            s.evaluate(token);
+            token = random.nextInt(vocab);
+        }
+    }
+
+    private void report(PrintWriter err, String where, String what) {
+        if (!progress) return;
+        err.println("panllama bench: benchmark " + where + ": " + what);
+        err.flush();
+    }
+
+    /** The tests in llama-bench's order: per model and option combination, pp tests, then tg, then pp+tg. */
+    private List<Instance> instances() {
+        List<Path> paths = models.isEmpty() ? List.of(BundledModel.path())
+                : ValueLists.strings(models, "-m").stream().map(Path::of).toList();
+        for (Path p : paths) {
+            if (!Files.isRegularFile(p)) throw new IllegalArgumentException(p + ": no such model file");
+        }
+        List<Integer> prompts = positive(ValueLists.ints(or(nPrompt, "512"), "-p"), "-p", true);
+        List<Integer> gens = positive(ValueLists.ints(or(nGen, "128"), "-n"), "-n", true);
+        List<int[]> pgs = promptGenPairs();
+        List<Integer> batches = positive(ValueLists.ints(or(batch, "2048"), "-b"), "-b", false);
+        List<Integer> ubatches = positive(ValueLists.ints(or(ubatch, "512"), "-ub"), "-ub", false);
+        List<GgmlType> typesK = cacheTypes(or(cacheTypeK, "f16"), "-ctk");
+        List<GgmlType> typesV = cacheTypes(or(cacheTypeV, "f16"), "-ctv");
+        List<Integer> threadCounts = positive(ValueLists.ints(or(threads, Integer.toString(Runtime.getRuntime().availableProcessors())), "-t"), "-t", false);
+        List<Boolean> mmaps = mmapValues();
+
+        List<Instance> out = new ArrayList<>();
+        for (Path m : paths)
+            for (boolean mm : mmaps)
+                for (int b : batches)
+                    for (int ub : ubatches)
+                        for (GgmlType tk : typesK)
+                            for (GgmlType tv : typesV)
+                                for (int t : threadCounts) {
+                                    for (int p : prompts) if (p > 0) out.add(new Instance(m, mm, b, ub, tk, tv, t, p, 0));
+                                    for (int n : gens) if (n > 0) out.add(new Instance(m, mm, b, ub, tk, tv, t, 0, n));
+                                    for (int[] pg : pgs) if (pg[0] + pg[1] > 0) out.add(new Instance(m, mm, b, ub, tk, tv, t, pg[0], pg[1]));
+                                }
+        return out;
+    }
+
+    /** -pg takes pairs: "-pg 512,128" is one test, "-pg 512,128 -pg 1024,256" two. */
+    private List<int[]> promptGenPairs() {
+        List<int[]> pairs = new ArrayList<>();
+        for (String v : promptGen) {
+            List<Integer> pair = ValueLists.ints(List.of(v), "-pg");
+            if (pair.size() != 2) throw new IllegalArgumentException("-pg " + v + ": expected PP,TG");
+            pairs.add(new int[]{pair.get(0), pair.get(1)});
+        }
+        return pairs;
+    }
+
+    private List<Boolean> mmapValues() {
+        if (noMmap) {
+            if (!mmap.isEmpty()) throw new IllegalArgumentException("give either --no-mmap or -mmp, not both");
+            return List.of(false);
+        }
+        return ValueLists.bools(or(mmap, "1"), "-mmp");
+    }
+
+    /** The md columns llama-bench adds: options given a non-default value or more than one value. */
+    private List<String> extraColumns() {
+        List<String> cols = new ArrayList<>();
+        if (!batch.isEmpty() && !ValueLists.ints(batch, "-b").equals(List.of(2048))) cols.add("n_batch");
+        if (!ubatch.isEmpty() && !ValueLists.ints(ubatch, "-ub").equals(List.of(512))) cols.add("n_ubatch");
+        if (!cacheTypeK.isEmpty() && !cacheTypes(cacheTypeK, "-ctk").equals(List.of(GgmlType.F16))) cols.add("type_k");
+        if (!cacheTypeV.isEmpty() && !cacheTypes(cacheTypeV, "-ctv").equals(List.of(GgmlType.F16))) cols.add("type_v");
+        if (!mmapValues().equals(List.of(true))) cols.add("use_mmap");
+        return cols;
+    }
+
+    private static boolean sameModelOptions(Instance a, Instance b) {
+        return a.model().equals(b.model()) && a.options().equals(b.options());
+    }
+
+    private static List<String> or(List<String> given, String dflt) {
+        return given.isEmpty() ? List.of(dflt) : given;
+    }
+
+    private static List<Integer> positive(List<Integer> values, String flag, boolean zeroAllowed) {
+        for (int v : values) {
+            if (v < 0 || (v == 0 && !zeroAllowed)) {
+                throw new IllegalArgumentException(flag + " " + v + ": must be " + (zeroAllowed ? "0 or more" : "positive"));
+            }
+        }
+        return values;
+    }
+
+    private static List<GgmlType> cacheTypes(List<String> names, String flag) {
+        return ValueLists.strings(names, flag).stream().map(n -> ModelOptionsMixin.cacheType(n, flag)).toList();
+    }
+
+    private static String buildCommit() {
+        String v = BenchCommand.class.getPackage().getImplementationVersion();
+        return "panllama " + (v != null ? v : "development build");
+    }
+
+    /** The "model name" line of /proc/cpuinfo, as llama-bench's cpu_info; empty elsewhere. */
+    private static String cpuInfo() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    int colon = line.indexOf(':');
+                    if (colon >= 0) return line.substring(colon + 1).strip();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or not readable: llama-bench leaves the field empty too
+        }
+        return "";
+    }
+}
