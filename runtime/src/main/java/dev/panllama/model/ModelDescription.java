@@ -80,6 +80,13 @@ public record ModelDescription(String arch, String sizeLabel, String fileType, l
                 case 94 -> "235B.A22B";
                 default -> "?B";
             };
+            // llama.cpp's deepseek2 sizes: V2-Lite has 27 layers, V2 60, V3/R1 61.
+            case DEEPSEEK2 -> switch (layers) {
+                case 27 -> "16B";
+                case 60 -> "236B";
+                case 61 -> "671B";
+                default -> "?B";
+            };
         };
     }
 
