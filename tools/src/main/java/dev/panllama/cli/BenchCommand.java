@@ -3,6 +3,7 @@ package dev.panllama.cli;
 import dev.panllama.model.Model;
 import dev.panllama.model.ModelDescription;
 import dev.panllama.model.ModelOptions;
+import dev.panllama.scheduler.PlacementSettings;
 import dev.panllama.model.Session;
 import dev.panllama.tensor.GgmlType;
 import picocli.CommandLine.Command;
@@ -31,7 +32,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Prompt processing (pp) and generation (tg) speed, as llama-bench measures it.",
                 "Every option takes a comma list (or is repeated); numbers also take ranges FIRST-LAST[+STEP|*FACTOR].",
-                "GPU offload (-ngl, -ot) is not available yet: panllama runs on the CPU."})
+                "Each -ot flag is one placement variant (its value a comma list of REGEX=BUF rules)."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, paramLabel = "FILE[,FILE...]", description = "GGUF models (default: the bundled stories260K.gguf)")
     List<String> models = new ArrayList<>();
@@ -75,21 +76,27 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--progress", description = "print each run's start on stderr")
     boolean progress;
 
-    // Declared so that they are refused by name: picocli would otherwise read "-ngl 99" as -n "gl".
-    @Option(names = {"-ngl", "--n-gpu-layers"}, hidden = true)
+    @Option(names = {"-ngl", "--n-gpu-layers"}, paramLabel = "N", description = "layers to offload (with -dev, or to the GPUs found) (default: 0)")
     List<String> gpuLayers = new ArrayList<>();
 
-    @Option(names = {"-ot", "--override-tensor"}, hidden = true)
+    @Option(names = {"-ot", "--override-tensor"}, paramLabel = "REGEX=BUF[,...]", description = "tensor placement rules, one variant per flag (default: none)")
     List<String> overrideTensors = new ArrayList<>();
+
+    @Option(names = {"-dev", "--device"}, paramLabel = "DEV[,...]", split = ",", description = "devices -ngl offloads to (default: the GPUs found)")
+    List<String> devices = new ArrayList<>();
+
+    @Option(names = {"-cmoe", "--cpu-moe"}, description = "keep all mixture-of-experts weights on the CPU")
+    boolean cpuMoe;
 
     @Spec
     CommandSpec spec;
 
     /** One test: a model, its options and a shape. */
     private record Instance(Path model, boolean mmap, int batch, int ubatch, GgmlType typeK, GgmlType typeV, int threads,
-                            int nPrompt, int nGen) {
+                            PlacementSettings placement, int nPrompt, int nGen) {
         ModelOptions options() {
-            return ModelOptions.DEFAULTS.withThreads(threads).withBatch(batch, ubatch).withMmap(mmap).withCacheTypes(typeK, typeV);
+            return ModelOptions.DEFAULTS.withThreads(threads).withBatch(batch, ubatch).withMmap(mmap).withCacheTypes(typeK, typeV)
+                    .withPlacement(placement);
         }
     }
 
@@ -97,10 +104,6 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (!gpuLayers.isEmpty() || !overrideTensors.isEmpty()) {
-            throw new IllegalArgumentException((gpuLayers.isEmpty() ? "-ot" : "-ngl")
-                    + ": GPU offload is not available yet; panllama bench runs on the CPU");
-        }
         if (repetitions < 1) throw new IllegalArgumentException("-r must be at least 1, not " + repetitions);
         List<Instance> instances = instances();
         BenchResult.Machine machine = new BenchResult.Machine(buildCommit(), cpuInfo());
@@ -146,8 +149,11 @@ final class BenchCommand implements Callable<Integer> {
                 samples[r] = System.nanoTime() - t0;
             }
         }
+        List<String> used = new ArrayList<>();
+        for (int d = 0; d < model.plan().deviceCount(); d++) used.add(model.plan().device(d).name());
         return new BenchResult(inst.model().toString(), ModelDescription.of(model), inst.batch(), Math.min(inst.batch(), inst.ubatch()),
-                inst.threads(), inst.typeK(), inst.typeV(), inst.mmap(), inst.nPrompt(), inst.nGen(), testTime, samples);
+                inst.threads(), inst.typeK(), inst.typeV(), inst.mmap(), inst.placement().gpuLayers(), String.join(",", used),
+                inst.nPrompt(), inst.nGen(), testTime, samples);
     }
 
     /** llama-bench's test_prompt: batches of n_batch ids, BOS first when the model adds it. */
@@ -194,6 +200,12 @@ final class BenchCommand implements Callable<Integer> {
         List<GgmlType> typesV = cacheTypes(or(cacheTypeV, "f16"), "-ctv");
         List<Integer> threadCounts = positive(ValueLists.ints(or(threads, Integer.toString(Runtime.getRuntime().availableProcessors())), "-t"), "-t", false);
         List<Boolean> mmaps = mmapValues();
+        List<Integer> ngls = positive(ValueLists.ints(or(gpuLayers, "0"), "-ngl"), "-ngl", true);
+        List<List<String>> rules = overrideTensors.isEmpty() ? List.of(List.of()) : overrideTensors.stream().map(List::of).toList();
+        List<PlacementSettings> placements = new ArrayList<>();
+        for (int ngl : ngls) {
+            for (List<String> r : rules) placements.add(new PlacementSettings(r, cpuMoe, 0, ngl, devices));
+        }
 
         List<Instance> out = new ArrayList<>();
         for (Path m : paths)
@@ -202,11 +214,12 @@ final class BenchCommand implements Callable<Integer> {
                     for (int ub : ubatches)
                         for (GgmlType tk : typesK)
                             for (GgmlType tv : typesV)
-                                for (int t : threadCounts) {
-                                    for (int p : prompts) if (p > 0) out.add(new Instance(m, mm, b, ub, tk, tv, t, p, 0));
-                                    for (int n : gens) if (n > 0) out.add(new Instance(m, mm, b, ub, tk, tv, t, 0, n));
-                                    for (int[] pg : pgs) if (pg[0] + pg[1] > 0) out.add(new Instance(m, mm, b, ub, tk, tv, t, pg[0], pg[1]));
-                                }
+                                for (int t : threadCounts)
+                                    for (PlacementSettings pl : placements) {
+                                        for (int p : prompts) if (p > 0) out.add(new Instance(m, mm, b, ub, tk, tv, t, pl, p, 0));
+                                        for (int n : gens) if (n > 0) out.add(new Instance(m, mm, b, ub, tk, tv, t, pl, 0, n));
+                                        for (int[] pg : pgs) if (pg[0] + pg[1] > 0) out.add(new Instance(m, mm, b, ub, tk, tv, t, pl, pg[0], pg[1]));
+                                    }
         return out;
     }
 
@@ -237,6 +250,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!cacheTypeK.isEmpty() && !cacheTypes(cacheTypeK, "-ctk").equals(List.of(GgmlType.F16))) cols.add("type_k");
         if (!cacheTypeV.isEmpty() && !cacheTypes(cacheTypeV, "-ctv").equals(List.of(GgmlType.F16))) cols.add("type_v");
         if (!mmapValues().equals(List.of(true))) cols.add("use_mmap");
+        if (!gpuLayers.isEmpty()) cols.add("n_gpu_layers");
         return cols;
     }
 

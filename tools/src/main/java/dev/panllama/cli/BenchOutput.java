@@ -171,7 +171,7 @@ abstract sealed class BenchOutput {
                     case "model" -> r.model().toString();
                     case "size" -> size(r.model().bytes());
                     case "params" -> params(r.model().params());
-                    case "backend" -> "CPU";
+                    case "backend" -> r.backends();
                     case "test" -> r.label();
                     case "t/s" -> String.format(Locale.ROOT, "%.2f ± %.2f", r.avgTs(), r.stddevTs());
                     default -> fields.get(c).value();

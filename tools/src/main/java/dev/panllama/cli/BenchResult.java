@@ -15,7 +15,8 @@ import java.util.Map;
  * that scripts reading its csv or json (compare-llama-bench.py among them) read ours.
  */
 record BenchResult(String modelFilename, ModelDescription model, int batch, int ubatch, int threads, GgmlType typeK,
-                   GgmlType typeV, boolean mmap, int nPrompt, int nGen, String testTime, long[] samplesNs) {
+                   GgmlType typeV, boolean mmap, int gpuLayers, String backends, int nPrompt, int nGen, String testTime,
+                   long[] samplesNs) {
 
     enum FieldType { STRING, BOOL, INT, FLOAT }
 
@@ -65,10 +66,11 @@ record BenchResult(String modelFilename, ModelDescription model, int batch, int 
         double[] ns = Arrays.stream(samplesNs).asDoubleStream().toArray();
         return switch (name) {
             case "build_commit" -> str(machine.buildCommit());
-            case "build_number", "poll", "n_gpu_layers", "main_gpu" -> integer(0);
+            case "build_number", "poll", "main_gpu" -> integer(0);
+            case "n_gpu_layers" -> integer(gpuLayers);
             case "cpu_info" -> str(machine.cpuInfo());
             case "gpu_info" -> str("");
-            case "backends" -> str("CPU");
+            case "backends" -> str(backends);
             case "model_filename" -> str(modelFilename);
             case "model_type" -> str(model.toString());
             case "model_size" -> integer(model.bytes());

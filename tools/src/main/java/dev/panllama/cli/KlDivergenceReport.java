@@ -48,7 +48,7 @@ final class KlDivergenceReport {
                 out.flush();
                 double secs = (System.nanoTime() - t0) / 1e9;
                 err.printf(Locale.ROOT, "kl_divergence: %d chunks, %d tokens evaluated in %.2f s (%.1f tok/s), %s%n", chunks,
-                        (long) chunks * ctx, secs, chunks * ctx / secs, m.kernels().description());
+                        (long) chunks * ctx, secs, chunks * ctx / secs, m.description());
             }
         }
         return 0;

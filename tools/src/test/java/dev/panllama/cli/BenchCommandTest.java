@@ -114,13 +114,25 @@ class BenchCommandTest {
         CliRun missing = CliRun.of("bench", "-m", "/nonexistent/model.gguf");
         assertThat(missing.exitCode()).isEqualTo(1);
         assertThat(missing.err()).contains("/nonexistent/model.gguf: no such model file");
-        // GPU offload arrives with the backend scheduler; until then the flags are refused by name.
-        CliRun ngl = CliRun.of("bench", "-ngl", "99");
-        assertThat(ngl.exitCode()).isEqualTo(1);
-        assertThat(ngl.err()).contains("-ngl: GPU offload is not available yet");
-        CliRun ot = CliRun.of("bench", "-ot", "exps=CPU");
-        assertThat(ot.exitCode()).isEqualTo(1);
-        assertThat(ot.err()).contains("-ot: GPU offload is not available yet");
+        CliRun badBuffer = CliRun.of("bench", "-p", "8", "-n", "0", "-r", "1", "-ot", "blk=GPU");
+        assertThat(badBuffer.exitCode()).isEqualTo(1);
+        assertThat(badBuffer.err()).contains("unknown buffer type 'GPU'");
+    }
+
+    /** -ngl values and -ot flags are variants of their own; the backend column shows the devices used. */
+    @Test
+    void placementVariants() throws Exception {
+        CliRun r = CliRun.of("bench", "-p", "16", "-n", "0", "-r", "1", "-ngl", "0,5", "-dev", "CPU_REF", "-o", "json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode tests = new ObjectMapper().readTree(r.out());
+        assertThat(tests).hasSize(2);
+        assertThat(tests.get(0).get("n_gpu_layers").asInt()).isZero();
+        assertThat(tests.get(0).get("backends").asText()).isEqualTo("CPU");
+        assertThat(tests.get(1).get("n_gpu_layers").asInt()).isEqualTo(5);
+        assertThat(tests.get(1).get("backends").asText()).isEqualTo("CPU,CPU_REF");
+        CliRun ot = CliRun.of("bench", "-p", "16", "-n", "0", "-r", "1", "-ot", "attn=CPU_REF", "-ot", "ffn=CPU_REF");
+        assertThat(ot.exitCode()).as(ot.err()).isZero();
+        assertThat(ot.out().lines().filter(l -> l.contains("CPU,CPU_REF")).count()).isEqualTo(2);
     }
 
     private static List<String> cells(String row) {
