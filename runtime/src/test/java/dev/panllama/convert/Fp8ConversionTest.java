@@ -108,7 +108,7 @@ class Fp8ConversionTest {
     }
 
     @Test
-    void e5m2WeightsLoadLikewise(@TempDir Path dir) throws IOException {
+    void e5m2WeightsLoadLikewise(@TempDir Path dir, @TempDir Path outDir) throws IOException {
         SyntheticHfCheckpoint.llama(256, FF, 1, 512, Scales.BLOCK).withFp8(SafetensorsDType.F8_E5M2).write(dir);
         try (TensorSource src = ModelSources.open(dir, GgufLoadOptions.INSPECT, 2, vocab());
              SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
@@ -116,7 +116,7 @@ class Fp8ConversionTest {
             assertQ8_0Matches(src.tensor("blk.0.attn_k.weight"), expectedWeights(ckpt, "model.layers.0.self_attn.k_proj", Scales.BLOCK, 2));
         }
         // E5M2 has no GGUF type: --outtype fp8 keeps such weights in BF16.
-        Path out = dir.resolveSibling(dir.getFileName() + ".gguf");
+        Path out = outDir.resolve("e5m2.gguf");
         GgufConverter.convert(dir, out, OutType.FP8, vocab(), 1, dev.panllama.util.ProgressListener.NONE);
         try (MappedGguf g = MappedGguf.open(out)) {
             assertThat(g.tensor("blk.0.ffn_up.weight").type()).isEqualTo(GgmlType.BF16);
