@@ -46,7 +46,7 @@ final class CpuAttention {
             int h = kvh * g + i;
             roundToKeyType(j.q(), (t * j.nHead() + h) * dk, q, i * dk, dk, cache.keyType());
         }
-        RowKernel kk = table.forType(cache.keyType());
+        WeightKernel kk = table.forType(cache.keyType());
         long kHeadOff = cache.keyType().rowBytes((long) kvh * dk);
         for (int p = 0; p < n; p++) {
             kk.dequantize(cache.keys(), cache.keyOffset(j.layer(), p) + kHeadOff, row, 0, dk);
@@ -62,7 +62,7 @@ final class CpuAttention {
             int o = (t * j.nHead() + kvh * g + i) * dv;
             Arrays.fill(out, o, o + dv, 0f);
         }
-        RowKernel vk = table.forType(cache.valueType());
+        WeightKernel vk = table.forType(cache.valueType());
         long vHeadOff = cache.valueType().rowBytes((long) kvh * dv);
         for (int p = 0; p < n; p++) {
             vk.dequantize(cache.values(), cache.valueOffset(j.layer(), p) + vHeadOff, row, 0, dv);

@@ -63,7 +63,7 @@ class KernelAgreementTest {
         }
     }
 
-    private static double bound(float[] w, int wo, float[] x, int xo, int k, int actBlock) {
+    static double bound(float[] w, int wo, float[] x, int xo, int k, int actBlock) {
         double l1 = 0;
         double quant = 0;
         for (int j = 0; j < k; j++) l1 += Math.abs(w[wo + j] * x[xo + j]);

@@ -1,0 +1,64 @@
+package dev.panllama.cpu;
+
+import dev.panllama.tensor.codec.IqkGrid;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+import static dev.panllama.cpu.IntDot.B128;
+import static dev.panllama.cpu.IntDot.I256;
+
+/**
+ * Constants of the kernels for ik_llama.cpp's IQ*_K types: the standard halves of their level grids as
+ * 16-byte shuffle tables (a level is one byte shuffle of its index; the shifted half is applied through
+ * the activations' sums or a byte offset, see {@link IqkGrid#shift()}), and the lane shifts that unpack
+ * packed scales. Only constants and scalar helpers live here: the kernels write their vector steps in
+ * place (see {@link KQuantDot} on C2's inlining budget).
+ */
+final class IqkTables {
+    private IqkTables() {}
+
+    static final ByteVector IQ2 = table(IqkGrid.IQ2, 0);
+    static final ByteVector IQ3 = table(IqkGrid.IQ3, 0);
+    static final ByteVector IQ4 = table(IqkGrid.IQ4, 0);
+    /** IQ5's 32 standard levels as two tables: indices 0..15 and 16..31. */
+    static final ByteVector IQ5_LOW = table(IqkGrid.IQ5, 0);
+    static final ByteVector IQ5_HIGH = table(IqkGrid.IQ5, 16);
+    /** IQ6's 64 standard levels as four tables of 16. */
+    static final ByteVector IQ6_0 = table(IqkGrid.IQ6, 0);
+    static final ByteVector IQ6_1 = table(IqkGrid.IQ6, 16);
+    static final ByteVector IQ6_2 = table(IqkGrid.IQ6, 32);
+    static final ByteVector IQ6_3 = table(IqkGrid.IQ6, 48);
+
+    /** Lane i: i. */
+    static final IntVector IOTA = IntVector.fromArray(I256, new int[]{0, 1, 2, 3, 4, 5, 6, 7}, 0);
+    /** Lane i: 4·i, the nibbles of an int into 8 lanes. */
+    static final IntVector NIBBLE_SHIFTS = IntVector.fromArray(I256, new int[]{0, 4, 8, 12, 16, 20, 24, 28}, 0);
+    /** Lane i: 2·i, the 2-bit fields of the low 16 bits of an int into 8 lanes. */
+    static final IntVector PAIR_BIT_SHIFTS = IntVector.fromArray(I256, new int[]{0, 2, 4, 6, 8, 10, 12, 14}, 0);
+    /** Lanes 2i and 2i + 1 take lane i: 4 values of a 4-row group onto the lane pairs its pair sums land in. */
+    static final VectorShuffle<Float> ROW_PAIRS = VectorShuffle.fromValues(IntDot.F256, 0, 0, 1, 1, 2, 2, 3, 3);
+    /** The same for rows 4..7 of an 8-row group. */
+    static final VectorShuffle<Float> ROW_PAIRS_HIGH = VectorShuffle.fromValues(IntDot.F256, 4, 4, 5, 5, 6, 6, 7, 7);
+    /** Byte lane 4k + i takes byte k: one byte per row of a 4-row group onto that row's 4 lanes. */
+    static final VectorShuffle<Byte> ROW_BYTES = VectorShuffle.fromValues(B128, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    /** Lanes 2i and 2i + 1 take lane i of an int vector: per-32 values onto the two sums of 16 they cover. */
+    static final VectorShuffle<Integer> PAIRS_LOW = VectorShuffle.fromValues(I256, 0, 0, 1, 1, 2, 2, 3, 3);
+    static final VectorShuffle<Integer> PAIRS_HIGH = VectorShuffle.fromValues(I256, 4, 4, 5, 5, 6, 6, 7, 7);
+
+    static final VectorSpecies<Long> L256 = LongVector.SPECIES_256;
+    static final VectorSpecies<Integer> I128 = IntVector.SPECIES_128;
+
+    /** Reads 4 consecutive activations (shorts) as one long, for a broadcast to every row of a group. */
+    static final ValueLayout.OfLong ACTIVATION_QUAD = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    private static ByteVector table(IqkGrid grid, int from) {
+        byte[] t = Arrays.copyOfRange(grid.levels(), from, from + 16);   // grids of fewer than 16 levels: the rest unused
+        return ByteVector.fromArray(B128, t, 0);
+    }
+}
