@@ -6,12 +6,12 @@ import dev.panllama.tensor.GgmlType;
 import dev.panllama.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -26,9 +26,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * of the thread count. Most of these types have no quantizer, which is why the data are random bytes.
  */
 class IqkKernelsTest {
-    private static final GgmlType[] TYPES = {GgmlType.IQ2_K, GgmlType.IQ3_K, GgmlType.IQ4_K, GgmlType.IQ5_K, GgmlType.IQ6_K,
+    static final List<GgmlType> TYPES = List.of(GgmlType.IQ2_K, GgmlType.IQ3_K, GgmlType.IQ4_K, GgmlType.IQ5_K, GgmlType.IQ6_K,
             GgmlType.IQ2_KS, GgmlType.IQ4_KS, GgmlType.IQ4_KSS, GgmlType.IQ2_K_R4, GgmlType.IQ3_K_R4, GgmlType.IQ4_K_R4,
-            GgmlType.Q4_0_R8, GgmlType.Q8_0_R8};
+            GgmlType.Q4_0_R8, GgmlType.Q8_0_R8);
 
     /** Per type: the float fields, as {row metadata f16 or f32 or none, byte offsets of f16 fields in each stored block}. */
     private static final Map<GgmlType, int[]> HALF_FIELDS = Map.ofEntries(
@@ -42,7 +42,7 @@ class IqkKernelsTest {
             Map.entry(GgmlType.Q8_0_R8, new int[]{0, 2, 4, 6, 8, 10, 12, 14}));
 
     static Stream<Arguments> typesAndBatches() {
-        return Stream.of(TYPES).flatMap(t -> Stream.of(1, 3, 17).map(n -> Arguments.of(t, n)));
+        return TYPES.stream().flatMap(t -> Stream.of(1, 3, 17).map(n -> Arguments.of(t, n)));
     }
 
     @ParameterizedTest(name = "{0} x {1} tokens")
@@ -81,14 +81,18 @@ class IqkKernelsTest {
         }
     }
 
+    static Stream<GgmlType> types() {
+        return TYPES.stream();
+    }
+
     @ParameterizedTest
-    @EnumSource(names = {"IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ6_K", "IQ2_KS", "IQ4_KS", "IQ4_KSS",
-            "IQ2_K_R4", "IQ3_K_R4", "IQ4_K_R4", "Q4_0_R8", "Q8_0_R8"})
+    @MethodSource("types")
     void dequantizeEqualsTheCodec(GgmlType type) {
         int k = 13 * type.blockSize();
         int unit = type.interleavedRows();
         try (Arena arena = Arena.ofConfined()) {
             Tensor w = randomTensor(arena, type, k, 3 * unit, new Random(type.ordinal()));
+            assertThat(KernelTable.isDedicated(type)).as("%s has a dedicated kernel", type).isTrue();
             WeightKernel kernel = new KernelTable().forType(type);
             assertThat(kernel.rows()).isEqualTo(unit);
             float[] actual = new float[5 + unit * k];
@@ -107,8 +111,7 @@ class IqkKernelsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ6_K", "IQ2_KS", "IQ4_KS", "IQ4_KSS",
-            "IQ2_K_R4", "IQ3_K_R4", "IQ4_K_R4", "Q4_0_R8", "Q8_0_R8"})
+    @MethodSource("types")
     void resultsDoNotDependOnTheThreadCount(GgmlType type) {
         int k = 4 * type.blockSize() * (type.blockSize() == 256 ? 1 : 8);
         for (int tokens : new int[]{1, 20}) {
