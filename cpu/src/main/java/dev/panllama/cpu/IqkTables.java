@@ -4,10 +4,10 @@ import dev.panllama.tensor.codec.IqkGrid;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 import static dev.panllama.cpu.IntDot.B128;
@@ -45,17 +45,40 @@ final class IqkTables {
     static final VectorShuffle<Float> ROW_PAIRS = VectorShuffle.fromValues(IntDot.F256, 0, 0, 1, 1, 2, 2, 3, 3);
     /** The same for rows 4..7 of an 8-row group. */
     static final VectorShuffle<Float> ROW_PAIRS_HIGH = VectorShuffle.fromValues(IntDot.F256, 4, 4, 5, 5, 6, 6, 7, 7);
-    /** Byte lane 4k + i takes byte k: one byte per row of a 4-row group onto that row's 4 lanes. */
-    static final VectorShuffle<Byte> ROW_BYTES = VectorShuffle.fromValues(B128, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    /** Lanes 2..3, 4..5 and 6..7 of 8: blending four broadcasts gives the lane pairs of a 4-row group. */
+    static final VectorMask<Float> PAIR_1 = VectorMask.fromLong(IntDot.F256, 0x0C);
+    static final VectorMask<Float> PAIR_2 = VectorMask.fromLong(IntDot.F256, 0x30);
+    static final VectorMask<Float> PAIR_3 = VectorMask.fromLong(IntDot.F256, 0xC0);
+    /** Lanes k and 4 + k take lane 2k: from the lane pairs of a 4-row group to the (half, row) lanes of its scale chunks. */
+    static final VectorShuffle<Float> PAIRS_TO_QUADS = VectorShuffle.fromValues(IntDot.F256, 0, 2, 4, 6, 0, 2, 4, 6);
     /** Lanes 2i and 2i + 1 take lane i of an int vector: per-32 values onto the two sums of 16 they cover. */
     static final VectorShuffle<Integer> PAIRS_LOW = VectorShuffle.fromValues(I256, 0, 0, 1, 1, 2, 2, 3, 3);
     static final VectorShuffle<Integer> PAIRS_HIGH = VectorShuffle.fromValues(I256, 4, 4, 5, 5, 6, 6, 7, 7);
 
-    static final VectorSpecies<Long> L256 = LongVector.SPECIES_256;
-    static final VectorSpecies<Integer> I128 = IntVector.SPECIES_128;
 
-    /** Reads 4 consecutive activations (shorts) as one long, for a broadcast to every row of a group. */
-    static final ValueLayout.OfLong ACTIVATION_QUAD = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    /**
+     * Quad j of 16 activations (shorts 4j .. 4j + 3, one 64-bit lane) repeated in all four 64-bit lanes
+     * (one vpermq): the 4 activations that 4 interleaved rows share, against 16 lanes of 4 rows × 4 weights.
+     */
+    static final VectorShuffle<Long> QUAD0 = VectorShuffle.fromValues(LongVector.SPECIES_256, 0, 0, 0, 0);
+    static final VectorShuffle<Long> QUAD1 = VectorShuffle.fromValues(LongVector.SPECIES_256, 1, 1, 1, 1);
+    static final VectorShuffle<Long> QUAD2 = VectorShuffle.fromValues(LongVector.SPECIES_256, 2, 2, 2, 2);
+    static final VectorShuffle<Long> QUAD3 = VectorShuffle.fromValues(LongVector.SPECIES_256, 3, 3, 3, 3);
+
+    /** Bit 0 of each byte of a long. */
+    static final long BYTE_LOW_BITS = 0x0101_0101_0101_0101L;
+
+    private static final ThreadLocal<int[]> GROUP_SCALES = ThreadLocal.withInitial(() -> new int[128]);
+
+    /**
+     * A per-thread array for the 64 scales of a 4-row group's block column, each stored twice in a row:
+     * the scales of one 16-value half (g, h) of the 4 rows are then one 8-lane load that matches the lane
+     * pairs (2k, 2k + 1) the rows' pair sums land in.
+     */
+    static int[] groupScales() {
+        return GROUP_SCALES.get();
+    }
 
     private static ByteVector table(IqkGrid grid, int from) {
         byte[] t = Arrays.copyOfRange(grid.levels(), from, from + 16);   // grids of fewer than 16 levels: the rest unused

@@ -7,18 +7,20 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 import java.lang.foreign.MemorySegment;
 
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
+import static dev.panllama.cpu.IntDot.I256;
 import static dev.panllama.cpu.IntDot.S256;
 
 /**
  * Q4_0_R8 weights (eight Q4_0 rows interleaved, ik_llama.cpp) against Q8_0 activations, all eight rows
  * at once. A block column (144 bytes: 8 f16 d, 128 bytes of nibbles) stores in byte 32l + 4k + i
  * (l, i &lt; 4) row k's element 4l + i (low nibble) and 4l + i + 16 (high nibble). 16 bytes hold 4 rows:
- * their nibbles times the 4 matching activations repeated 4 times (one 64-bit broadcast) pair-sum into
+ * their nibbles times the 4 matching activations repeated 4 times (one 64-bit lane permute) pair-sum into
  * lane pairs (2k, 2k + 1), one int vector for rows 0-3 and one for rows 4-7. As in ggml the −8 is not
  * applied per weight: each row subtracts 8·Σa, the activations' block sum.
  *
@@ -37,25 +39,30 @@ final class Q4_0_R8Kernel implements WeightKernel {
 
     @Override
     public void dotTokens(MemorySegment w, long off, Activations a, float[] y, int yOff, int yStride) {
-        MemorySegment act = MemorySegment.ofArray(a.q);
-        for (int t = 0; t < a.tokens; t++) dotGroup(w, off, a, act, t, y, t * yStride + yOff);
+        for (int t = 0; t < a.tokens; t++) dotGroup(w, off, a, t, y, t * yStride + yOff);
     }
 
-    private static void dotGroup(MemorySegment w, long off, Activations a, MemorySegment act, int t, float[] y, int o) {
+    private static void dotGroup(MemorySegment w, long off, Activations a, int t, float[] y, int o) {
         int nb = a.k / 32;
         int ab = t * nb;
-        long ao = 2L * t * a.k;
+        int ao = t * a.k;
+        short[] aq = a.q;
         ShortVector low4 = ShortVector.broadcast(S256, (short) 0x0F);
         FloatVector acc0 = FloatVector.zero(F256);
         FloatVector acc1 = FloatVector.zero(F256);
         long blk = off;
-        for (int b = 0; b < nb; b++, blk += BLOCK_BYTES, ao += 64) {
+        // Vector steps written in place, as in the K-quant kernels (see KQuantDot).
+        for (int b = 0; b < nb; b++, blk += BLOCK_BYTES, ao += 32) {
             FloatVector d = VecMath.halfToFloat(w, blk).mul(a.d[ab + b]);
+            LongVector low = ShortVector.fromArray(S256, aq, ao).reinterpretAsLongs();         // elements 0..15
+            LongVector high = ShortVector.fromArray(S256, aq, ao + 16).reinterpretAsLongs();   // elements 16..31
             ShortVector s0 = ShortVector.zero(S256);
             ShortVector s1 = ShortVector.zero(S256);
             for (int l = 0; l < 4; l++) {
-                ShortVector lowAct = LongVector.broadcast(IqkTables.L256, act.get(IqkTables.ACTIVATION_QUAD, ao + 8 * l)).reinterpretAsShorts();
-                ShortVector highAct = LongVector.broadcast(IqkTables.L256, act.get(IqkTables.ACTIVATION_QUAD, ao + 32 + 8 * l)).reinterpretAsShorts();
+                // Quad l of each half: elements 4l + i (low nibbles) and 16 + 4l + i (high), for the 4 rows of a vector.
+                VectorShuffle<Long> quad = l == 0 ? IqkTables.QUAD0 : l == 1 ? IqkTables.QUAD1 : l == 2 ? IqkTables.QUAD2 : IqkTables.QUAD3;
+                ShortVector lowAct = low.rearrange(quad).reinterpretAsShorts();
+                ShortVector highAct = high.rearrange(quad).reinterpretAsShorts();
                 ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, blk + QS + 32 * l, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
                 ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, blk + QS + 32 * l + 16, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
                 s0 = s0.add(q0.and(low4).mul(lowAct)).add(q0.lanewise(VectorOperators.LSHR, 4).mul(highAct));

@@ -7,6 +7,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 import java.lang.foreign.MemorySegment;
 
@@ -19,7 +20,7 @@ import static dev.panllama.cpu.IntDot.S256;
  * Q8_0_R8 weights (eight Q8_0 rows interleaved, ik_llama.cpp) against Q8_0 activations, all eight rows
  * at once. A block column (272 bytes: 8 f16 d, 256 int8) stores row k's elements 4l + i at byte
  * 32l + 4k + i and 16 + 4l + i at 128 + 32l + 4k + i (l, i &lt; 4). So 16 bytes hold 4 elements of 4 rows:
- * multiplied by those 4 activations repeated 4 times (one 64-bit broadcast), their pair sums land row by
+ * multiplied by those 4 activations repeated 4 times (one 64-bit lane permute), their pair sums land row by
  * row in lane pairs (2k, 2k + 1) of an int vector, one vector for rows 0-3 and one for rows 4-7.
  *
  * <p>Ranges (|q|, |a| ≤ 127): two products ≤ 32,258 per 16-bit lane, the full pair sum; a block adds
@@ -37,24 +38,29 @@ final class Q8_0_R8Kernel implements WeightKernel {
 
     @Override
     public void dotTokens(MemorySegment w, long off, Activations a, float[] y, int yOff, int yStride) {
-        MemorySegment act = MemorySegment.ofArray(a.q);
-        for (int t = 0; t < a.tokens; t++) dotGroup(w, off, a, act, t, y, t * yStride + yOff);
+        for (int t = 0; t < a.tokens; t++) dotGroup(w, off, a, t, y, t * yStride + yOff);
     }
 
-    private static void dotGroup(MemorySegment w, long off, Activations a, MemorySegment act, int t, float[] y, int o) {
+    private static void dotGroup(MemorySegment w, long off, Activations a, int t, float[] y, int o) {
         int nb = a.k / 32;
         int ab = t * nb;
-        long ao = 2L * t * a.k;                 // byte offset of the token's activations in act
+        int ao = t * a.k;
+        short[] aq = a.q;
         FloatVector acc0 = FloatVector.zero(F256);
         FloatVector acc1 = FloatVector.zero(F256);
         long blk = off;
-        for (int b = 0; b < nb; b++, blk += BLOCK_BYTES, ao += 64) {
+        // Vector steps written in place, as in the K-quant kernels (see KQuantDot).
+        for (int b = 0; b < nb; b++, blk += BLOCK_BYTES, ao += 32) {
             FloatVector d = VecMath.halfToFloat(w, blk).mul(a.d[ab + b]);
+            LongVector low = ShortVector.fromArray(S256, aq, ao).reinterpretAsLongs();         // elements 0..15
+            LongVector high = ShortVector.fromArray(S256, aq, ao + 16).reinterpretAsLongs();   // elements 16..31
             IntVector s0 = IntVector.zero(I256);
             IntVector s1 = IntVector.zero(I256);
             for (int l = 0; l < 4; l++) {
-                ShortVector lowAct = LongVector.broadcast(IqkTables.L256, act.get(IqkTables.ACTIVATION_QUAD, ao + 8 * l)).reinterpretAsShorts();
-                ShortVector highAct = LongVector.broadcast(IqkTables.L256, act.get(IqkTables.ACTIVATION_QUAD, ao + 32 + 8 * l)).reinterpretAsShorts();
+                // Quad l of each half: elements 4l + i and 16 + 4l + i, repeated for the 4 rows of a vector.
+                VectorShuffle<Long> quad = l == 0 ? IqkTables.QUAD0 : l == 1 ? IqkTables.QUAD1 : l == 2 ? IqkTables.QUAD2 : IqkTables.QUAD3;
+                ShortVector lowAct = low.rearrange(quad).reinterpretAsShorts();
+                ShortVector highAct = high.rearrange(quad).reinterpretAsShorts();
                 long q = blk + QS + 32 * l;
                 IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, q, VecMath.LE).convertShape(VectorOperators.B2S, S256, 0)).mul(lowAct)
                         .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, q + 128, VecMath.LE).convertShape(VectorOperators.B2S, S256, 0)).mul(highAct))
