@@ -73,6 +73,44 @@ class IkQuantizeTest {
         assertThat((double) identicalBlocks / blocks).as(typeName + " byte-identical blocks").isGreaterThanOrEqualTo(0.99);
     }
 
+    /**
+     * The row-interleaved types quantize a whole group of rows (their plain type's quantizer, then
+     * ik_llama.cpp's repacking): the stored blocks must equal ik_llama.cpp's files in 99% of cases (the
+     * plain quantizers' own agreement), which also pins the repacking down byte for byte.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"Q4_0_R8", "Q8_0_R8", "IQ4_K_R4"})
+    void interleavedQuantizationMatchesIkLlamaCpp(String typeName) throws IOException {
+        GgmlType type = GgmlType.byName(typeName);
+        int unit = type.interleavedRows();
+        Path f32Path = TestFiles.requireShared("reference/zoo/zoo-llama-f32.gguf");
+        Path ikPath = TestFiles.requireShared("reference/zoo-ik/zoo-llama-" + typeName + ".gguf");
+        long blocks = 0, identicalBlocks = 0;
+        try (MappedGguf f32 = MappedGguf.open(f32Path); MappedGguf ik = MappedGguf.open(ikPath); Arena arena = Arena.ofConfined()) {
+            for (Tensor theirs : ik.tensors()) {
+                if (theirs.type() != type) continue;
+                Tensor source = f32.tensor(theirs.name());
+                int ne0 = Math.toIntExact(source.rowLength());
+                float[] x = new float[unit * ne0];
+                long groupBytes = unit * theirs.rowBytes();
+                long stored = (long) unit * type.typeSize();
+                MemorySegment ours = arena.allocate(groupBytes);
+                for (long r = 0; r < source.rows(); r += unit) {
+                    for (int i = 0; i < unit; i++) source.dequantizeRow(r + i, x, i * ne0);
+                    type.codec().quantize(x, 0, ours, 0, unit * ne0);
+                    MemorySegment theirGroup = theirs.data().asSlice(r * theirs.rowBytes(), groupBytes);
+                    for (long at = 0; at < groupBytes; at += stored) {
+                        if (MemorySegment.mismatch(ours, at, at + stored, theirGroup, at, at + stored) < 0) identicalBlocks++;
+                        blocks++;
+                    }
+                }
+            }
+        }
+        System.out.printf("IK-QUANTIZE %s: %d/%d stored blocks (%d rows each) byte-identical%n", typeName, identicalBlocks, blocks, unit);
+        assertThat(blocks).isPositive();
+        assertThat((double) identicalBlocks / blocks).as(typeName + " byte-identical blocks").isGreaterThanOrEqualTo(0.99);
+    }
+
     private static double squaredError(float[] x, float[] y) {
         double s = 0;
         for (int i = 0; i < x.length; i++) {
