@@ -6,7 +6,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
@@ -15,10 +14,11 @@ import static dev.panllama.cpu.IntDot.I256;
 
 /**
  * Constants of the kernels for ik_llama.cpp's IQ*_K types: the standard halves of their level grids as
- * 16-byte shuffle tables (a level is one byte shuffle of its index; the shifted half is applied through
- * the activations' sums or a byte offset, see {@link IqkGrid#shift()}), and the lane shifts that unpack
- * packed scales. Only constants and scalar helpers live here: the kernels write their vector steps in
- * place (see {@link KQuantDot} on C2's inlining budget).
+ * 16-byte shuffle tables (a level is one byte shuffle of its index; the shifted half, the standard
+ * levels plus {@link IqkGrid#shift()}, is applied through the activations' sums per 16), the lane shifts
+ * and shuffles that unpack packed scales and spread values over the lanes of row groups, and a
+ * per-thread scale array. Only constants and scalar helpers live here: the kernels write their vector
+ * steps in place (see {@link KQuantDot} on C2's inlining budget).
  */
 final class IqkTables {
     private IqkTables() {}

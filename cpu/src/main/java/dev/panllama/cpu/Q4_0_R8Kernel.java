@@ -13,7 +13,6 @@ import java.lang.foreign.MemorySegment;
 
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
-import static dev.panllama.cpu.IntDot.I256;
 import static dev.panllama.cpu.IntDot.S256;
 
 /**
