@@ -56,7 +56,7 @@ final class CpuAttention {
         for (int i = 0; i < g; i++) {
             roundToKeyType(j.q(), (t * j.nHead() + first + i) * dk, q, i * dk, dk, cache.keyType());
         }
-        RowKernel kk = table.forType(cache.keyType());
+        WeightKernel kk = table.forType(cache.keyType());
         long kHeadOff = cache.keyType().rowBytes((long) kvh * dk);
         for (int p = 0; p < n; p++) {
             kk.dequantize(cache.keys(), cache.keyOffset(j.layer(), p) + kHeadOff, row, 0, dk);
@@ -72,7 +72,7 @@ final class CpuAttention {
             int o = (t * j.nHead() + first + i) * dv;
             Arrays.fill(out, o, o + dv, 0f);
         }
-        RowKernel vk = table.forType(cache.valueType());
+        WeightKernel vk = table.forType(cache.valueType());
         long vHeadOff = cache.valueType().rowBytes((long) kvh * dv);
         for (int p = 0; p < n; p++) {
             vk.dequantize(cache.values(), cache.valueOffset(j.layer(), p) + vHeadOff, row, 0, dv);

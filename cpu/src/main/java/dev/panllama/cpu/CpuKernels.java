@@ -21,6 +21,7 @@ import static dev.panllama.cpu.VecMath.F;
 final class CpuKernels implements Kernels {
     /** From this many tokens on, the decoded-float path beats per-token integer dots. */
     static final int BATCH_PATH_MIN_TOKENS = 16;
+    /** Rows per tile of the batched path; a multiple of every interleaved group size (4, 8). */
     private static final int TILE_ROWS = 16;
 
     private final WorkerPool pool;
@@ -44,10 +45,15 @@ final class CpuKernels implements Kernels {
 
     @Override
     public void matmul(Tensor w, long rowStart, int rowCount, float[] x, float[] y, int tokens) {
-        RowKernel kernel = table.forType(w.type());
+        WeightKernel kernel = table.forType(w.type());
         int k = Math.toIntExact(w.rowLength());
         if (rowStart < 0 || rowStart + rowCount > w.rows()) {
             throw new IllegalArgumentException("rows [" + rowStart + ", +" + rowCount + ") outside " + w);
+        }
+        int unit = kernel.rows();
+        if (rowStart % unit != 0 || rowCount % unit != 0) {
+            throw new IllegalArgumentException("rows [" + rowStart + ", +" + rowCount + ") of " + w
+                    + " split its interleaved groups of " + unit + " rows");
         }
         Activations a = activations;
         a.prepare(kernel.activation(), x, tokens, k, pool);
@@ -57,11 +63,11 @@ final class CpuKernels implements Kernels {
         }
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
-        int chunk = chunkRows(rowCount, k);
+        int chunk = chunkRows(rowCount, k, unit);
         int chunks = (rowCount + chunk - 1) / chunk;
         pool.parallelFor(chunks, c -> {
             int r1 = Math.min(rowCount, (c + 1) * chunk);
-            for (int r = c * chunk; r < r1; r++) kernel.dotTokens(seg, (rowStart + r) * rowBytes, a, y, r, rowCount);
+            for (int r = c * chunk; r < r1; r += unit) kernel.dotTokens(seg, (rowStart + r) * rowBytes, a, y, r, rowCount);
         });
     }
 
@@ -76,7 +82,11 @@ final class CpuKernels implements Kernels {
             Kernels.super.matmulHeads(w, rowStart, headStride, rows, heads, x, y, tokens);
             return;
         }
-        RowKernel kernel = table.forType(w.type());
+        WeightKernel wk = table.forType(w.type());
+        if (!(wk instanceof RowKernel kernel)) {      // interleaved row groups: head slices need whole groups
+            Kernels.super.matmulHeads(w, rowStart, headStride, rows, heads, x, y, tokens);
+            return;
+        }
         int k = Math.toIntExact(w.rowLength());
         if (rowStart < 0 || rowStart + (heads - 1) * headStride + rows > w.rows()) {
             throw new IllegalArgumentException(heads + " heads of rows [" + rowStart + ", +" + rows + ") every " + headStride + " outside " + w);
@@ -85,7 +95,7 @@ final class CpuKernels implements Kernels {
         a.prepare(kernel.activation(), x, tokens * heads, k, pool);
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
-        int chunk = chunkRows(rows, k);
+        int chunk = chunkRows(rows, k, 1);
         int perHead = (rows + chunk - 1) / chunk;
         pool.parallelFor(heads * perHead, c -> {
             int h = c / perHead;
@@ -97,11 +107,14 @@ final class CpuKernels implements Kernels {
         });
     }
 
-    /** Rows per work item: several per thread for balance, but not so few that scheduling dominates. */
-    private int chunkRows(int rows, int k) {
+    /**
+     * Rows per work item: several per thread for balance, but not so few that scheduling dominates; a
+     * whole number of the kernel's units.
+     */
+    private int chunkRows(int rows, int k, int unit) {
         int minRows = Math.max(1, 8192 / Math.max(1, k));
         int target = Math.max(minRows, rows / (pool.threads() * 8));
-        return Math.min(rows, target);
+        return Math.min(rows, (target + unit - 1) / unit * unit);
     }
 
     /**
@@ -110,11 +123,12 @@ final class CpuKernels implements Kernels {
      * token's slice of the same columns, accumulating into y. So each weight is decoded once per batch
      * and each activation slice is read once per tile from L2.
      */
-    private void batched(RowKernel kernel, Tensor w, long rowStart, int rowCount, int k, float[] x, float[] y, int tokens) {
+    private void batched(WeightKernel kernel, Tensor w, long rowStart, int rowCount, int k, float[] x, float[] y, int tokens) {
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
         int tiles = (rowCount + TILE_ROWS - 1) / TILE_ROWS;
         int chunk = kChunk(w, k);
+        int unit = kernel.rows();          // divides TILE_ROWS (16) and rowCount, so tiles hold whole units
         pool.parallelFor(tiles, c -> {
             int r0 = c * TILE_ROWS;
             int rows = Math.min(TILE_ROWS, rowCount - r0);
@@ -122,8 +136,10 @@ final class CpuKernels implements Kernels {
             java.util.Arrays.fill(s.acc, 0, rows * tokens * VecMath.FL, 0f);
             for (int j0 = 0; j0 < k; j0 += chunk) {
                 int kc = Math.min(chunk, k - j0);
-                long colBytes = w.type().rowBytes(j0);
-                for (int r = 0; r < rows; r++) kernel.dequantize(seg, (rowStart + r0 + r) * rowBytes + colBytes, s.tile, r * kc, kc);
+                // Blocks before column j0 (types with row metadata decode whole rows, j0 = 0); a unit of
+                // interleaved rows stores its block columns one after the other, each unit-rows wide.
+                long colBytes = (long) unit * (j0 / w.type().blockSize()) * w.type().typeSize();
+                for (int r = 0; r < rows; r += unit) kernel.dequantize(seg, (rowStart + r0 + r) * rowBytes + colBytes, s.tile, r * kc, kc);
                 GemmTile.accumulate(s.tile, rows, kc, x, j0, k, tokens, s.acc);
             }
             GemmTile.finish(s.acc, rows, tokens, y, r0, rowCount);

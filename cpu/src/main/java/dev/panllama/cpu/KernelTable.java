@@ -11,7 +11,7 @@ import java.util.Map;
  * through {@link CodecRowKernel} (correct, slow).
  */
 final class KernelTable {
-    private static final Map<GgmlType, RowKernel> DEDICATED = new EnumMap<>(GgmlType.class);
+    private static final Map<GgmlType, WeightKernel> DEDICATED = new EnumMap<>(GgmlType.class);
 
     static {
         DEDICATED.put(GgmlType.F32, FloatRowKernels.F32_KERNEL);
@@ -31,28 +31,44 @@ final class KernelTable {
         DEDICATED.put(GgmlType.Q6_K, new Q6_KRowKernel());
         DEDICATED.put(GgmlType.Q8_K, new Q8_KRowKernel());
         DEDICATED.put(GgmlType.IQ4_XS, new IQ4_XSRowKernel());
+        DEDICATED.put(GgmlType.IQ4_K, new IQ4_KRowKernel());
+        DEDICATED.put(GgmlType.IQ5_K, new IQ5_KRowKernel());
+        DEDICATED.put(GgmlType.IQ6_K, new IQ6_KRowKernel());
+        DEDICATED.put(GgmlType.IQ2_K, new IQ2_KRowKernel());
+        DEDICATED.put(GgmlType.IQ3_K, new IQ3_KRowKernel());
+        DEDICATED.put(GgmlType.IQ2_KS, new IQ2_KSRowKernel());
+        DEDICATED.put(GgmlType.IQ4_KS, new IQ4_KSRowKernel());
+        DEDICATED.put(GgmlType.IQ4_KSS, new IQ4_KSSRowKernel());
+        DEDICATED.put(GgmlType.IQ2_K_R4, new IQ2_K_R4Kernel());
+        DEDICATED.put(GgmlType.IQ3_K_R4, new IQ3_K_R4Kernel());
+        DEDICATED.put(GgmlType.IQ4_K_R4, new IQ4_K_R4Kernel());
+        DEDICATED.put(GgmlType.Q4_0_R8, new Q4_0_R8Kernel());
+        DEDICATED.put(GgmlType.Q8_0_R8, new Q8_0_R8Kernel());
     }
 
-    private final Map<GgmlType, RowKernel> cache = new EnumMap<>(GgmlType.class);
+    private final Map<GgmlType, WeightKernel> cache = new EnumMap<>(GgmlType.class);
 
-    synchronized RowKernel forType(GgmlType type) {
+    synchronized WeightKernel forType(GgmlType type) {
         return cache.computeIfAbsent(type, t -> {
-            RowKernel k = DEDICATED.get(t);
+            WeightKernel k = DEDICATED.get(t);
             if (k != null) return k;
-            if (t.hasCodec()) return new CodecRowKernel(t.codec(), dotFormat(t));
+            if (t.hasCodec() && t.interleavedRows() == 1) return new CodecRowKernel(t.codec(), dotFormat(t));
             throw new UnsupportedOperationException("no CPU kernel for tensor type " + t);
         });
     }
 
     /**
      * How ggml rounds activations before the dot product with weights of this type (the type traits'
-     * vec_dot_type): 8 bits per 32 for the legacy types and IQ4_NL, per 256 for the K-quants and IQ4_XS.
-     * Following it keeps our results close to llama.cpp's on quantized models.
+     * vec_dot_type): 8 bits per 32 for the legacy types and IQ4_NL, per 256 for the K-quants, IQ4_XS and
+     * ik_llama.cpp's IQ*_K types. Following it keeps our results close to llama.cpp's on quantized models.
+     * (ik_llama.cpp's AVX2 build takes Q4_0_R8 and Q8_0_R8 against its Q8_2_X4, blocks of 32 with
+     * bf16 scales; Q8_0, its portable vec_dot_type for them, rounds the same values to 8 bits per 32.)
      */
     static ActivationFormat dotFormat(GgmlType t) {
         return switch (t) {
-            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, IQ4_NL -> ActivationFormat.Q8_0;
-            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS, Q8_K -> ActivationFormat.Q8_K;
+            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, IQ4_NL, Q4_0_R8, Q8_0_R8 -> ActivationFormat.Q8_0;
+            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS, Q8_K, IQ2_K, IQ3_K, IQ4_K, IQ5_K, IQ6_K, IQ2_KS, IQ4_KS, IQ4_KSS,
+                 IQ2_K_R4, IQ3_K_R4, IQ4_K_R4 -> ActivationFormat.Q8_K;
             default -> ActivationFormat.F32;
         };
     }

@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * general.quantization_version and general.file_type (re)written at the end, then the imatrix keys.
  */
 public final class Quantizer {
+    private static final System.Logger LOG = System.getLogger("panllama.quantize");
     /** Elements per task: large enough to amortise scheduling, small enough to balance two threads. */
     private static final int CHUNK_ELEMENTS = 1 << 18;
 
@@ -130,9 +131,12 @@ public final class Quantizer {
         }
     }
 
-    /** Decodes each row of {@code source} and encodes it as {@code plan.to()} into {@code dst}. */
+    /**
+     * Decodes each row of {@code source} and encodes it as {@code plan.to()} into {@code dst}. Row-interleaved
+     * types (ik_llama.cpp's _R4/_R8) are read through {@link Tensor#dequantizeRow} and written a whole group
+     * of rows at a time, the only way their codecs can lay them out.
+     */
     private void convert(ExecutorService pool, Tensor source, TensorPlan plan, MemorySegment dst) throws IOException {
-        BlockCodec decoder = source.type().codec();
         BlockCodec encoder = plan.to().codec();
         long[] shape = plan.shape();
         int ne0 = Math.toIntExact(shape[0]);
@@ -141,19 +145,30 @@ public final class Quantizer {
         long rows = plan.rows();
         long srcRowBytes = source.rowBytes();
         long dstRowBytes = plan.to().rowBytes(ne0);
-        float[] importance = plan.importance();
-        int chunkRows = Math.max(1, CHUNK_ELEMENTS / ne0);
+        int group = plan.to().interleavedRows();
+        if (rows % group != 0) {
+            throw new IllegalArgumentException(plan.name() + ": " + rows + " rows do not fill " + plan.to() + "'s groups of " + group);
+        }
+        float[] importance = group == 1 ? plan.importance() : null;
+        if (group > 1 && plan.importance() != null) {
+            LOG.log(System.Logger.Level.WARNING, plan.name() + ": the importance matrix is not applied to the row-interleaved type " + plan.to());
+        }
+        int chunkRows = Math.max(group, CHUNK_ELEMENTS / ne0 / group * group);
         List<Future<?>> tasks = new ArrayList<>();
         for (long first = 0; first < rows; first += chunkRows) {
             long begin = first;
             long end = Math.min(rows, first + chunkRows);
             tasks.add(pool.submit(() -> {
-                float[] row = new float[ne0];
-                for (long r = begin; r < end; r++) {
-                    decoder.dequantize(source.data(), r * srcRowBytes, row, 0, ne0);
-                    // An expert tensor [ne0, ne1, experts] has one importance vector per expert.
-                    int impOff = (int) (((r / ne1) % ne2) * ne0);
-                    encoder.quantizeRow(row, 0, importance, impOff, dst, r * dstRowBytes, ne0);
+                float[] block = new float[group * ne0];
+                for (long r = begin; r < end; r += group) {
+                    for (int g = 0; g < group; g++) source.dequantizeRow(r + g, block, g * ne0);
+                    if (group > 1) {
+                        encoder.quantize(block, 0, dst, r * dstRowBytes, group * ne0);
+                    } else {
+                        // An expert tensor [ne0, ne1, experts] has one importance vector per expert.
+                        int impOff = (int) (((r / ne1) % ne2) * ne0);
+                        encoder.quantizeRow(block, 0, importance, impOff, dst, r * dstRowBytes, ne0);
+                    }
                 }
                 reportDone((end - begin) * srcRowBytes);
             }));

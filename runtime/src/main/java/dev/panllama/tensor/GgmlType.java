@@ -1,12 +1,24 @@
 package dev.panllama.tensor;
 
 import dev.panllama.tensor.codec.F8E4M3Codec;
+import dev.panllama.tensor.codec.Iq2KCodec;
+import dev.panllama.tensor.codec.Iq2KR4Codec;
+import dev.panllama.tensor.codec.Iq2KsCodec;
+import dev.panllama.tensor.codec.Iq3KCodec;
+import dev.panllama.tensor.codec.Iq3KR4Codec;
+import dev.panllama.tensor.codec.Iq4KCodec;
+import dev.panllama.tensor.codec.Iq4KR4Codec;
+import dev.panllama.tensor.codec.Iq4KsCodec;
+import dev.panllama.tensor.codec.Iq4KssCodec;
 import dev.panllama.tensor.codec.Iq4NlCodec;
 import dev.panllama.tensor.codec.Iq4XsCodec;
+import dev.panllama.tensor.codec.Iq5KCodec;
+import dev.panllama.tensor.codec.Iq6KCodec;
 import dev.panllama.tensor.codec.Q2KBlockCodec;
 import dev.panllama.tensor.codec.Q3KBlockCodec;
 import dev.panllama.tensor.codec.Q4KBlockCodec;
 import dev.panllama.tensor.codec.Q4_0Codec;
+import dev.panllama.tensor.codec.Q4_0R8Codec;
 import dev.panllama.tensor.codec.Q4_1Codec;
 import dev.panllama.tensor.codec.Q5KBlockCodec;
 import dev.panllama.tensor.codec.Q5_0Codec;
@@ -14,6 +26,7 @@ import dev.panllama.tensor.codec.Q5_1Codec;
 import dev.panllama.tensor.codec.Q6KBlockCodec;
 import dev.panllama.tensor.codec.Q8KBlockCodec;
 import dev.panllama.tensor.codec.Q8_0Codec;
+import dev.panllama.tensor.codec.Q8_0R8Codec;
 import dev.panllama.tensor.codec.Q8_1Codec;
 
 import java.util.HashMap;
@@ -77,14 +90,14 @@ public enum GgmlType {
     Q6_0(133, "q6_0", 32, 26, 0, null),
     IQ1_BN(134, "iq1_bn", 64, 13, 2, null),
     IQ2_BN(135, "iq2_bn", 64, 16, 4, null),
-    IQ2_K(137, "iq2_k", 256, 76, 0, null),
-    IQ3_K(138, "iq3_k", 256, 110, 0, null),
-    IQ4_K(139, "iq4_k", 256, 144, 0, null),
-    IQ5_K(140, "iq5_k", 256, 176, 0, null),
-    IQ6_K(141, "iq6_k", 256, 212, 0, null),
-    IQ4_KS(144, "iq4_ks", 256, 136, 4, null),
-    IQ2_KS(145, "iq2_ks", 256, 70, 2, null),
-    IQ4_KSS(146, "iq4_kss", 256, 128, 4, null),
+    IQ2_K(137, "iq2_k", 256, 76, 0, () -> Iq2KCodec.INSTANCE),
+    IQ3_K(138, "iq3_k", 256, 110, 0, () -> Iq3KCodec.INSTANCE),
+    IQ4_K(139, "iq4_k", 256, 144, 0, () -> Iq4KCodec.INSTANCE),
+    IQ5_K(140, "iq5_k", 256, 176, 0, () -> Iq5KCodec.INSTANCE),
+    IQ6_K(141, "iq6_k", 256, 212, 0, () -> Iq6KCodec.INSTANCE),
+    IQ4_KS(144, "iq4_ks", 256, 136, 4, () -> Iq4KsCodec.INSTANCE),
+    IQ2_KS(145, "iq2_ks", 256, 70, 2, () -> Iq2KsCodec.INSTANCE),
+    IQ4_KSS(146, "iq4_kss", 256, 128, 4, () -> Iq4KssCodec.INSTANCE),
     IQ5_KS(152, "iq5_ks", 256, 168, 4, null),
     IQ2_KT(153, "iq2_kt", 256, 68, 4, null),
     IQ3_KT(154, "iq3_kt", 256, 100, 4, null),
@@ -92,9 +105,9 @@ public enum GgmlType {
     IQ3_KS(156, "iq3_ks", 256, 102, 2, null),
     IQ2_KL(157, "iq2_kl", 256, 86, 2, null),
     IQ1_KT(158, "iq1_kt", 256, 56, 4, null),
-    Q4_0_R8(202, "q4_0_r8", 32, 18, 0, null),
+    Q4_0_R8(202, "q4_0_r8", 32, 18, 0, () -> Q4_0R8Codec.INSTANCE),
     Q5_0_R4(206, "q5_0_r4", 32, 22, 0, null),
-    Q8_0_R8(208, "q8_0_r8", 32, 34, 0, null),
+    Q8_0_R8(208, "q8_0_r8", 32, 34, 0, () -> Q8_0R8Codec.INSTANCE),
     Q2_K_R4(210, "q2_k_r4", 256, 84, 0, null),
     Q3_K_R4(211, "q3_k_r4", 256, 110, 0, null),
     Q4_K_R4(212, "q4_k_r4", 256, 144, 0, null),
@@ -112,9 +125,9 @@ public enum GgmlType {
     BF16_R16(230, "bf16_r16", 1, 2, 0, null),
     Q6_0_R4(233, "q6_0_r4", 32, 26, 0, null),
     IQ2_BN_R4(335, "iq2_bn_r4", 64, 16, 4, null),
-    IQ2_K_R4(337, "iq2_k_r4", 256, 76, 0, null),
-    IQ3_K_R4(338, "iq3_k_r4", 256, 110, 0, null),
-    IQ4_K_R4(339, "iq4_k_r4", 256, 144, 0, null),
+    IQ2_K_R4(337, "iq2_k_r4", 256, 76, 0, () -> Iq2KR4Codec.INSTANCE),
+    IQ3_K_R4(338, "iq3_k_r4", 256, 110, 0, () -> Iq3KR4Codec.INSTANCE),
+    IQ4_K_R4(339, "iq4_k_r4", 256, 144, 0, () -> Iq4KR4Codec.INSTANCE),
     IQ5_K_R4(340, "iq5_k_r4", 256, 176, 0, null),
     IQ4_KS_R4(344, "iq4_ks_r4", 256, 136, 4, null),
     IQ5_KS_R4(352, "iq5_ks_r4", 256, 168, 4, null),
@@ -164,6 +177,22 @@ public enum GgmlType {
 
     /** Bytes stored at the start of each row before its blocks (ik_llama.cpp's row scales); 0 for ggml's types. */
     public int rowMetaSize() { return rowMetaSize; }
+
+    /**
+     * Rows stored interleaved block by block (ik_llama.cpp's _R4, _R8 and _R16 types, see
+     * {@link RowGroupCodec}); 1 for every other type. Tensors of these types have a multiple of this
+     * many rows, and their codec is a {@link RowGroupCodec}.
+     */
+    public int interleavedRows() {
+        return switch (this) {
+            case Q5_0_R4, Q6_0_R4, Q2_K_R4, Q3_K_R4, Q4_K_R4, Q5_K_R4, Q6_K_R4, IQ2_XXS_R4, IQ2_XS_R4, IQ3_XXS_R4,
+                 IQ1_S_R4, IQ4_NL_R4, IQ3_S_R4, IQ2_S_R4, IQ1_M_R4, IQ2_BN_R4, IQ2_K_R4, IQ3_K_R4, IQ4_K_R4,
+                 IQ5_K_R4, IQ4_KS_R4, IQ5_KS_R4 -> 4;
+            case Q4_0_R8, Q8_0_R8, IQ4_XS_R8, MXFP4_R8 -> 8;
+            case BF16_R16 -> 16;
+            default -> 1;
+        };
+    }
 
     /** Bytes of one row of {@code ne0} elements; ne0 must be a multiple of the block size. */
     public long rowBytes(long ne0) {

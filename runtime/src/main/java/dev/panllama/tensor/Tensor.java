@@ -5,7 +5,9 @@ import java.util.Arrays;
 
 /**
  * A tensor's type, shape and bytes. For weights read from GGUF the bytes are a zero-copy slice of
- * the mapped file. Rows are the unit of every kernel: row r holds elements [r*ne0, (r+1)*ne0).
+ * the mapped file. Rows are the unit of every kernel: row r holds elements [r*ne0, (r+1)*ne0). For
+ * the row-interleaved types ({@link GgmlType#interleavedRows()} > 1) rows come in groups whose bytes
+ * are shared (see {@link RowGroupCodec}); {@link #dequantizeRow} still gives row r's values.
  */
 public final class Tensor {
     private final String name;
@@ -24,6 +26,10 @@ public final class Tensor {
         if (data.byteSize() != expected) {
             throw new IllegalArgumentException("tensor " + name + " " + type + " " + Arrays.toString(shape)
                     + " needs " + expected + " bytes, has " + data.byteSize());
+        }
+        if (rows() % type.interleavedRows() != 0) {
+            throw new IllegalArgumentException("tensor " + name + " " + type + " " + Arrays.toString(shape) + " has "
+                    + rows() + " rows; this type stores rows in interleaved groups of " + type.interleavedRows());
         }
     }
 
@@ -61,7 +67,12 @@ public final class Tensor {
 
     /** Decodes row r into {@code dst[dstOff, dstOff + ne0)}. */
     public void dequantizeRow(long r, float[] dst, int dstOff) {
-        type.codec().dequantize(data, r * rowBytes, dst, dstOff, Math.toIntExact(ne(0)));
+        int group = type.interleavedRows();
+        if (group == 1) {
+            type.codec().dequantize(data, r * rowBytes, dst, dstOff, Math.toIntExact(ne(0)));
+        } else {
+            ((RowGroupCodec) type.codec()).dequantizeRow(data, (r - r % group) * rowBytes, (int) (r % group), dst, dstOff, Math.toIntExact(ne(0)));
+        }
     }
 
     /** Decodes the first n elements (n is rounded up to whole rows internally). */

@@ -66,6 +66,38 @@ class GgufCommandTest {
         for (int i = 0; i < 3; i++) assertThat(Float.parseFloat(lines[i])).isEqualTo(expected[i]);
     }
 
+    /**
+     * ik_llama.cpp's types, the row-interleaved ones included: 300 values of output.weight (rows of 256,
+     * so the second row of an interleaved group too) come out in logical order, as the tensor API gives
+     * them, and track the F32 weights they were quantized from (relative RMSE below the 2-bit types' 0.4).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ6_K", "IQ2_KS", "IQ4_KS",
+            "IQ4_KSS", "IQ2_K_R4", "IQ3_K_R4", "IQ4_K_R4", "Q4_0_R8", "Q8_0_R8"})
+    void ikTypesTensorValues(String type) throws Exception {
+        Path file = TestFiles.requireShared("reference/zoo-ik/zoo-llama-" + type + ".gguf");
+        CliRun r = CliRun.of("gguf", file.toString(), "--tensor", "output.weight", "--values", "300");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        String[] lines = r.out().strip().split("\n");
+        assertThat(lines).hasSize(300);
+        float[] expected;
+        float[] source;
+        try (var g = dev.panllama.gguf.MappedGguf.open(file);
+             var f32 = dev.panllama.gguf.MappedGguf.open(TestFiles.requireShared("reference/zoo/zoo-llama-f32.gguf"))) {
+            assertThat(g.tensor("output.weight").type().name()).isEqualTo(type);
+            expected = g.tensor("output.weight").firstValues(300);
+            source = f32.tensor("output.weight").firstValues(300);
+        }
+        double err = 0, ref = 0;
+        for (int i = 0; i < 300; i++) {
+            float v = Float.parseFloat(lines[i]);
+            assertThat(v).as("value %d", i).isEqualTo(expected[i]);
+            err += (v - source[i]) * (double) (v - source[i]);
+            ref += source[i] * (double) source[i];
+        }
+        assertThat(Math.sqrt(err / ref)).as(type + " relative RMSE against F32").isLessThan(0.4);
+    }
+
     @Test
     void badInputIsOneLineAndExitOne(@TempDir Path dir) throws Exception {
         Path junk = dir.resolve("junk.gguf");

@@ -59,6 +59,33 @@ class QuantizeCommandTest {
         assertThat((double) identical / blocks).as(type).isGreaterThanOrEqualTo(0.999);
     }
 
+    /**
+     * Row-interleaved targets are written a whole group of rows at a time: --custom-q to ik_llama.cpp's
+     * Q8_0_R8 reproduces ik's own file byte for byte, and quantizing that file back (decoding its groups)
+     * gives mainline's Q8_0 blocks again.
+     */
+    @Test
+    void rowInterleavedTypesInAndOut(@TempDir Path dir) throws IOException {
+        Path f32 = TestFiles.requireShared("reference/zoo/zoo-llama-f32.gguf");
+        Path ik = TestFiles.requireShared("reference/zoo-ik/zoo-llama-Q8_0_R8.gguf");
+        Path out = dir.resolve("r8.gguf");
+        CliRun r = CliRun.of("quantize", "--pure", "--custom-q", "token_embd=q8_0,.*=q8_0_r8", f32.toString(), out.toString(), "Q8_0", "2");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        try (MappedGguf ours = MappedGguf.open(out); MappedGguf theirs = MappedGguf.open(ik)) {
+            for (Tensor t : theirs.tensors()) {
+                Tensor o = ours.tensor(t.name());
+                assertThat(o.type()).as(t.name()).isEqualTo(t.type());
+                assertThat(o.data().mismatch(t.data())).as(t.name()).isEqualTo(-1);
+            }
+        }
+        Path back = dir.resolve("back.gguf");
+        CliRun b = CliRun.of("quantize", "--pure", "--allow-requantize", ik.toString(), back.toString(), "Q8_0", "2");
+        assertThat(b.exitCode()).as(b.err()).isZero();
+        try (MappedGguf q8 = MappedGguf.open(back); MappedGguf zoo = MappedGguf.open(TestFiles.requireZoo("zoo-llama-Q8_0.gguf"))) {
+            assertThat(q8.tensor("blk.1.ffn_down.weight").data().mismatch(zoo.tensor("blk.1.ffn_down.weight").data())).isEqualTo(-1);
+        }
+    }
+
     @Test
     void dryRunPrintsThePlanAndWritesNothing(@TempDir Path dir) throws IOException {
         Path model = tinyModel(dir, "llama", "f16");

@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * weight type, on 4096 x 4096 matrices. The matrices are cycled and together exceed 128 MiB, four
  * times the L3 cache of the machines we measure on, so every call streams its weights from memory;
  * the {@code gigabytes} counter is then the weight bandwidth (rows x rowBytes per call) to compare
- * with {@link MemoryBandwidthBenchmark#read}.
+ * with {@link MemoryBandwidthBenchmark#read}. Types panllama cannot quantize get random blocks
+ * ({@link RandomBlocks}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -44,7 +45,9 @@ public class MatVecBenchmark {
     private static final int SOURCE_ROWS = 64;
 
     @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_1", "IQ4_NL",
-            "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K", "IQ4_XS"})
+            "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K", "IQ4_XS",
+            "IQ2_K", "IQ3_K", "IQ4_K", "IQ5_K", "IQ6_K", "IQ2_KS", "IQ4_KS", "IQ4_KSS",
+            "IQ2_K_R4", "IQ3_K_R4", "IQ4_K_R4", "Q4_0_R8", "Q8_0_R8"})
     public String type;
 
     @Param({"1", "2"})
@@ -65,19 +68,25 @@ public class MatVecBenchmark {
         Random rnd = new Random(42);
         long rowBytes = t.rowBytes(K);
         MemorySegment source = arena.allocate(rowBytes * SOURCE_ROWS, 64);
-        float[] row = new float[K];
-        for (int r = 0; r < SOURCE_ROWS; r++) {
-            for (int j = 0; j < K; j++) row[j] = (float) rnd.nextGaussian() * 0.02f;
-            t.codec().quantize(row, 0, source, r * rowBytes, K);
+        if (t.codec().canQuantize() && t.interleavedRows() == 1) {
+            float[] row = new float[K];
+            for (int r = 0; r < SOURCE_ROWS; r++) {
+                for (int j = 0; j < K; j++) row[j] = (float) rnd.nextGaussian() * 0.02f;
+                t.codec().quantize(row, 0, source, r * rowBytes, K);
+            }
+        } else {
+            RandomBlocks.fill(t, source, rowBytes, SOURCE_ROWS, rnd);
         }
+        // Copies move whole units: the interleaved types' groups of rows share their bytes.
+        int unit = t.interleavedRows();
         long matrixBytes = rowBytes * ROWS;
         int count = (int) Math.max(2, (MIN_TOTAL_BYTES + matrixBytes - 1) / matrixBytes);
         matrices = new Tensor[count];
         for (int m = 0; m < count; m++) {
             MemorySegment data = arena.allocate(matrixBytes, 4096);
-            for (int r = 0; r < ROWS; r++) {
-                int src = (r * 7 + m * 13) % SOURCE_ROWS;
-                MemorySegment.copy(source, src * rowBytes, data, r * rowBytes, rowBytes);
+            for (int r = 0; r < ROWS; r += unit) {
+                int src = (r / unit * 7 + m * 13) % (SOURCE_ROWS / unit) * unit;
+                MemorySegment.copy(source, src * rowBytes, data, r * rowBytes, unit * rowBytes);
             }
             matrices[m] = new Tensor("w" + m, t, new long[]{K, ROWS}, data);
         }
