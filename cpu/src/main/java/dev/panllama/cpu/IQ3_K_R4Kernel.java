@@ -59,13 +59,7 @@ final class IQ3_K_R4Kernel implements WeightKernel {
         long blk = off;
         // Vector steps written in place, as in the K-quant kernels (see KQuantDot).
         for (int b = 0; b < nb; b++, blk += BLOCK_BYTES, ao += 256, so += 16) {
-            // The rows' d·d_a on their lane pairs (2k, 2k + 1), from scalar conversions (blends, written in place).
-            long halves = w.get(KQuantDot.I64, blk);
-            float da = a.d[ab + b];
-            FloatVector d = FloatVector.broadcast(F256, Float.float16ToFloat((short) halves) * da)
-                    .blend(Float.float16ToFloat((short) (halves >>> 16)) * da, IqkTables.PAIR_1)
-                    .blend(Float.float16ToFloat((short) (halves >>> 32)) * da, IqkTables.PAIR_2)
-                    .blend(Float.float16ToFloat((short) (halves >>> 48)) * da, IqkTables.PAIR_3);
+            FloatVector d = IqkR4Steps.rowScales(w, blk, a.d[ab + b]);
             long extra = w.get(KQuantDot.I64, blk + EXTRA);
             long signs = w.get(KQuantDot.I64, blk + SCALES_H);
             IntVector shifts = IntVector.zero(I256);
@@ -74,16 +68,12 @@ final class IQ3_K_R4Kernel implements WeightKernel {
                 // bit g of scales_h[h·4 + k]; the sign applied as (v ^ m) − m with m = 0 or −1.
                 long packed = (w.get(KQuantDot.I64, blk + SCALES_L + 8 * (g % 4)) >>> (4 * (g / 4))) & 0x0F0F0F0F0F0F0F0FL;
                 long signBits = (signs >>> g) & IqkTables.BYTE_LOW_BITS;
-                IntVector neg = IntVector.broadcast(I256, (int) signBits).blend((int) (signBits >>> 32), KQuantDot.UPPER_HALF).lanewise(VectorOperators.LSHR, KQuantDot.BYTE_SHIFTS).and(0xFF).neg();
-                IntVector ls = IntVector.broadcast(I256, (int) packed).blend((int) (packed >>> 32), KQuantDot.UPPER_HALF).lanewise(VectorOperators.LSHR, KQuantDot.BYTE_SHIFTS).and(0xFF).lanewise(VectorOperators.LSHL, 1).add(1)
+                IntVector neg = IqkR4Steps.byteLanes(signBits).neg();
+                IntVector ls = IqkR4Steps.byteLanes(packed).lanewise(VectorOperators.LSHL, 1).add(1)
                         .lanewise(VectorOperators.XOR, neg).sub(neg);
-                ls.rearrange(IqkTables.PAIRS_LOW).intoArray(sc, 16 * g);
-                ls.rearrange(IqkTables.PAIRS_HIGH).intoArray(sc, 16 * g + 8);
-                long shiftBits = (extra >>> g) & IqkTables.BYTE_LOW_BITS;
-                IntVector shifted = IntVector.broadcast(I256, (int) shiftBits).blend((int) (shiftBits >>> 32), KQuantDot.UPPER_HALF).lanewise(VectorOperators.LSHR, KQuantDot.BYTE_SHIFTS).and(0xFF);
-                shifts = shifts.add(ls.mul(shifted).mul(IntVector.broadcast(I256, sums[so + 2 * g]).blend(sums[so + 2 * g + 1], KQuantDot.UPPER_HALF)));
+                shifts = IqkR4Steps.scalesAndShifts(ls, extra, g, sums, so, sc, shifts);
             }
-            shiftAcc = ((FloatVector) shifts.convert(VectorOperators.I2F, 0)).fma(d.mul(4f).rearrange(IqkTables.PAIRS_TO_QUADS), shiftAcc);
+            shiftAcc = IqkR4Steps.addShifts(shifts, d, 4f, shiftAcc);
             IntVector isum = IntVector.zero(I256);
             for (int g = 0; g < 8; g++) {
                 ShortVector qh = ByteVector.fromMemorySegment(B128, w, blk + QH + 16 * g, VecMath.LE).reinterpretAsShorts();
@@ -117,7 +107,7 @@ final class IQ3_K_R4Kernel implements WeightKernel {
             }
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(d, acc);
         }
-        for (int k = 0; k < 4; k++) y[o + k] = (acc.lane(2 * k) + acc.lane(2 * k + 1)) + (shiftAcc.lane(k) + shiftAcc.lane(4 + k));
+        IqkR4Steps.store(acc, shiftAcc, y, o);
     }
 
     @Override

@@ -61,27 +61,17 @@ final class IQ4_K_R4Kernel implements WeightKernel {
         long blk = off;
         // Vector steps written in place, as in the K-quant kernels (see KQuantDot).
         for (int b = 0; b < nb; b++, blk += BLOCK_BYTES, ao += 256, so += 16) {
-            // The rows' d·d_a on their lane pairs (2k, 2k + 1), from scalar conversions (blends, written in place).
-            long halves = w.get(KQuantDot.I64, blk);
-            float da = a.d[ab + b];
-            FloatVector d = FloatVector.broadcast(F256, Float.float16ToFloat((short) halves) * da)
-                    .blend(Float.float16ToFloat((short) (halves >>> 16)) * da, IqkTables.PAIR_1)
-                    .blend(Float.float16ToFloat((short) (halves >>> 32)) * da, IqkTables.PAIR_2)
-                    .blend(Float.float16ToFloat((short) (halves >>> 48)) * da, IqkTables.PAIR_3);
+            FloatVector d = IqkR4Steps.rowScales(w, blk, a.d[ab + b]);
             long extra = w.get(KQuantDot.I64, blk + EXTRA);
             IntVector shifts = IntVector.zero(I256);
             for (int g = 0; g < 8; g++) {
                 // Scales is = 8g .. 8g + 7 (lanes h·4 + k): nibble g / 4 of scales_l[8(g % 4) ..], bits 2(g / 2) of scales_h[8(g % 2) ..].
                 long packed = ((w.get(KQuantDot.I64, blk + SCALES_L + 8 * (g % 4)) >>> (4 * (g / 4))) & 0x0F0F0F0F0F0F0F0FL)
                         | (((w.get(KQuantDot.I64, blk + SCALES_H + 8 * (g % 2)) >>> (2 * (g / 2))) & 0x0303030303030303L) << 4);
-                IntVector ls = IntVector.broadcast(I256, (int) packed).blend((int) (packed >>> 32), KQuantDot.UPPER_HALF).lanewise(VectorOperators.LSHR, KQuantDot.BYTE_SHIFTS).and(0xFF).sub(32);
-                ls.rearrange(IqkTables.PAIRS_LOW).intoArray(sc, 16 * g);
-                ls.rearrange(IqkTables.PAIRS_HIGH).intoArray(sc, 16 * g + 8);
-                long shiftBits = (extra >>> g) & IqkTables.BYTE_LOW_BITS;
-                IntVector shifted = IntVector.broadcast(I256, (int) shiftBits).blend((int) (shiftBits >>> 32), KQuantDot.UPPER_HALF).lanewise(VectorOperators.LSHR, KQuantDot.BYTE_SHIFTS).and(0xFF);
-                shifts = shifts.add(ls.mul(shifted).mul(IntVector.broadcast(I256, sums[so + 2 * g]).blend(sums[so + 2 * g + 1], KQuantDot.UPPER_HALF)));
+                IntVector ls = IqkR4Steps.byteLanes(packed).sub(32);
+                shifts = IqkR4Steps.scalesAndShifts(ls, extra, g, sums, so, sc, shifts);
             }
-            shiftAcc = ((FloatVector) shifts.convert(VectorOperators.I2F, 0)).fma(d.mul(4f).rearrange(IqkTables.PAIRS_TO_QUADS), shiftAcc);
+            shiftAcc = IqkR4Steps.addShifts(shifts, d, 4f, shiftAcc);
             IntVector isum = IntVector.zero(I256);
             for (int g = 0; g < 8; g++) {
                 for (int h = 0; h < 2; h++) {
@@ -109,7 +99,7 @@ final class IQ4_K_R4Kernel implements WeightKernel {
             }
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(d, acc);
         }
-        for (int k = 0; k < 4; k++) y[o + k] = (acc.lane(2 * k) + acc.lane(2 * k + 1)) + (shiftAcc.lane(k) + shiftAcc.lane(4 + k));
+        IqkR4Steps.store(acc, shiftAcc, y, o);
     }
 
     @Override
