@@ -7,7 +7,6 @@ import dev.panllama.scheduler.SplitBuffers;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.tensor.Tensor;
 
-import static dev.panllama.scheduler.ExecutionPlan.HOST;
 
 /**
  * DeepSeek-V2/V3's forward pass (llama.cpp's build_deepseek2) with multi-head latent attention over a
@@ -33,7 +32,7 @@ import static dev.panllama.scheduler.ExecutionPlan.HOST;
  * and activations cross devices through {@link SplitBuffers}; the per-head gathers are host arrays.
  */
 public final class Deepseek2Transformer implements ForwardPass {
-    private static final int X = 0, XB = 1, XB2 = 2, QA = 3, Q = 4, KV = 5, QL = 6, LAT = 7, ATT = 8, HB = 9, HB2 = 10, SH = 11;
+    private static final int X = ForwardSteps.X, XB = ForwardSteps.XB, XB2 = ForwardSteps.XB2, QA = 3, Q = 4, KV = 5, QL = 6, LAT = 7, ATT = 8, HB = 9, HB2 = 10, SH = 11;
     private static final int SLOTS = 12;
 
     /** Device indices of one block's ops (each with its weight; the cache and attention go with attn_kv_a_mqa). */
@@ -99,33 +98,13 @@ public final class Deepseek2Transformer implements ForwardPass {
         State s = state(n);
         SplitBuffers b = s.buf;
         b.reset();
-        int dim = c.embeddingLength();
-        Tensor emb = w.tokenEmbedding();
-        float[] x = b.out(HOST, X, n * dim);
-        for (int t = 0; t < n; t++) {
-            int id = tokens[off + t];
-            if (id < 0 || id >= emb.rows()) {
-                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + emb.rows());
-            }
-            emb.dequantizeRow(id, x, t * dim);
-        }
+        ForwardSteps.embed(w.tokenEmbedding(), tokens, off, n, c.embeddingLength(), b);
         rope.fill(pos0, n, s.ropeCs);
         for (int l = 0; l < c.blockCount(); l++) {
             attentionBlock(l, s, n, pos0, cache);
             feedForwardBlock(l, s, n);
         }
-        int rows = n - logitsFrom;
-        if (rows <= 0) return;
-        int d = plan.outputNormDevice();
-        float[] tail = b.in(d, X);
-        if (logitsFrom > 0) {
-            float[] t = b.out(d, XB2, rows * dim);
-            System.arraycopy(tail, logitsFrom * dim, t, 0, rows * dim);
-            tail = t;
-        }
-        k(d).rmsnorm(tail, w.outputNorm(), b.out(d, XB, rows * dim), rows, dim, c.rmsEps());
-        int o = plan.outputDevice();
-        k(o).matmul(w.output(), b.in(o, XB), logits, rows);
+        ForwardSteps.outputHead(plan, b, c, w.outputNorm(), w.output(), n, logitsFrom, logits);
     }
 
     private void attentionBlock(int l, State s, int n, int pos0, KvCache cache) {

@@ -4,9 +4,7 @@ import dev.panllama.backend.AttentionKernel;
 import dev.panllama.backend.Kernels;
 import dev.panllama.scheduler.ExecutionPlan;
 import dev.panllama.scheduler.SplitBuffers;
-import dev.panllama.tensor.Tensor;
 
-import static dev.panllama.scheduler.ExecutionPlan.HOST;
 
 /**
  * The forward pass of the llama family (llama, qwen2, qwen3, and their mixture-of-experts forms), one
@@ -20,7 +18,7 @@ import static dev.panllama.scheduler.ExecutionPlan.HOST;
  * boundary when, and only when, the next op runs elsewhere ({@link SplitBuffers}).
  */
 public final class Transformer implements ForwardPass {
-    static final int X = 0, XB = 1, XB2 = 2, Q = 3, K = 4, V = 5, ATT = 6, HB = 7, HB2 = 8;
+    static final int X = ForwardSteps.X, XB = ForwardSteps.XB, XB2 = ForwardSteps.XB2, Q = 3, K = 4, V = 5, ATT = 6, HB = 7, HB2 = 8;
     private static final int SLOTS = 9;
 
     private final ModelConfig c;
@@ -53,33 +51,13 @@ public final class Transformer implements ForwardPass {
         State s = state(n);
         SplitBuffers b = s.buf;
         b.reset();
-        int dim = c.embeddingLength();
-        Tensor emb = w.tokenEmbedding();
-        float[] x = b.out(HOST, X, n * dim);
-        for (int t = 0; t < n; t++) {
-            int id = tokens[off + t];
-            if (id < 0 || id >= emb.rows()) {
-                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + emb.rows());
-            }
-            emb.dequantizeRow(id, x, t * dim);
-        }
+        ForwardSteps.embed(w.tokenEmbedding(), tokens, off, n, c.embeddingLength(), b);
         rope.fill(pos0, n, s.ropeCs);
         for (int l = 0; l < c.blockCount(); l++) {
             attentionBlock(l, s, n, pos0, cache);
             feedForwardBlock(l, s, n);
         }
-        int rows = n - logitsFrom;
-        if (rows <= 0) return;
-        int d = plan.outputNormDevice();
-        float[] tail = b.in(d, X);
-        if (logitsFrom > 0) {
-            float[] t = b.out(d, XB2, rows * dim);
-            System.arraycopy(tail, logitsFrom * dim, t, 0, rows * dim);
-            tail = t;
-        }
-        k(d).rmsnorm(tail, w.outputNorm(), b.out(d, XB, rows * dim), rows, dim, c.rmsEps());
-        int o = plan.outputDevice();
-        k(o).matmul(w.output(), b.in(o, XB), logits, rows);
+        ForwardSteps.outputHead(plan, b, c, w.outputNorm(), w.output(), n, logitsFrom, logits);
     }
 
     private void attentionBlock(int l, State s, int n, int pos0, KvCache cache) {
