@@ -256,10 +256,35 @@ final class KQuantMath {
     }
 
     /**
+     * Q4_K / Q5_K without importance (ggml's quantize_row_q4_K_ref / q5_K_ref): per 32-element sub-block,
+     * weights = the sub-block's rms plus each element's magnitude, then make_qkx2_quants with the type's
+     * search range; the scales and mins are packed to 6 bits and every element rounded again against them.
+     * Levels end in {@code s.levels}.
+     */
+    static void encodeK4(float[] x, int xOff, byte[] block, int scalesOff, int dOff, int dminOff,
+                         int nmax, float rmin, int nstep, SuperBlockCodec.Scratch s) {
+        float maxScale = 0;
+        float maxMin = 0;
+        for (int sub = 0; sub < 8; sub++) {
+            int off = xOff + 32 * sub;
+            float sumX2 = 0;
+            for (int l = 0; l < 32; l++) sumX2 += x[off + l] * x[off + l];
+            float avX = (float) Math.sqrt(sumX2 / 32);
+            for (int l = 0; l < 32; l++) s.weights[l] = avX + Math.abs(x[off + l]);
+            s.scales[sub] = makeQkx2Quants(32, nmax, x, off, s.weights, s.levels, 32 * sub,
+                    s.mins, sub, s.candidate, rmin, 0.1f, nstep, false);
+            if (s.scales[sub] > maxScale) maxScale = s.scales[sub];
+            if (s.mins[sub] > maxMin) maxMin = s.mins[sub];
+        }
+        packScalesAndMinsK4(block, scalesOff, dOff, dminOff, s.scales, s.mins, maxScale, maxMin);
+        requantizeK4(x, xOff, block, scalesOff, dOff, dminOff, nmax, s.levels);
+    }
+
+    /**
      * Q4_K / Q5_K: quantizes the eight sub-block scales and mins to 6 bits against their maxima,
      * packs them, and stores d = maxScale / 63 and dmin = maxMin / 63 as halves.
      */
-    static void packScalesAndMinsK4(byte[] block, int scalesOff, int dOff, int dminOff,
+    private static void packScalesAndMinsK4(byte[] block, int scalesOff, int dOff, int dminOff,
                                     float[] scales, float[] mins, float maxScale, float maxMin) {
         float invScale = maxScale > 0 ? 63f / maxScale : 0f;
         float invMin = maxMin > 0 ? 63f / maxMin : 0f;

@@ -42,22 +42,7 @@ public final class Q4KBlockCodec extends SuperBlockCodec {
 
     @Override
     void encodeBlock(float[] x, int xOff, byte[] block, Scratch s) {
-        float maxScale = 0;
-        float maxMin = 0;
-        for (int sub = 0; sub < 8; sub++) {
-            int off = xOff + 32 * sub;
-            // Weights as in ggml: the sub-block's rms plus each element's magnitude.
-            float sumX2 = 0;
-            for (int l = 0; l < 32; l++) sumX2 += x[off + l] * x[off + l];
-            float avX = (float) Math.sqrt(sumX2 / 32);
-            for (int l = 0; l < 32; l++) s.weights[l] = avX + Math.abs(x[off + l]);
-            s.scales[sub] = KQuantMath.makeQkx2Quants(32, 15, x, off, s.weights, s.levels, 32 * sub,
-                    s.mins, sub, s.candidate, -1f, 0.1f, 20, false);
-            if (s.scales[sub] > maxScale) maxScale = s.scales[sub];
-            if (s.mins[sub] > maxMin) maxMin = s.mins[sub];
-        }
-        KQuantMath.packScalesAndMinsK4(block, SCALES, D, DMIN, s.scales, s.mins, maxScale, maxMin);
-        KQuantMath.requantizeK4(x, xOff, block, SCALES, D, DMIN, 15, s.levels);
+        KQuantMath.encodeK4(x, xOff, block, SCALES, D, DMIN, 15, -1f, 20, s);
         packLevels(block, s.levels);
     }
 
