@@ -10,6 +10,7 @@ final class Unavailability {
     static final int CUDA_ERROR_INSUFFICIENT_DRIVER = 35;
     static final int CUDA_ERROR_NO_DEVICE = 100;
 
+    private static final Pattern MISSING_RESOURCE = Pattern.compile("No resource found with name '/?(?:lib/)?([^']+)'");
     private static final Pattern MISSING_LIBRARY = Pattern.compile("([\\w.+-]+\\.so(?:\\.[\\d.]+)?): cannot open shared object file");
 
     /**
@@ -22,6 +23,10 @@ final class Unavailability {
         String missing = missingLibrary(all.toString());
         if (missing != null && missing.startsWith("libcuda.so")) return "no CUDA driver (" + missing + " not found)";
         if (missing != null) return "jcuda's native library needs " + missing + ", which was not found";
+        Matcher resource = MISSING_RESOURCE.matcher(all);
+        if (resource.find()) {
+            return "jcuda has no native library for this platform on the class path (" + resource.group(1) + ")";
+        }
         String first = t.getMessage() == null ? t.toString() : t.getMessage().lines().findFirst().orElse(t.toString());
         return "jcuda's native library could not be loaded: " + first.strip();
     }

@@ -48,6 +48,7 @@ class CudaBackendTest {
 
     /** Checked independently of jcuda: where the dynamic loader cannot open libcuda.so.1, that is the reason given. */
     @Test
+    @SuppressWarnings("restricted")     // dlopen, to see for ourselves whether the driver library loads
     void withoutTheDriverTheReasonSaysSo() {
         boolean driver;
         try (Arena arena = Arena.ofConfined()) {

@@ -38,6 +38,15 @@ class UnavailabilityTest {
     }
 
     @Test
+    void aPlatformWithoutJcudaNativesIsSaidPlainly() {
+        String noNatives = JCUDA_NO_DRIVER.replace("x86_64", "aarch64").replace(
+                "java.lang.UnsatisfiedLinkError: /tmp/libJCudaDriver-12.6.0-linux-aarch64.so: libcuda.so.1: cannot open shared object file: No such file or directory",
+                "java.io.IOException: No resource found with name '/lib/libJCudaDriver-12.6.0-linux-aarch64.so'");
+        assertThat(Unavailability.nativeLibrary(new UnsatisfiedLinkError(noNatives)))
+                .isEqualTo("jcuda has no native library for this platform on the class path (libJCudaDriver-12.6.0-linux-aarch64.so)");
+    }
+
+    @Test
     void anyOtherLoadFailureGivesItsFirstLine() {
         Throwable t = new UnsatisfiedLinkError("Error while loading native library \"JCudaDriver-12.6.0-apple-aarch64\"\nmore");
         assertThat(Unavailability.nativeLibrary(t))
