@@ -1,0 +1,237 @@
+package dev.panllama.gpu;
+
+import dev.panllama.backend.AttentionKernel;
+import dev.panllama.backend.Kernels;
+import dev.panllama.model.KvCache;
+import dev.panllama.tensor.GgmlType;
+import dev.panllama.tensor.Tensor;
+import jcuda.driver.CUdeviceptr;
+
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+import static dev.panllama.gpu.DeviceScratch.Slot.IN_A;
+import static dev.panllama.gpu.DeviceScratch.Slot.IN_B;
+import static dev.panllama.gpu.DeviceScratch.Slot.OUT;
+import static dev.panllama.gpu.DeviceScratch.Slot.W16;
+import static dev.panllama.gpu.DeviceScratch.Slot.X16;
+
+/**
+ * The {@link Kernels} SPI on one CUDA device, with the PTX kernels of gpu/KERNELS.md and cuBLAS.
+ *
+ * <p><b>What each op costs today.</b> The SPI hands over activations as host {@code float[]}s and takes
+ * results back the same way, so every op copies its inputs to device scratch buffers (through pinned
+ * staging memory), launches its kernel(s), and copies its output back, waiting for the stream each time.
+ * Weights stay on the device (uploaded by {@link CudaDevice#place}), as do norm weights (cached by array
+ * identity) and the KV cache (a device copy per cache and layer that receives only each batch's new rows,
+ * see {@link KvMirrors}). For a generated token that is two small copies and one sync per op: latency
+ * rather than bandwidth bounds it, and a model on the GPU runs far below what the kernels could do until
+ * the SPI lets activations stay on the device between ops.
+ *
+ * <p>matmul: up to {@value #MATVEC_MAX_TOKENS} tokens run the {@code mv_<type>} kernel (float activations);
+ * larger batches run cuBLAS ({@code cublasGemmEx}, float accumulation): F16 weights as they are, F32
+ * weights as F32, other types dequantized to F16 in blocks of rows ({@code dq_<type>_f16}) into a reusable
+ * scratch, with the activations converted to F16 ({@code f32_to_f16}).
+ */
+final class CudaKernels implements Kernels {
+    static final int MATVEC_MAX_TOKENS = 8;
+    /** Largest F16 copy of a weight made at once for cuBLAS; bigger weights go in blocks of rows. */
+    static final long DEQUANT_SCRATCH_BYTES = 256L << 20;
+    /** The attention kernel's limit on head sizes (gpu/KERNELS.md). */
+    static final int MAX_HEAD_DIM = 576;
+
+    private final CudaDevice device;
+    private final Map<float[], CUdeviceptr> smallWeights = new IdentityHashMap<>();
+
+    CudaKernels(CudaDevice device) {
+        this.device = device;
+    }
+
+    @Override
+    public String description() {
+        return device.name() + " (" + device.description() + "; PTX kernels through jcuda, cuBLAS for batches over "
+                + MATVEC_MAX_TOKENS + " tokens)";
+    }
+
+    @Override
+    public int threads() {
+        return 1;
+    }
+
+    @Override
+    public void matmul(Tensor w, long rowStart, int rowCount, float[] x, float[] y, int tokens) {
+        if (rowCount <= 0 || tokens <= 0) return;
+        synchronized (device) {
+            CudaDevice.State s = device.enter();
+            CudaWeights.Placed p = s.weights().get(w);
+            if (rowStart < 0 || rowStart + rowCount > p.rows()) {
+                throw new IndexOutOfBoundsException("rows [" + rowStart + ", " + (rowStart + rowCount) + ") of " + w.name() + " with " + p.rows() + " rows");
+            }
+            int k = p.k();
+            int xn = Math.multiplyExact(tokens, k);
+            int yn = Math.multiplyExact(tokens, rowCount);
+            CUdeviceptr wp = p.ptr().withByteOffset(rowStart * p.rowBytes());
+            CUdeviceptr xd = s.scratch().get(IN_A, 4L * xn);
+            CUdeviceptr yd = s.scratch().get(OUT, 4L * yn);
+            s.ctx().upload(x, 0, xn, xd);
+            CublasGemm gemm = tokens > MATVEC_MAX_TOKENS ? s.gemm() : null;
+            if (gemm == null) {
+                s.modules().launch(KernelTypes.matvec(p.type()), LaunchGeometry.matvec(rowCount), new CudaModules.Args()
+                        .ptr(wp).i64(p.rowBytes()).ptr(xd).ptr(yd).i32(k).i32(rowCount).i32(tokens));
+            } else if (p.type() == GgmlType.F32) {
+                gemm.gemm(GemmShape.of(rowCount, k, tokens), wp, xd, yd, true);
+            } else {
+                CUdeviceptr x16 = s.scratch().get(X16, 2L * xn);
+                s.modules().launch("f32_to_f16", LaunchGeometry.elementwise(xn), new CudaModules.Args().ptr(xd).ptr(x16).i32(xn));
+                if (p.type() == GgmlType.F16) {
+                    gemm.gemm(GemmShape.of(rowCount, k, tokens), wp, x16, yd, false);
+                } else {
+                    for (GemmShape.RowBlock b : GemmShape.rowBlocks(rowCount, k, DEQUANT_SCRATCH_BYTES)) {
+                        CUdeviceptr w16 = s.scratch().get(W16, 2L * b.rows() * k);
+                        s.modules().launch(KernelTypes.dequant(p.type()), LaunchGeometry.dequant(b.rows()), new CudaModules.Args()
+                                .ptr(wp.withByteOffset(b.first() * p.rowBytes())).i64(p.rowBytes()).ptr(w16).i32(k).i32(b.rows()));
+                        gemm.gemm(GemmShape.block(b.first(), b.rows(), rowCount, k, tokens), w16, x16, yd, false);
+                    }
+                }
+            }
+            s.ctx().download(yd, y, 0, yn);
+        }
+    }
+
+    @Override
+    public void rmsnorm(float[] x, float[] weight, float[] out, int tokens, int dim, float eps) {
+        int n = tokens * dim;
+        if (n <= 0) return;
+        synchronized (device) {
+            CudaDevice.State s = device.enter();
+            CUdeviceptr a = s.scratch().get(IN_A, 4L * n);
+            s.ctx().upload(x, 0, n, a);
+            CUdeviceptr w = smallWeight(s, weight, dim);
+            s.modules().launch("rmsnorm_f32", LaunchGeometry.perRow(tokens), new CudaModules.Args().ptr(a).ptr(w).ptr(a).i32(dim).f32(eps));
+            s.ctx().download(a, out, 0, n);
+        }
+    }
+
+    @Override
+    public void rope(float[] x, int tokens, int heads, int headDim, int nRot, float[] cosSin, boolean neox) {
+        int n = tokens * heads * headDim;
+        if (n <= 0 || nRot <= 0) return;
+        synchronized (device) {
+            CudaDevice.State s = device.enter();
+            CUdeviceptr a = s.scratch().get(IN_A, 4L * n);
+            CUdeviceptr cs = s.scratch().get(IN_B, 4L * tokens * nRot);
+            s.ctx().upload(x, 0, n, a);
+            s.ctx().upload(cosSin, 0, tokens * nRot, cs);
+            s.modules().launch("rope_f32", LaunchGeometry.rope(tokens, heads), new CudaModules.Args()
+                    .ptr(a).ptr(cs).i32(heads).i32(headDim).i32(nRot).i32(neox ? 1 : 0));
+            s.ctx().download(a, x, 0, n);
+        }
+    }
+
+    @Override
+    public void swiglu(float[] gate, float[] up, int n) {
+        binary("swiglu_f32", gate, up, n);
+    }
+
+    @Override
+    public void mul(float[] x, float[] y, int n) {
+        binary("mul_f32", x, y, n);
+    }
+
+    @Override
+    public void add(float[] x, float[] y, int n) {
+        binary("add_f32", x, y, n);
+    }
+
+    @Override
+    public void gelu(float[] x, int n) {
+        if (n <= 0) return;
+        synchronized (device) {
+            CudaDevice.State s = device.enter();
+            CUdeviceptr a = s.scratch().get(IN_A, 4L * n);
+            s.ctx().upload(x, 0, n, a);
+            s.modules().launch("gelu_f32", LaunchGeometry.elementwise(n), new CudaModules.Args().ptr(a).i32(n));
+            s.ctx().download(a, x, 0, n);
+        }
+    }
+
+    @Override
+    public void softmax(float[] x, int rows, int n) {
+        int total = rows * n;
+        if (total <= 0) return;
+        synchronized (device) {
+            CudaDevice.State s = device.enter();
+            CUdeviceptr a = s.scratch().get(IN_A, 4L * total);
+            s.ctx().upload(x, 0, total, a);
+            s.modules().launch("softmax_f32", LaunchGeometry.perRow(rows), new CudaModules.Args().ptr(a).i32(n));
+            s.ctx().download(a, x, 0, total);
+        }
+    }
+
+    @Override
+    public void attention(AttentionKernel.Job j) {
+        KvCache c = j.cache();
+        if (!KernelTypes.CACHE.contains(c.keyType()) || !KernelTypes.CACHE.contains(c.valueType())) {
+            throw new UnsupportedOperationException("CUDA attention reads KV caches of f32, f16, bf16, q8_0 or q4_0, not "
+                    + c.keyType() + "/" + c.valueType());
+        }
+        if (j.headDimK() > MAX_HEAD_DIM || j.headDimV() > MAX_HEAD_DIM) {
+            throw new UnsupportedOperationException("CUDA attention takes heads of up to " + MAX_HEAD_DIM + " values, not "
+                    + j.headDimK() + "/" + j.headDimV());
+        }
+        int qn = j.tokens() * j.nHead() * j.headDimK();
+        int on = j.tokens() * j.nHead() * j.headDimV();
+        if (qn <= 0) return;
+        synchronized (device) {
+            CudaDevice.State s = device.enter();
+            KvMirrors.Layer kv = s.kv().sync(c, j.layer(), j.pos0(), j.tokens());
+            CUdeviceptr q = s.scratch().get(IN_A, 4L * qn);
+            CUdeviceptr out = s.scratch().get(OUT, 4L * on);
+            s.ctx().upload(j.q(), 0, qn, q);
+            for (LaunchGeometry.Chunk ch : LaunchGeometry.attentionChunks(j.tokens())) {
+                long t0 = ch.first();
+                s.modules().launch("attention_f32", LaunchGeometry.attention(j.nHead(), ch.count()), new CudaModules.Args()
+                        .ptr(q.withByteOffset(4 * t0 * j.nHead() * j.headDimK()))
+                        .ptr(out.withByteOffset(4 * t0 * j.nHead() * j.headDimV()))
+                        .ptr(kv.k()).ptr(kv.v())
+                        .i64(KvMirrors.rowBytesK(c)).i64(KvMirrors.rowBytesV(c))
+                        .i32(c.keyType().id()).i32(c.valueType().id())
+                        .i32(j.pos0() + ch.first()).i32(ch.count())
+                        .i32(j.nHead()).i32(j.nHeadKv()).i32(j.headDimK()).i32(j.headDimV())
+                        .f32(j.scale()));
+            }
+            s.ctx().download(out, j.out(), 0, on);
+        }
+    }
+
+    /** {@code x = op(x, y)} element-wise, for the kernels of signature {@code (float* x, const float* y, int n)}. */
+    private void binary(String kernel, float[] x, float[] y, int n) {
+        if (n <= 0) return;
+        synchronized (device) {
+            CudaDevice.State s = device.enter();
+            CUdeviceptr a = s.scratch().get(IN_A, 4L * n);
+            CUdeviceptr b = s.scratch().get(IN_B, 4L * n);
+            s.ctx().upload(x, 0, n, a);
+            s.ctx().upload(y, 0, n, b);
+            s.modules().launch(kernel, LaunchGeometry.elementwise(n), new CudaModules.Args().ptr(a).ptr(b).i32(n));
+            s.ctx().download(a, x, 0, n);
+        }
+    }
+
+    /** A norm weight's device copy, uploaded on first use and kept (they live as long as the model). */
+    private CUdeviceptr smallWeight(CudaDevice.State s, float[] w, int n) {
+        CUdeviceptr d = smallWeights.get(w);
+        if (d == null) {
+            d = s.ctx().alloc(4L * w.length, "norm weight");
+            s.ctx().upload(w, 0, w.length, d);
+            smallWeights.put(w, d);
+        }
+        if (w.length < n) throw new IllegalArgumentException("a norm weight of " + w.length + " values for rows of " + n);
+        return d;
+    }
+
+    /** Forgets the cached norm weights (their memory goes with the device context). */
+    void forgetSmallWeights() {
+        smallWeights.clear();
+    }
+}

@@ -1,0 +1,123 @@
+package dev.panllama.gpu;
+
+import dev.panllama.model.KvCache;
+import jcuda.driver.CUdeviceptr;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * Device copies of the KV caches whose attention runs on this device, per (cache, layer): a layer's
+ * buffers ({@code contextLength} rows of K, and of V unless the cache is latent) are allocated at its
+ * first attention call, and each call first uploads the rows {@link KvRows} names (normally just the
+ * micro-batch's, which the forward pass has just stored on the host).
+ *
+ * <p>Caches are looked up in a WeakHashMap, so holding a mirror does not keep a session's cache alive.
+ * A mirror's device memory is freed at the next attention call after its cache was closed or
+ * collected, and on device close.
+ */
+final class KvMirrors {
+    /** A layer's rows on the device. For a latent cache {@code v == k}. */
+    record Layer(CUdeviceptr k, CUdeviceptr v) {}
+
+    private static final class Mirror {
+        final WeakReference<KvCache> cache;
+        final MemorySegment.Scope scope;      // the cache's memory: not alive once the cache is closed
+        final KvRows rows;
+        final Layer[] layers;
+
+        Mirror(KvCache c) {
+            cache = new WeakReference<>(c);
+            scope = c.keys().scope();
+            rows = new KvRows(c.layers(), c.contextLength());
+            layers = new Layer[c.layers()];
+        }
+
+        boolean dead() {
+            return cache.get() == null || !scope.isAlive();
+        }
+    }
+
+    private final CudaContext ctx;
+    private final Map<KvCache, Mirror> byCache = new WeakHashMap<>();
+    private final List<Mirror> all = new ArrayList<>();
+
+    KvMirrors(CudaContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /**
+     * The device rows of {@code layer} with positions {@code [0, pos0 + tokens)} equal to the host's;
+     * the caller has entered the context.
+     */
+    Layer sync(KvCache cache, int layer, int pos0, int tokens) {
+        sweep();
+        Mirror m = byCache.get(cache);
+        if (m == null) {
+            m = new Mirror(cache);
+            byCache.put(cache, m);
+            all.add(m);
+        }
+        Layer l = m.layers[layer];
+        if (l == null) {
+            long kBytes = (long) cache.contextLength() * rowBytesK(cache);
+            CUdeviceptr k = ctx.alloc(kBytes, "KV cache layer " + layer + " keys");
+            CUdeviceptr v = cache.isLatent() ? k : ctx.alloc((long) cache.contextLength() * rowBytesV(cache), "KV cache layer " + layer + " values");
+            l = new Layer(k, v);
+            m.layers[layer] = l;
+        }
+        KvRows.Range r = m.rows.beforeAttention(layer, pos0, tokens);
+        if (r.count() > 0) {
+            long kb = rowBytesK(cache);
+            ctx.upload(cache.keys().asSlice(cache.keyOffset(layer, r.from()), r.count() * kb), l.k().withByteOffset(r.from() * kb));
+            if (!cache.isLatent()) {
+                long vb = rowBytesV(cache);
+                ctx.upload(cache.values().asSlice(cache.valueOffset(layer, r.from()), r.count() * vb), l.v().withByteOffset(r.from() * vb));
+            }
+        }
+        return l;
+    }
+
+    /** Bytes between consecutive key rows. */
+    static long rowBytesK(KvCache c) {
+        return c.keyType().rowBytes(c.keyRowElements());
+    }
+
+    /** Bytes between consecutive value rows: a latent cache's values are its key rows. */
+    static long rowBytesV(KvCache c) {
+        return c.isLatent() ? rowBytesK(c) : c.valueType().rowBytes(c.valueRowElements());
+    }
+
+    /** Frees the mirrors of caches closed or collected since. */
+    void sweep() {
+        for (Iterator<Mirror> it = all.iterator(); it.hasNext(); ) {
+            Mirror m = it.next();
+            if (m.dead()) {
+                KvCache closed = m.cache.get();
+                if (closed != null) byCache.remove(closed);
+                free(m);
+                it.remove();
+            }
+        }
+    }
+
+    /** Frees every mirror. */
+    void clear() {
+        for (Mirror m : all) free(m);
+        all.clear();
+        byCache.clear();
+    }
+
+    private void free(Mirror m) {
+        for (Layer l : m.layers) {
+            if (l == null) continue;
+            ctx.free(l.k());
+            if (l.v() != l.k()) ctx.free(l.v());
+        }
+    }
+}
