@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class IkQuantizeTest {
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"IQ4_K", "IQ4_KS", "IQ4_KSS"})
+    @ValueSource(strings = {"IQ2_K", "IQ4_K", "IQ4_KS", "IQ4_KSS"})
     void quantizationMatchesIkLlamaCpp(String typeName) throws IOException {
         GgmlType type = GgmlType.byName(typeName);
         Path f32Path = TestFiles.requireShared("reference/zoo/zoo-llama-f32.gguf");
