@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class IkQuantizeTest {
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"IQ2_K", "IQ4_K", "IQ4_KS", "IQ4_KSS"})
+    @ValueSource(strings = {"IQ2_K", "IQ3_K", "IQ4_K", "IQ4_KS", "IQ4_KSS", "IQ5_K", "IQ6_K"})
     void quantizationMatchesIkLlamaCpp(String typeName) throws IOException {
         GgmlType type = GgmlType.byName(typeName);
         Path f32Path = TestFiles.requireShared("reference/zoo/zoo-llama-f32.gguf");
@@ -79,7 +79,7 @@ class IkQuantizeTest {
      * plain quantizers' own agreement), which also pins the repacking down byte for byte.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"Q4_0_R8", "Q8_0_R8", "IQ4_K_R4"})
+    @ValueSource(strings = {"Q4_0_R8", "Q8_0_R8", "IQ2_K_R4", "IQ3_K_R4", "IQ4_K_R4"})
     void interleavedQuantizationMatchesIkLlamaCpp(String typeName) throws IOException {
         GgmlType type = GgmlType.byName(typeName);
         int unit = type.interleavedRows();

@@ -87,8 +87,8 @@ final class Iq2KEncoder {
                     int q = IqkGrid.IQ2.nearest(half, idl * xj);
                     block[qs + j] |= (byte) (q << (2 * (g % 4)));
                     float v = IqkGrid.IQ2.level(half, q) * l;
-                    sumqx += weight[j] * v * xj;
-                    sumq2 += weight[j] * v * v;
+                    sumqx = Math.fma(weight[j] * v, xj, sumqx);
+                    sumq2 = Math.fma(weight[j] * v, v, sumq2);
                 }
             }
         }
@@ -112,7 +112,7 @@ final class Iq2KEncoder {
         for (int j = 0; j < SUB; j++) {
             int jj = order[j];
             sumw[j + 1] = sumw[j] + weight[jj];
-            sumx[j + 1] = sumx[j] + weight[jj] * x[xb + jj];
+            sumx[j + 1] = Math.fma(weight[jj], x[xb + jj], sumx[j]);
         }
         best = 0f;
         bestScale = 0f;
@@ -135,8 +135,8 @@ final class Iq2KEncoder {
 
     private void consider(float x0, float x1, float x2, float x3, float w0, float w1, float w2, float w3,
                           float v0, float v1, float v2, float v3, boolean isShifted) {
-        float sumqx = x0 * v0 + x1 * v1 + x2 * v2 + x3 * v3;
-        float sumq2 = w0 * v0 * v0 + w1 * v1 * v1 + w2 * v2 * v2 + w3 * v3 * v3;
+        float sumqx = Math.fma(x3, v3, Math.fma(x2, v2, Math.fma(x1, v1, x0 * v0)));
+        float sumq2 = Math.fma(w3 * v3, v3, Math.fma(w2 * v2, v2, Math.fma(w1 * v1, v1, w0 * v0 * v0)));
         if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
             bestScale = sumqx / sumq2;
             best = bestScale * sumqx;
