@@ -82,11 +82,11 @@ final class MoeMixRules {
     /** {@code n} rungs above {@code type} on the ladder, capped at Q8_0. */
     static GgmlType steps(GgmlType type, int n) {
         int rung = switch (type) {
-            case Q2_K -> 0;
-            case Q3_K -> 1;
-            case Q4_0, Q4_1, Q4_K, IQ4_NL, IQ4_XS -> 2;
-            case Q5_0, Q5_1, Q5_K -> 3;
-            case Q6_K -> 4;
+            case Q2_K, IQ2_K, IQ2_KS, IQ2_K_R4 -> 0;
+            case Q3_K, IQ3_K, IQ3_K_R4 -> 1;
+            case Q4_0, Q4_1, Q4_K, IQ4_NL, IQ4_XS, IQ4_K, IQ4_KS, IQ4_KSS, IQ4_K_R4 -> 2;
+            case Q5_0, Q5_1, Q5_K, IQ5_K -> 3;
+            case Q6_K, IQ6_K -> 4;
             default -> 5;
         };
         return LADDER.get(Math.min(LADDER.size() - 1, rung + n));

@@ -9,8 +9,9 @@ import java.util.stream.Collectors;
 /**
  * The target of a quantization, as llama-quantize's TYPE argument names it: a default tensor type
  * plus, for the _S/_M/_L K-quant names, a mix of types chosen per tensor. The ids are llama.cpp's
- * llama_ftype numbers (include/llama.h), written to {@code general.file_type}. The bare K-quant names
- * Q3_K, Q4_K and Q5_K are llama-quantize's aliases of the _M mixes.
+ * llama_ftype numbers (include/llama.h; ik_llama.cpp's for its own types), written to
+ * {@code general.file_type}. The bare K-quant names Q3_K, Q4_K and Q5_K are llama-quantize's aliases
+ * of the _M mixes.
  */
 public enum QuantMix {
     F32(0, GgmlType.F32),
@@ -31,7 +32,21 @@ public enum QuantMix {
     Q5_K_M(17, GgmlType.Q5_K),
     Q6_K(18, GgmlType.Q6_K),
     IQ4_NL(25, GgmlType.IQ4_NL),
-    IQ4_XS(30, GgmlType.IQ4_XS);
+    IQ4_XS(30, GgmlType.IQ4_XS),
+    // ik_llama.cpp's types, with its llama_ftype numbers (ik_llama.cpp include/llama.h). Its own
+    // per-tensor rules for these mixes are not reproduced: without --pure they get llama.cpp's
+    // generic ones (the output matrix q6_K, attn_k/attn_v q8_0 with 8 experts) and panllama's MoE rules.
+    IQ2_K(138, GgmlType.IQ2_K),
+    IQ3_K(139, GgmlType.IQ3_K),
+    IQ4_K(140, GgmlType.IQ4_K),
+    IQ5_K(141, GgmlType.IQ5_K),
+    IQ6_K(142, GgmlType.IQ6_K),
+    IQ4_KS(145, GgmlType.IQ4_KS),
+    IQ2_KS(147, GgmlType.IQ2_KS),
+    IQ4_KSS(148, GgmlType.IQ4_KSS),
+    IQ2_K_R4(338, GgmlType.IQ2_K_R4),
+    IQ3_K_R4(339, GgmlType.IQ3_K_R4),
+    IQ4_K_R4(340, GgmlType.IQ4_K_R4);
 
     private final int fileType;
     private final GgmlType defaultType;

@@ -114,6 +114,13 @@ public final class QuantPlanner {
                     reason = "--custom-q " + rule.get() + " (the mix: " + choice.type().ggmlName() + ")";
                 }
             }
+            GgmlType plain = plainOf(to);
+            if (plain != to && (role == TensorRole.TOKEN_EMBD || (t.shape().length > 1 ? t.shape()[1] : 1) % to.interleavedRows() != 0)) {
+                // As ik_llama.cpp: token embeddings are looked up row by row, and a group needs whole rows.
+                reason += "; " + (role == TensorRole.TOKEN_EMBD ? "token embeddings" : "rows not whole groups of " + to.interleavedRows())
+                        + " cannot be row-interleaved -> " + plain.ggmlName();
+                to = plain;
+            }
             GgmlType fitted = fallback(to, t.shape()[0]);
             if (fitted != to) {
                 String why = String.format(Locale.ROOT, "rows of %d are not whole %s blocks -> %s", t.shape()[0], to.ggmlName(), fitted.ggmlName());
@@ -139,6 +146,18 @@ public final class QuantPlanner {
             if (name.contains(small)) return "small RWKV matrix, kept";
         }
         return null;
+    }
+
+    /** The plain type a row-interleaved type repacks (ik_llama.cpp's interleaved_properties), else the type itself. */
+    static GgmlType plainOf(GgmlType type) {
+        return switch (type) {
+            case IQ2_K_R4 -> GgmlType.IQ2_K;
+            case IQ3_K_R4 -> GgmlType.IQ3_K;
+            case IQ4_K_R4 -> GgmlType.IQ4_K;
+            case Q4_0_R8 -> GgmlType.Q4_0;
+            case Q8_0_R8 -> GgmlType.Q8_0;
+            default -> type;
+        };
     }
 
     /**

@@ -149,9 +149,12 @@ public final class Quantizer {
         if (rows % group != 0) {
             throw new IllegalArgumentException(plan.name() + ": " + rows + " rows do not fill " + plan.to() + "'s groups of " + group);
         }
-        float[] importance = group == 1 ? plan.importance() : null;
-        if (group > 1 && plan.importance() != null) {
-            LOG.log(System.Logger.Level.WARNING, plan.name() + ": the importance matrix is not applied to the row-interleaved type " + plan.to());
+        // A row-interleaved group takes one importance vector for its rows, so its rows must share an expert.
+        boolean groupsShareImportance = group == 1 || ne1 % group == 0;
+        float[] importance = groupsShareImportance ? plan.importance() : null;
+        if (!groupsShareImportance && plan.importance() != null) {
+            LOG.log(System.Logger.Level.WARNING, plan.name() + ": the importance matrix is not applied: groups of " + group
+                    + " interleaved rows would straddle experts");
         }
         int chunkRows = Math.max(group, CHUNK_ELEMENTS / ne0 / group * group);
         List<Future<?>> tasks = new ArrayList<>();
@@ -162,13 +165,10 @@ public final class Quantizer {
                 float[] block = new float[group * ne0];
                 for (long r = begin; r < end; r += group) {
                     for (int g = 0; g < group; g++) source.dequantizeRow(r + g, block, g * ne0);
-                    if (group > 1) {
-                        encoder.quantize(block, 0, dst, r * dstRowBytes, group * ne0);
-                    } else {
-                        // An expert tensor [ne0, ne1, experts] has one importance vector per expert.
-                        int impOff = (int) (((r / ne1) % ne2) * ne0);
-                        encoder.quantizeRow(block, 0, importance, impOff, dst, r * dstRowBytes, ne0);
-                    }
+                    // An expert tensor [ne0, ne1, experts] has one importance vector per expert; a group of
+                    // interleaved rows (ik_llama.cpp's _R4/_R8) is encoded whole, each row with that vector.
+                    int impOff = (int) (((r / ne1) % ne2) * ne0);
+                    encoder.quantizeRow(block, 0, importance, impOff, dst, r * dstRowBytes, group * ne0);
                 }
                 reportDone((end - begin) * srcRowBytes);
             }));

@@ -11,7 +11,8 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>{@link #dequantize} and {@link #quantize} convert a whole group, as ik_llama.cpp's to_float and
  * from_float do for these types: {@code n = rows() * rowLength} values, the group's rows one after the
- * other, and {@code offset} at the group's start.
+ * other, and {@code offset} at the group's start. So does {@link #quantizeRow}, whose importance (one
+ * value per column) applies to each of the group's rows.
  */
 public interface RowGroupCodec extends BlockCodec {
 

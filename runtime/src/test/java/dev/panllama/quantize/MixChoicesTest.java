@@ -154,7 +154,9 @@ class MixChoicesTest {
             double growth = (double) ours.bytesAfter() / llama.bytesAfter();
             System.out.printf("MOE-MIX %s: %.2f MiB with panllama's MoE rules, %.2f MiB with llama.cpp's (%+.1f%%)%n",
                     mix, ours.bytesAfter() / 1048576.0, llama.bytesAfter() / 1048576.0, 100 * (growth - 1));
-            assertThat(growth).as(mix.name()).isLessThan(mix.defaultType().bitsPerWeight(256) < 4 ? 1.08 : 1.04);
+            // ik_llama.cpp's types (ftype > 100) are smaller for their bits, so the same attention bits weigh more.
+            double bound = mix.fileType() > 100 ? 1.15 : mix.defaultType().bitsPerWeight(256) < 4 ? 1.08 : 1.04;
+            assertThat(growth).as(mix.name()).isLessThan(bound);
         }
     }
 

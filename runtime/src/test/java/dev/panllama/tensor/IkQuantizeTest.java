@@ -14,7 +14,8 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Our quantizers for ik_llama.cpp's IQ4_K, IQ4_KS and IQ4_KSS against ik_llama.cpp's own
+ * Our quantizers for ik_llama.cpp's IQ2_K, IQ2_KS, IQ3_K, IQ4_K, IQ4_KS, IQ4_KSS, IQ5_K and IQ6_K
+ * (and the interleaved IQ2_K_R4, IQ3_K_R4, IQ4_K_R4, Q4_0_R8, Q8_0_R8) against ik_llama.cpp's own
  * {@code llama-quantize --pure} of zoo-llama-f32.gguf (../shared/reference/zoo-ik, no imatrix): over
  * all tensors of the type, the RMSE of our decoded weights against the F32 source must be within 2% of
  * that of ik_llama.cpp's file (issue 11). The codecs follow ik_llama.cpp's algorithms operation by
@@ -22,12 +23,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * 99% (ik_llama.cpp's compiled float code, with fused multiply-adds and vectorized sums, decides a rare
  * near-tie the other way). The per-row float scales of IQ4_KS and IQ4_KSS, a least-squares fit summed
  * over the whole row, mostly differ from ik_llama.cpp's by an ulp for the same reason; the largest
- * relative difference (rows where a block differs) is printed.
+ * relative difference (rows where a block differs) is printed. IQ2_KS's row scale is a half: it
+ * differs only in rows where a block does.
  */
 class IkQuantizeTest {
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"IQ4_K", "IQ4_KS", "IQ4_KSS"})
+    @ValueSource(strings = {"IQ2_K", "IQ2_KS", "IQ3_K", "IQ4_K", "IQ4_KS", "IQ4_KSS", "IQ5_K", "IQ6_K"})
     void quantizationMatchesIkLlamaCpp(String typeName) throws IOException {
         GgmlType type = GgmlType.byName(typeName);
         Path f32Path = TestFiles.requireShared("reference/zoo/zoo-llama-f32.gguf");
@@ -51,8 +53,8 @@ class IkQuantizeTest {
                         if (MemorySegment.mismatch(ours, at, at + type.typeSize(), theirRow, at, at + type.typeSize()) < 0) identicalBlocks++;
                         blocks++;
                     }
-                    if (type.rowMetaSize() == 4) {
-                        float a = ours.get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0), b = theirRow.get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0);
+                    if (type.rowMetaSize() > 0) {
+                        float a = rowScale(ours, type), b = rowScale(theirRow, type);
                         worstScaleDiff = Math.max(worstScaleDiff, Math.abs(a - b) / Math.abs(b));
                     }
                     type.codec().dequantize(ours, 0, decoded, 0, ne0);
@@ -79,7 +81,7 @@ class IkQuantizeTest {
      * plain quantizers' own agreement), which also pins the repacking down byte for byte.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"Q4_0_R8", "Q8_0_R8", "IQ4_K_R4"})
+    @ValueSource(strings = {"Q4_0_R8", "Q8_0_R8", "IQ2_K_R4", "IQ3_K_R4", "IQ4_K_R4"})
     void interleavedQuantizationMatchesIkLlamaCpp(String typeName) throws IOException {
         GgmlType type = GgmlType.byName(typeName);
         int unit = type.interleavedRows();
@@ -109,6 +111,12 @@ class IkQuantizeTest {
         System.out.printf("IK-QUANTIZE %s: %d/%d stored blocks (%d rows each) byte-identical%n", typeName, identicalBlocks, blocks, unit);
         assertThat(blocks).isPositive();
         assertThat((double) identicalBlocks / blocks).as(typeName + " byte-identical blocks").isGreaterThanOrEqualTo(0.99);
+    }
+
+    /** The row's scale: a float (IQ4_KS, IQ4_KSS) or a half (IQ2_KS). */
+    private static float rowScale(MemorySegment row, GgmlType type) {
+        return type.rowMetaSize() == 4 ? row.get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0)
+                : Float.float16ToFloat(row.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0));
     }
 
     private static double squaredError(float[] x, float[] y) {

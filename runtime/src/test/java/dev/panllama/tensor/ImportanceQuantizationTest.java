@@ -51,7 +51,8 @@ class ImportanceQuantizationTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"q4_0", "q4_1", "q5_0", "q5_1", "q2_K", "q3_K", "q4_K", "q5_K", "q6_K", "iq4_nl", "iq4_xs"})
+    @ValueSource(strings = {"q4_0", "q4_1", "q5_0", "q5_1", "q2_K", "q3_K", "q4_K", "q5_K", "q6_K", "iq4_nl", "iq4_xs",
+            "iq2_k", "iq2_ks", "iq3_k", "iq5_k", "iq6_k"})
     void importanceLowersTheImportanceWeightedError(String typeName) throws IOException {
         // The point of an imatrix: error on the columns that matter most (large mean squared
         // activation) shrinks, at the expense of the others. Measured as sum_j imp_j * (x_j - q_j)^2.

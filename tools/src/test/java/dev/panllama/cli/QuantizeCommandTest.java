@@ -86,6 +86,51 @@ class QuantizeCommandTest {
         }
     }
 
+    /**
+     * ik_llama.cpp's types as the TYPE argument (by name, or by ik_llama.cpp's ftype number): the file
+     * has ik_llama.cpp's tensor types and general.file_type, 99% of its rows are byte-identical to
+     * ik_llama.cpp's own {@code llama-quantize --pure} (IkQuantizeTest counts blocks), and it runs: its
+     * perplexity on a sample text is within 1% of that of ik_llama.cpp's file.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"IQ2_K", "IQ2_KS", "IQ3_K", "IQ5_K", "IQ6_K", "IQ2_K_R4", "339"})
+    void ikTypesThroughTheCli(String type, @TempDir Path dir) throws IOException {
+        Path f32 = TestFiles.requireShared("reference/zoo/zoo-llama-f32.gguf");
+        String name = type.equals("339") ? "IQ3_K_R4" : type;
+        Path ik = TestFiles.requireShared("reference/zoo-ik/zoo-llama-" + name + ".gguf");
+        Path out = dir.resolve("ours.gguf");
+        CliRun r = CliRun.of("quantize", "--pure", f32.toString(), out.toString(), type, "2");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        long rows = 0, identical = 0;
+        try (MappedGguf ours = MappedGguf.open(out); MappedGguf theirs = MappedGguf.open(ik)) {
+            assertThat(ours.metadata().getInt("general.file_type", -1)).isEqualTo(theirs.metadata().getInt("general.file_type", -2));
+            for (Tensor t : theirs.tensors()) {
+                Tensor o = ours.tensor(t.name());
+                assertThat(o.type()).as(t.name()).isEqualTo(t.type());
+                long rowBytes = t.byteSize() / t.rows();
+                for (long i = 0; i < t.rows(); i++) {
+                    long at = i * rowBytes;
+                    if (MemorySegment.mismatch(o.data(), at, at + rowBytes, t.data(), at, at + rowBytes) < 0) identical++;
+                    rows++;
+                }
+            }
+        }
+        String text = TestFiles.bundled("text/tinystories_sample.txt").toString();
+        double ours = perplexity(out, text), theirs = perplexity(ik, text);
+        System.out.printf("QUANTIZE --pure %s: %d/%d rows byte-identical to ik_llama.cpp's; perplexity %.4f, ik_llama.cpp's file %.4f%n",
+                type, identical, rows, ours, theirs);
+        assertThat((double) identical / rows).as(type).isGreaterThanOrEqualTo(0.99);
+        assertThat(ours / theirs).as(type + " perplexity ratio").isBetween(0.99, 1.01);
+    }
+
+    private static double perplexity(Path model, String text) {
+        CliRun r = CliRun.of("perplexity", "-m", model.toString(), "-f", text, "-c", "128", "--chunks", "4", "-t", "2");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("PPL = ([0-9.]+)").matcher(r.out() + r.err());
+        assertThat(m.find()).as(r.out() + r.err()).isTrue();
+        return Double.parseDouble(m.group(1));
+    }
+
     @Test
     void dryRunPrintsThePlanAndWritesNothing(@TempDir Path dir) throws IOException {
         Path model = tinyModel(dir, "llama", "f16");

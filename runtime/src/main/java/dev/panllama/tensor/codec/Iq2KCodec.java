@@ -15,6 +15,9 @@ import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
  * s % 2 of scales[s / 2], minus 8, and bit s of extra picks the shifted half of {@link IqkGrid#IQ2}.
  * Element j (0..31) of the 32-value group g takes its 2-bit index from bits 2·(g % 4) of
  * qs[32·(g / 4) + j], the layout of Q2_K's quants. Value = d · (scale − 8) · level.
+ *
+ * <p>Quantization is ik_llama.cpp's quantize_iq2_k ({@link Iq2KEncoder}), with or without an
+ * importance matrix.
  */
 public final class Iq2KCodec implements BlockCodec {
     public static final Iq2KCodec INSTANCE = new Iq2KCodec();
@@ -49,4 +52,23 @@ public final class Iq2KCodec implements BlockCodec {
             }
         }
     }
+
+    @Override
+    public void quantize(float[] src, int srcOff, MemorySegment dst, long offset, int n) {
+        quantizeRow(src, srcOff, null, 0, dst, offset, n);
+    }
+
+    @Override
+    public void quantizeRow(float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
+        int nb = blocks("IQ2_K", n, 256);
+        float[] imp = IqkWeights.rowImportance(importance, impOff, src, srcOff, n, 16);
+        Iq2KEncoder encoder = new Iq2KEncoder();
+        for (int b = 0; b < nb; b++) encoder.encode(src, srcOff + 256 * b, imp, 256 * b, dst, offset + (long) b * BLOCK_BYTES);
+    }
+
+    @Override
+    public boolean usesImportance() { return true; }
+
+    @Override
+    public boolean canQuantize() { return true; }
 }

@@ -15,6 +15,9 @@ import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
  * type's row metadata). Eight sub-blocks of 32: sub-block g has the 5-bit scale (nibble g % 2 of
  * scales[g / 2]) | (bit 8 + g of extra) << 4, minus 16, and bit g of extra picks the shifted half of
  * {@link IqkGrid#IQ2}. Element j of sub-block g takes bits 2·(g % 4) of qs[32·(g / 4) + j], as IQ2_K.
+ *
+ * <p>Quantization is what ik_llama.cpp's llama-quantize runs on x86 ({@link Iq2KsEncoder}), with or
+ * without an importance matrix; n must be a whole row.
  */
 public final class Iq2KsCodec implements BlockCodec {
     public static final Iq2KsCodec INSTANCE = new Iq2KsCodec();
@@ -46,4 +49,22 @@ public final class Iq2KsCodec implements BlockCodec {
             }
         }
     }
+
+    @Override
+    public void quantize(float[] src, int srcOff, MemorySegment dst, long offset, int n) {
+        quantizeRow(src, srcOff, null, 0, dst, offset, n);
+    }
+
+    @Override
+    public void quantizeRow(float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
+        blocks("IQ2_KS", n, 256);
+        float[] imp = IqkWeights.rowImportance(importance, impOff, src, srcOff, n, 32);
+        new Iq2KsEncoder().encodeRow(src, srcOff, imp, n, dst, offset);
+    }
+
+    @Override
+    public boolean usesImportance() { return true; }
+
+    @Override
+    public boolean canQuantize() { return true; }
 }

@@ -3,10 +3,14 @@ package dev.panllama.tensor.codec;
 import dev.panllama.tensor.BlockCodec;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 import static dev.panllama.tensor.codec.QuantMath.I16_LE;
 import static dev.panllama.tensor.codec.QuantMath.blocks;
 import static dev.panllama.tensor.codec.QuantMath.half;
+import static dev.panllama.tensor.codec.QuantMath.nearestInt;
+import static dev.panllama.tensor.codec.QuantMath.putHalf;
 import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
 
 /**
@@ -16,6 +20,11 @@ import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
  * scales_l[s / 2]) + 1, negated when bit s of scales_h is set, and bit s of extra picks the shifted
  * half of {@link IqkGrid#IQ3}. Element j (0..31) of the 32-value group g has a 3-bit index: its low two
  * bits at bits 2·(g % 4) of qs[32·(g / 4) + j] (as IQ2_K), its third bit at bit g of qh[j].
+ *
+ * <p>Quantization is ik_llama.cpp's quantize_iq3_k, with or without an importance matrix: a scale and
+ * grid half per sub-block ({@link IqkScaleSearch}, 7 tries of step 2), d = (the largest scale
+ * magnitude) / 31, each scale rounded to an odd multiple of d with its sign apart, levels re-picked, and
+ * d refitted over the block and raised by 1% (ik_llama.cpp's empirical factor).
  */
 public final class Iq3KCodec implements BlockCodec {
     public static final Iq3KCodec INSTANCE = new Iq3KCodec();
@@ -54,4 +63,78 @@ public final class Iq3KCodec implements BlockCodec {
             }
         }
     }
+
+    @Override
+    public void quantize(float[] src, int srcOff, MemorySegment dst, long offset, int n) {
+        quantizeRow(src, srcOff, null, 0, dst, offset, n);
+    }
+
+    @Override
+    public void quantizeRow(float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
+        int nb = blocks("IQ3_K", n, 256);
+        float[] imp = IqkWeights.rowImportance(importance, impOff, src, srcOff, n, 16);
+        IqkScaleSearch search = new IqkScaleSearch(IqkGrid.IQ3, 3, 2f, true);
+        float[] weight = new float[16];
+        float[] scales = new float[16];
+        byte[] block = new byte[BLOCK_BYTES];
+        for (int b = 0; b < nb; b++) {
+            encodeBlock(src, srcOff + 256 * b, imp, 256 * b, search, weight, scales, block);
+            MemorySegment.copy(block, 0, dst, ValueLayout.JAVA_BYTE, offset + (long) b * BLOCK_BYTES, BLOCK_BYTES);
+        }
+    }
+
+    private static void encodeBlock(float[] x, int from, float[] imp, int impFrom, IqkScaleSearch search,
+                                    float[] weight, float[] scales, byte[] block) {
+        Arrays.fill(block, (byte) 0);
+        float sigma2 = IqkWeights.sigma2(x, from, 1.5f);
+        int extra = 0;
+        float maxAbsScale = 0f;
+        for (int s = 0; s < 16; s++) {
+            IqkWeights.fill(x, from + 16 * s, imp, impFrom + 16 * s, sigma2, weight, 16);
+            search.fit(x, from + 16 * s, weight, 16);
+            scales[s] = search.empty ? 0f : search.scale;
+            if (search.empty) continue;
+            if (search.shifted) extra |= 1 << s;
+            maxAbsScale = Math.max(maxAbsScale, Math.abs(search.scale));
+        }
+        if (maxAbsScale == 0f) return;
+        float d = maxAbsScale / 31;
+        float id = 1 / d;
+        float sumqx = 0f;
+        float sumq2 = 0f;
+        int signs = 0;
+        for (int s = 0; s < 16; s++) {
+            int l = Math.clamp(nearestInt(0.5f * Math.fma(id, Math.abs(scales[s]), -1f)), 0, 15);
+            block[SCALES_L + s / 2] |= (byte) (l << (4 * (s % 2)));
+            if (scales[s] < 0) signs |= 1 << s;
+            l = (2 * l + 1) * (scales[s] < 0 ? -1 : 1);
+            float dl = d * l;
+            if (dl == 0f) continue;
+            int shifted = (extra >>> s) & 1;
+            int xb = from + 16 * s;
+            IqkWeights.fill(x, xb, imp, impFrom + 16 * s, sigma2, weight, 16);
+            float idl = 1 / dl;
+            int g = s / 2;
+            int at = 16 * (s % 2);
+            for (int j = 0; j < 16; j++) {
+                float xj = x[xb + j];
+                int q = IqkGrid.IQ3.nearest(shifted, idl * xj);
+                block[QS + 32 * (g / 4) + at + j] |= (byte) ((q & 3) << (2 * (g % 4)));
+                block[QH + at + j] |= (byte) ((q >>> 2) << g);
+                float v = IqkGrid.IQ3.level(shifted, q) * l;
+                sumqx = Math.fma(weight[j] * v, xj, sumqx);
+                sumq2 = Math.fma(weight[j] * v, v, sumq2);
+            }
+        }
+        MemorySegment out = MemorySegment.ofArray(block);
+        putHalf(out, 0, 1.01f * (sumq2 > 0 ? sumqx / sumq2 : d));
+        out.set(I16_LE, 2, (short) extra);
+        out.set(I16_LE, SCALES_H, (short) signs);
+    }
+
+    @Override
+    public boolean usesImportance() { return true; }
+
+    @Override
+    public boolean canQuantize() { return true; }
 }

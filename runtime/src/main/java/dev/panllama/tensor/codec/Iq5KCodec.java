@@ -3,10 +3,14 @@ package dev.panllama.tensor.codec;
 import dev.panllama.tensor.BlockCodec;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 import static dev.panllama.tensor.codec.QuantMath.I16_LE;
 import static dev.panllama.tensor.codec.QuantMath.blocks;
 import static dev.panllama.tensor.codec.QuantMath.half;
+import static dev.panllama.tensor.codec.QuantMath.nearestInt;
+import static dev.panllama.tensor.codec.QuantMath.putHalf;
 import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
 
 /**
@@ -16,6 +20,10 @@ import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
  * the shifted half of {@link IqkGrid#IQ5}. In the 64-value chunk c, element e &lt; 32 takes the low
  * nibble of qs[32·c + e] and element 32 + e its high nibble (Q4_K's layout); the fifth bit of both is
  * bit 2·c (respectively 2·c + 1) of qh[e]. Value = d · (ls − 32) · level.
+ *
+ * <p>Quantization is ik_llama.cpp's quantize_iq5_k, with or without an importance matrix: a scale and
+ * grid half per sub-block ({@link IqkScaleSearch}, 11 tries of step 1), d = −(the scale of largest
+ * magnitude) / 32, 6-bit multiples of d, levels re-picked, and d refitted over the block.
  */
 public final class Iq5KCodec implements BlockCodec {
     public static final Iq5KCodec INSTANCE = new Iq5KCodec();
@@ -49,4 +57,79 @@ public final class Iq5KCodec implements BlockCodec {
             }
         }
     }
+
+    @Override
+    public void quantize(float[] src, int srcOff, MemorySegment dst, long offset, int n) {
+        quantizeRow(src, srcOff, null, 0, dst, offset, n);
+    }
+
+    @Override
+    public void quantizeRow(float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
+        int nb = blocks("IQ5_K", n, 256);
+        float[] imp = IqkWeights.rowImportance(importance, impOff, src, srcOff, n, 16);
+        IqkScaleSearch search = new IqkScaleSearch(IqkGrid.IQ5, 5, 1f, false);
+        float[] weight = new float[16];
+        float[] scales = new float[16];
+        byte[] block = new byte[BLOCK_BYTES];
+        for (int b = 0; b < nb; b++) {
+            encodeBlock(src, srcOff + 256 * b, imp, 256 * b, search, weight, scales, block);
+            MemorySegment.copy(block, 0, dst, ValueLayout.JAVA_BYTE, offset + (long) b * BLOCK_BYTES, BLOCK_BYTES);
+        }
+    }
+
+    private static void encodeBlock(float[] x, int from, float[] imp, int impFrom, IqkScaleSearch search,
+                                    float[] weight, float[] scales, byte[] block) {
+        Arrays.fill(block, (byte) 0);
+        float sigma2 = IqkWeights.sigma2(x, from, 2f);
+        int extra = 0;
+        float maxScale = 0f;
+        float maxAbsScale = 0f;
+        for (int s = 0; s < 16; s++) {
+            IqkWeights.fill(x, from + 16 * s, imp, impFrom + 16 * s, sigma2, weight, 16);
+            search.fit(x, from + 16 * s, weight, 16);
+            scales[s] = search.scale;
+            if (search.shifted) extra |= 1 << s;
+            if (Math.abs(search.scale) > maxAbsScale) {
+                maxAbsScale = Math.abs(search.scale);
+                maxScale = search.scale;
+            }
+        }
+        if (maxAbsScale == 0f) return;
+        float d = -maxScale / 32;
+        float id = 1 / d;
+        float sumqx = 0f;
+        float sumq2 = 0f;
+        for (int s = 0; s < 16; s++) {
+            int l = Math.clamp(nearestInt(id * scales[s]), -32, 31);
+            int u = l + 32;
+            block[Iq4KCodec.SCALES_L + s / 2] |= (byte) ((u & 0x0F) << (4 * (s % 2)));
+            block[Iq4KCodec.SCALES_H + s / 4] |= (byte) ((u >>> 4) << (2 * (s % 4)));
+            float dl = d * l;
+            if (dl == 0f) continue;
+            int shifted = (extra >>> s) & 1;
+            int xb = from + 16 * s;
+            IqkWeights.fill(x, xb, imp, impFrom + 16 * s, sigma2, weight, 16);
+            float idl = 1 / dl;
+            int g = s / 2;
+            int at = 16 * (s % 2);
+            for (int j = 0; j < 16; j++) {
+                float xj = x[xb + j];
+                int q = IqkGrid.IQ5.nearest(shifted, idl * xj);
+                block[QS + 32 * (g / 2) + at + j] |= (byte) ((q & 0x0F) << (4 * (g % 2)));
+                block[QH + at + j] |= (byte) ((q >>> 4) << g);
+                float v = IqkGrid.IQ5.level(shifted, q) * l;
+                sumqx = Math.fma(weight[j] * v, xj, sumqx);
+                sumq2 = Math.fma(weight[j] * v, v, sumq2);
+            }
+        }
+        MemorySegment out = MemorySegment.ofArray(block);
+        putHalf(out, 0, sumq2 > 0 ? sumqx / sumq2 : d);
+        out.set(I16_LE, 2, (short) extra);
+    }
+
+    @Override
+    public boolean usesImportance() { return true; }
+
+    @Override
+    public boolean canQuantize() { return true; }
 }

@@ -1,0 +1,110 @@
+package dev.panllama.tensor.codec;
+
+/**
+ * The per-sub-block scale search of ik_llama.cpp's IQ3_K, IQ5_K and IQ6_K quantizers
+ * (quantize_row_iq3_k_impl, _iq5_k_impl, _iq6_k_impl): starting from −max / (the first level), try the
+ * inverse scales (first level + step · t) / max for t in [−tries, tries] on both grid halves and for both
+ * signs, keep the weighted least-squares scale of the best assignment, then re-pick the levels under
+ * it on its half and refit once. (IQ3_K's refinement loop after that refit never changes the scale it
+ * keeps, so it is left out.)
+ */
+final class IqkScaleSearch {
+    private final IqkGrid grid;
+    private final int tries;
+    private final float step;
+    /** IQ3_K guards the first fit against an empty sum; IQ5_K and IQ6_K divide unconditionally. */
+    private final boolean guardFirst;
+
+    /** The scale found by the last {@link #fit} (0 for a block of zeros). */
+    float scale;
+    /** Whether that scale goes with the shifted half of the grid. */
+    boolean shifted;
+    /** Whether the search found no scale at all (before the refit), which IQ3_K treats as an empty sub-block. */
+    boolean empty;
+
+    private float sumqxP, sumq2P, sumqxM, sumq2M;
+
+    IqkScaleSearch(IqkGrid grid, int tries, float step, boolean guardFirst) {
+        this.grid = grid;
+        this.tries = tries;
+        this.step = step;
+        this.guardFirst = guardFirst;
+    }
+
+    /** Fits the {@code len} values at {@code x[from..]} with weights w[0..len). */
+    void fit(float[] x, int from, float[] w, int len) {
+        float amax = 0f;
+        float max = 0f;
+        for (int j = 0; j < len; j++) {
+            float ax = Math.abs(x[from + j]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[from + j];
+            }
+        }
+        shifted = false;
+        empty = true;
+        if (amax < 1e-16f) {
+            scale = 0f;
+            return;
+        }
+        int first = grid.level(0, 0);
+        int firstShifted = grid.level(1, 0);
+        float d = -max / first;
+        pass(x, from, w, len, 1 / d, 0);
+        float best = 0f;
+        if (!guardFirst || sumq2P > 0) {
+            d = sumqxP / sumq2P;
+            best = d * sumqxP;
+        }
+        if (sumq2M > 0 && sumqxM * sumqxM > best * sumq2M) {
+            d = sumqxM / sumq2M;
+            best = d * sumqxM;
+        }
+        for (int itry = -tries; itry <= tries; itry++) {
+            for (int half = 0; half < 2; half++) {
+                pass(x, from, w, len, (itry * step + (half == 0 ? first : firstShifted)) / max, half);
+                if (sumq2P > 0 && sumqxP * sumqxP > best * sumq2P) {
+                    d = sumqxP / sumq2P;
+                    best = d * sumqxP;
+                    shifted = half == 1;
+                }
+                if (sumq2M > 0 && sumqxM * sumqxM > best * sumq2M) {
+                    d = sumqxM / sumq2M;
+                    best = d * sumqxM;
+                    shifted = half == 1;
+                }
+            }
+        }
+        empty = d == 0f;
+        if (d != 0f) {
+            int half = shifted ? 1 : 0;
+            float id = 1 / d;
+            float sumqx = 0f;
+            float sumq2 = 0f;
+            for (int j = 0; j < len; j++) {
+                float xj = x[from + j];
+                float q = grid.level(half, grid.nearest(half, id * xj));
+                sumqx = Math.fma(w[j] * q, xj, sumqx);
+                sumq2 = Math.fma(w[j] * q, q, sumq2);
+            }
+            if (sumq2 > 0) d = sumqx / sumq2;
+        }
+        scale = d;
+    }
+
+    /** One assignment of levels from grid half {@code half} under inverse scale id, and its sums for ±id. */
+    private void pass(float[] x, int from, float[] w, int len, float id, int half) {
+        sumqxP = sumq2P = sumqxM = sumq2M = 0f;
+        for (int j = 0; j < len; j++) {
+            float xj = x[from + j];
+            float al = id * xj;
+            float q = grid.level(half, grid.nearest(half, al));
+            sumqxP = Math.fma(w[j] * q, xj, sumqxP);
+            sumq2P = Math.fma(w[j] * q, q, sumq2P);
+            q = grid.level(half, grid.nearest(half, -al));
+            sumqxM = Math.fma(w[j] * q, xj, sumqxM);
+            sumq2M = Math.fma(w[j] * q, q, sumq2M);
+        }
+    }
+}
