@@ -17,10 +17,16 @@
 struct alignas(16) F4 { float a, b, c, d; };
 struct alignas(8) U2 { unsigned a, b; };
 
+// PANLLAMA_HOST_EMULATION: compiled on the CPU by KernelEmulationTest (gpu/src/test/cuda), whose
+// shim provides the conversion; nvcc and NVRTC never define it and take the inline PTX.
 __device__ __forceinline__ float h2f(unsigned short h) {
+#ifdef PANLLAMA_HOST_EMULATION
+    return panllama_emu_h2f(h);
+#else
     float f;
     asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
     return f;
+#endif
 }
 
 __device__ __forceinline__ float bf2f(unsigned short b) {

@@ -29,16 +29,26 @@
 #define GGML_Q8_0 8
 #define GGML_BF16 30
 
+// PANLLAMA_HOST_EMULATION: compiled on the CPU by KernelEmulationTest (gpu/src/test/cuda), whose
+// shim provides the conversion; nvcc and NVRTC never define it and take the inline PTX.
 __device__ __forceinline__ float h2f(unsigned short h) {
+#ifdef PANLLAMA_HOST_EMULATION
+    return panllama_emu_h2f(h);
+#else
     float f;
     asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
     return f;
+#endif
 }
 
 __device__ __forceinline__ unsigned short f2h(float f) {
+#ifdef PANLLAMA_HOST_EMULATION
+    return panllama_emu_f2h(f);  // round to nearest even, as cvt.rn
+#else
     unsigned short h;
     asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
     return h;
+#endif
 }
 
 __device__ __forceinline__ float warp_sum(float v) {
