@@ -8,8 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -183,40 +185,58 @@ final class KernelEmulator {
 
     // ---- running ------------------------------------------------------------------------------------
 
-    /** Which launches finished, and why the rest did not. */
-    record Result(Set<Integer> finished, Integer broken, String why) {
+    /** Which launches finished, and why each of the others did not. */
+    record Result(Set<Integer> finished, Map<Integer, String> failed) {
         /** Fails unless launch id ran to its end with nothing written outside its outputs. */
         void assertFinished(int id, String label) {
             if (finished.contains(id)) return;
-            if (broken != null && broken == id) throw new AssertionError(label + ": the emulated launch failed: " + why);
-            throw new AssertionError(label + ": not run, " + (broken != null ? "launch " + broken + " failed before it: " + why : why));
+            throw new AssertionError(label + ": the emulated launch failed: " + failed.getOrDefault(id, "it did not run"));
         }
     }
 
+    /**
+     * Runs every launch added. When the emulator stops at a launch (a broken rule, a sanitizer report,
+     * a crash), that launch fails and the emulator is started again at the next one, so each launch is
+     * judged on its own.
+     */
     Result run(Path exe, int timeoutSeconds) throws IOException, InterruptedException {
-        Files.write(dir.resolve("launches.txt"), lines, StandardCharsets.UTF_8);
-        Path stdout = dir.resolve("emulator.out"), stderr = dir.resolve("emulator.err");
-        Process p = new ProcessBuilder(exe.toString(), dir.toString())
-                .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
-        boolean timedOut = !p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-        if (timedOut) {
-            p.destroyForcibly();
-            p.waitFor();
-        }
         Set<Integer> finished = new HashSet<>();
-        Integer begun = null;
-        String error = null;
-        for (String line : Files.readAllLines(stdout, StandardCharsets.UTF_8)) {
-            if (line.startsWith("begin ")) begun = Integer.parseInt(line.substring(6));
-            else if (line.startsWith("end ")) finished.add(Integer.parseInt(line.substring(4)));
-            else if (line.startsWith("error ")) error = line.substring(6);
+        Map<Integer, String> failed = new HashMap<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        int from = 0;
+        while (from < lines.size()) {
+            Files.write(dir.resolve("launches.txt"), lines.subList(from, lines.size()), StandardCharsets.UTF_8);
+            Path stdout = dir.resolve("emulator.out"), stderr = dir.resolve("emulator.err");
+            Process p = new ProcessBuilder(exe.toString(), dir.toString())
+                    .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+            long left = Math.max(1, deadline - System.nanoTime());
+            boolean timedOut = !p.waitFor(left, TimeUnit.NANOSECONDS);
+            if (timedOut) {
+                p.destroyForcibly();
+                p.waitFor();
+            }
+            Integer begun = null;
+            String error = null;
+            for (String line : Files.readAllLines(stdout, StandardCharsets.UTF_8)) {
+                if (line.startsWith("begin ")) begun = Integer.parseInt(line.substring(6));
+                else if (line.startsWith("end ")) finished.add(Integer.parseInt(line.substring(4)));
+                else if (line.startsWith("error ")) error = line.substring(6);
+            }
+            if (!timedOut && p.exitValue() == 0) break;
+            String err = Files.readString(stderr, StandardCharsets.UTF_8).strip();
+            String why = timedOut ? "the emulator ran past " + timeoutSeconds + " s"
+                    : error != null ? error
+                    : "the emulator exited with status " + p.exitValue()
+                            + (err.isEmpty() ? "" : ": " + err.lines().limit(8).reduce((a, b) -> a + " | " + b).orElse(""));
+            // The launch that stopped it: the one begun and not ended, else (set-up failed) the next one.
+            int stopped = begun != null && !finished.contains(begun) ? begun : begun != null ? begun + 1 : from;
+            if (timedOut || stopped >= lines.size()) {
+                for (int id = from; id < lines.size(); id++) if (!finished.contains(id)) failed.put(id, why);
+                break;
+            }
+            failed.put(stopped, why);
+            from = stopped + 1;
         }
-        if (!timedOut && p.exitValue() == 0) return new Result(finished, null, null);
-        String err = Files.readString(stderr, StandardCharsets.UTF_8).strip();
-        String why = timedOut ? "the emulator ran past " + timeoutSeconds + " s"
-                : error != null ? error
-                : "the emulator exited with status " + p.exitValue() + (err.isEmpty() ? "" : ": " + err.lines().limit(8).reduce((a, b) -> a + " | " + b).orElse(""));
-        Integer broken = begun != null && !finished.contains(begun) ? begun : null;
-        return new Result(finished, broken, why);
+        return new Result(finished, failed);
     }
 }
