@@ -1,6 +1,7 @@
 // kernel_emulator: runs the kernels of gpu/src/main/cuda on the CPU (see cuda_emulation.h) as a list of
 // launches says. KernelEmulationTest writes the list and the input files, compiles this file with
-//   g++ -std=c++17 -O1 -ffp-contract=off -fsanitize=alignment -DPANLLAMA_HOST_EMULATION
+//   g++ -std=c++17 -O1 -ffp-contract=off -fsanitize=alignment -fno-sanitize-recover=alignment
+//       -DPANLLAMA_HOST_EMULATION
 //       -I gpu/src/test/cuda -I gpu/src/main/cuda kernel_emulator.cpp
 // runs `kernel_emulator DIR` and compares the output files with its Java reference. All checking of
 // results is in Java; this program only launches, and checks that a kernel wrote nothing outside its
