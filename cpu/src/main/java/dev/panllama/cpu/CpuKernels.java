@@ -58,7 +58,7 @@ final class CpuKernels implements Kernels {
                     + " split its interleaved groups of " + unit + " rows");
         }
         Activations a = activations;
-        a.prepare(kernel.activation(), x, tokens, k, pool);
+        a.prepare(kernel.activation(), x, tokens, k, tokens >= BATCH_PATH_MIN_TOKENS || kernel instanceof CodecRowKernel, pool);
         if (tokens >= BATCH_PATH_MIN_TOKENS) {
             batched(kernel, w, rowStart, rowCount, k, a.floats(), y, tokens);
             return;
@@ -94,7 +94,7 @@ final class CpuKernels implements Kernels {
             throw new IllegalArgumentException(heads + " heads of rows [" + rowStart + ", +" + rows + ") every " + headStride + " outside " + w);
         }
         Activations a = activations;
-        a.prepare(kernel.activation(), x, tokens * heads, k, pool);
+        a.prepare(kernel.activation(), x, tokens * heads, k, kernel instanceof CodecRowKernel, pool);
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
         int chunk = chunkRows(rows, k, 1);

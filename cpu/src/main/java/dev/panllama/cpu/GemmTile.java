@@ -62,8 +62,8 @@ final class GemmTile {
     /** y[t*stride + r0 + r] = acc[r * tp + t] for the real tokens. */
     static void finish(float[] acc, int rows, int tokens, float[] y, int r0, int stride) {
         int tp = paddedTokens(tokens);
-        for (int r = 0; r < rows; r++) {
-            for (int t = 0; t < tokens; t++) y[t * stride + r0 + r] = acc[r * tp + t];
+        for (int t = 0; t < tokens; t++) {          // contiguous stores into y; acc is in cache
+            for (int r = 0; r < rows; r++) y[t * stride + r0 + r] = acc[r * tp + t];
         }
     }
 

@@ -2,6 +2,7 @@ package dev.panllama.cpu;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -51,13 +52,13 @@ final class Q4_0RowKernel implements RowKernel {
         long off = rowOff;
         for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
             float d = Float.float16ToFloat(w.get(VecMath.I16, off));
-            ByteVector q = ByteVector.fromMemorySegment(B128, w, off + 2, VecMath.LE);
-            ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-            ((FloatVector) lo.convertShape(VectorOperators.B2F, F256, 0)).mul(d).intoArray(dst, dstOff + i);
-            ((FloatVector) lo.convertShape(VectorOperators.B2F, F256, 1)).mul(d).intoArray(dst, dstOff + i + 8);
-            ((FloatVector) hi.convertShape(VectorOperators.B2F, F256, 0)).mul(d).intoArray(dst, dstOff + i + 16);
-            ((FloatVector) hi.convertShape(VectorOperators.B2F, F256, 1)).mul(d).intoArray(dst, dstOff + i + 24);
+            // 8 bytes at a time widened to ints (converting the upper part of a wider vector is a slow shuffle).
+            IntVector q0 = DequantSteps.unsigned8(w, off + 2);
+            IntVector q1 = DequantSteps.unsigned8(w, off + 10);
+            DequantSteps.scaled(q0.and(0x0F).sub(8), d, dst, dstOff + i);
+            DequantSteps.scaled(q1.and(0x0F).sub(8), d, dst, dstOff + i + 8);
+            DequantSteps.scaled(q0.lanewise(VectorOperators.LSHR, 4).sub(8), d, dst, dstOff + i + 16);
+            DequantSteps.scaled(q1.lanewise(VectorOperators.LSHR, 4).sub(8), d, dst, dstOff + i + 24);
         }
     }
 }
