@@ -25,6 +25,12 @@ final class Activations {
     float[] x;        // the caller's array, not copied
     float[] rounded = new float[0];   // quantized formats: the values the integer dot sees, q·d, as floats
     short[] q = new short[0];
+    /**
+     * Q8_0 only: q with the first half of every block (the values Q4_0's low nibbles multiply) times 16,
+     * so that a Q4_0 kernel can take its high nibbles as {@code byte & 0xF0}, 16 times their value, without
+     * a shift. Products and pair sums still fit 16 bits (|16·8·127| + |128·127| < 2^15).
+     */
+    short[] q16 = new short[0];
     float[] d = new float[0];
     int[] sums = new int[0];
 
@@ -67,6 +73,7 @@ final class Activations {
             return;
         }
         if (q.length < n) q = new short[n];
+        if (format == ActivationFormat.Q8_0 && q16.length < n) q16 = new short[n];
         int nb = tokens * (k / format.blockSize);
         if (d.length < nb) d = new float[nb];
         int nSums = format == ActivationFormat.Q8_0 ? nb : tokens * (k / 16);
@@ -122,6 +129,8 @@ final class Activations {
             FloatVector v = FloatVector.fromArray(F, x, off + i).mul(id).add(ROUND).sub(ROUND);
             IntVector qi = (IntVector) v.convert(VectorOperators.F2I, 0);
             ((ShortVector) qi.convertShape(VectorOperators.I2S, SH, 0)).intoArray(q, off + i);
+            IntVector q16i = i < 16 ? qi.lanewise(VectorOperators.LSHL, 4) : qi;
+            ((ShortVector) q16i.convertShape(VectorOperators.I2S, SH, 0)).intoArray(q16, off + i);
             sum = sum.add(qi);
             if (floats) v.mul(dd).intoArray(rounded, off + i);
         }
