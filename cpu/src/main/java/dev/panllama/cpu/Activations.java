@@ -31,6 +31,8 @@ final class Activations {
      * a shift. Products and pair sums still fit 16 bits (|16·8·127| + |128·127| < 2^15).
      */
     short[] q16 = new short[0];
+    /** Q8_0 only: d / 16, the scale that goes with {@link #q16} (exact: a power of two). */
+    float[] d16 = new float[0];
     float[] d = new float[0];
     int[] sums = new int[0];
 
@@ -76,6 +78,7 @@ final class Activations {
         if (format == ActivationFormat.Q8_0 && q16.length < n) q16 = new short[n];
         int nb = tokens * (k / format.blockSize);
         if (d.length < nb) d = new float[nb];
+        if (format == ActivationFormat.Q8_0 && d16.length < nb) d16 = new float[nb];
         int nSums = format == ActivationFormat.Q8_0 ? nb : tokens * (k / 16);
         if (sums.length < nSums) sums = new int[nSums];
         if (floats && rounded.length < n) rounded = new float[n];
@@ -135,6 +138,7 @@ final class Activations {
             if (floats) v.mul(dd).intoArray(rounded, off + i);
         }
         this.d[blk] = dd;
+        d16[blk] = dd * 0.0625f;
         sums[blk] = sum.reduceLanes(VectorOperators.ADD);
     }
 

@@ -28,11 +28,11 @@ final class Q4_0RowKernel implements RowKernel {
         int ab = t * nb;
         int ao = t * a.k;
         short[] aq = a.q16;
-        float[] ad = a.d;
+        float[] ad = a.d16;
         // The 16 nibble bytes widened once to 16-bit lanes; low nibbles masked (q - 8), high nibbles masked in
         // place (16·q - 128) against activations whose low half is stored times 16 (Activations.q16): every
         // product is 16 times ggml's, with no shift (AVX2 has no byte shift, and C2 emits the 16-bit one
-        // with its count in a register). The 16 is taken out of the scale, exactly (a power of two).
+        // with its count in a register). The 16 is taken out of the activations' scale (Activations.d16), exactly.
         ShortVector low4 = ShortVector.broadcast(S256, (short) 0x0F);
         ShortVector high4 = ShortVector.broadcast(S256, (short) 0xF0);
         ShortVector eight = ShortVector.broadcast(S256, (short) 8);
@@ -45,7 +45,7 @@ final class Q4_0RowKernel implements RowKernel {
             ShortVector lo = q.and(low4).sub(eight);
             ShortVector hi = q.and(high4).sub(eight16);
             FloatVector s = (FloatVector) IntDot.dot32(lo, hi, aq, ao + 32 * b).convert(VectorOperators.I2F, 0);
-            float d = Float.float16ToFloat(w.get(VecMath.I16, off)) * ad[ab + b] * 0.0625f;
+            float d = Float.float16ToFloat(w.get(VecMath.I16, off)) * ad[ab + b];
             acc = s.fma(FloatVector.broadcast(F256, d), acc);
         }
         return VecMath.sum(acc);
