@@ -21,13 +21,15 @@ import static dev.panllama.cpu.VecMath.F;
 final class CpuKernels implements Kernels {
     /** From this many tokens on, the decoded-float path beats per-token integer dots. */
     static final int BATCH_PATH_MIN_TOKENS = 16;
-    /** Rows per tile of the batched path; a multiple of every interleaved group size (4, 8). */
-    private static final int TILE_ROWS = 16;
+    /** Rows per tile of the batched path; a multiple of every interleaved group size (4, 8) and of GemmTile.MR. */
+    private static final int TILE_ROWS = 48;
 
     private final WorkerPool pool;
     private final KernelTable table = new KernelTable();
     private final Activations activations = new Activations();
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    /** The batched path's packed activations (matmul calls are serialised by the caller). */
+    private float[] packed = new float[0];
     private final CpuAttention attention;
 
     CpuKernels(int threads) {
@@ -56,7 +58,7 @@ final class CpuKernels implements Kernels {
                     + " split its interleaved groups of " + unit + " rows");
         }
         Activations a = activations;
-        a.prepare(kernel.activation(), x, tokens, k, pool);
+        a.prepare(kernel.activation(), x, tokens, k, tokens >= BATCH_PATH_MIN_TOKENS || kernel instanceof CodecRowKernel, pool);
         if (tokens >= BATCH_PATH_MIN_TOKENS) {
             batched(kernel, w, rowStart, rowCount, k, a.floats(), y, tokens);
             return;
@@ -92,7 +94,7 @@ final class CpuKernels implements Kernels {
             throw new IllegalArgumentException(heads + " heads of rows [" + rowStart + ", +" + rows + ") every " + headStride + " outside " + w);
         }
         Activations a = activations;
-        a.prepare(kernel.activation(), x, tokens * heads, k, pool);
+        a.prepare(kernel.activation(), x, tokens * heads, k, kernel instanceof CodecRowKernel, pool);
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
         int chunk = chunkRows(rows, k, 1);
@@ -118,35 +120,41 @@ final class CpuKernels implements Kernels {
     }
 
     /**
-     * The prompt-batch product, blocked for the caches: each work item is a tile of TILE_ROWS rows; the
-     * tile is decoded to float about 256 columns at a time (16 KiB, stays in L1) and multiplied against every
-     * token's slice of the same columns, accumulating into y. So each weight is decoded once per batch
-     * and each activation slice is read once per tile from L2.
+     * The prompt-batch product, blocked for the caches. The activations are first packed into panels of
+     * {@link GemmTile#NT} tokens, column-major within a panel. Each work item is a tile of TILE_ROWS rows;
+     * the tile is decoded to float about 256 columns at a time (48 KiB, stays in L2) and multiplied against
+     * every panel's slice of the same columns (16 KiB, stays in L1 while all the tile's rows pass over it),
+     * accumulating into per-thread sums. So each weight is decoded once per batch.
      */
     private void batched(WeightKernel kernel, Tensor w, long rowStart, int rowCount, int k, float[] x, float[] y, int tokens) {
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
+        int panels = (tokens + GemmTile.NT - 1) / GemmTile.NT;
+        int tp = panels * GemmTile.NT;
+        if (packed.length < tp * k) packed = new float[tp * k];
+        float[] xp = packed;
+        pool.parallelFor(panels, p -> GemmTile.pack(x, tokens, k, p, xp));
         int tiles = (rowCount + TILE_ROWS - 1) / TILE_ROWS;
         int chunk = kChunk(w, k);
-        int unit = kernel.rows();          // divides TILE_ROWS (16) and rowCount, so tiles hold whole units
+        int unit = kernel.rows();          // divides TILE_ROWS and rowCount, so tiles hold whole units
         pool.parallelFor(tiles, c -> {
             int r0 = c * TILE_ROWS;
             int rows = Math.min(TILE_ROWS, rowCount - r0);
-            Scratch s = scratch.get().ensure(TILE_ROWS * chunk, TILE_ROWS * tokens * VecMath.FL);
-            java.util.Arrays.fill(s.acc, 0, rows * tokens * VecMath.FL, 0f);
+            Scratch s = scratch.get().ensure(TILE_ROWS * chunk, TILE_ROWS * tp);
+            java.util.Arrays.fill(s.acc, 0, rows * tp, 0f);
             for (int j0 = 0; j0 < k; j0 += chunk) {
                 int kc = Math.min(chunk, k - j0);
                 // Blocks before column j0 (types with row metadata decode whole rows, j0 = 0); a unit of
                 // interleaved rows stores its block columns one after the other, each unit-rows wide.
                 long colBytes = (long) unit * (j0 / w.type().blockSize()) * w.type().typeSize();
                 for (int r = 0; r < rows; r += unit) kernel.dequantize(seg, (rowStart + r0 + r) * rowBytes + colBytes, s.tile, r * kc, kc);
-                GemmTile.accumulate(s.tile, rows, kc, x, j0, k, tokens, s.acc);
+                GemmTile.accumulate(s.tile, rows, kc, xp, j0, k, panels, s.acc);
             }
             GemmTile.finish(s.acc, rows, tokens, y, r0, rowCount);
         });
     }
 
-    /** Per-thread buffers of the batched path: the decoded tile and the vector accumulators. */
+    /** Per-thread buffers of the batched path: the decoded tile and the sums per (row, token). */
     private static final class Scratch {
         float[] tile = new float[0];
         float[] acc = new float[0];
@@ -158,7 +166,7 @@ final class CpuKernels implements Kernels {
         }
     }
 
-    /** Columns decoded per step: about 256 floats per row (a 16-row tile of 16 KiB), whole blocks of the type. */
+    /** Columns decoded per step: about 256 floats per row (a 48-row tile of 48 KiB), whole blocks of the type. */
     private static int kChunk(Tensor w, int k) {
         int block = w.type().blockSize();
         if (w.type().rowMetaSize() != 0 || k <= 256) return k;     // per-row metadata: decode whole rows

@@ -2,6 +2,7 @@ package dev.panllama.cpu;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -26,19 +27,23 @@ final class Q4_0RowKernel implements RowKernel {
         int nb = a.k / 32;
         int ab = t * nb;
         int ao = t * a.k;
-        short[] aq = a.q;
-        float[] ad = a.d;
-        // Widening the 16 nibble bytes once to 16-bit lanes, then masking and shifting there, avoids AVX2's
-        // missing byte shift (C2 emulates it with five instructions). Constants live outside the loop.
+        short[] aq = a.q16;
+        float[] ad = a.d16;
+        // The 16 nibble bytes widened once to 16-bit lanes; low nibbles masked (q - 8), high nibbles masked in
+        // place (16·q - 128) against activations whose low half is stored times 16 (Activations.q16): every
+        // product is 16 times ggml's, with no shift (AVX2 has no byte shift, and C2 emits the 16-bit one
+        // with its count in a register). The 16 is taken out of the activations' scale (Activations.d16), exactly.
         ShortVector low4 = ShortVector.broadcast(S256, (short) 0x0F);
+        ShortVector high4 = ShortVector.broadcast(S256, (short) 0xF0);
         ShortVector eight = ShortVector.broadcast(S256, (short) 8);
+        ShortVector eight16 = ShortVector.broadcast(S256, (short) 128);
         FloatVector acc = FloatVector.zero(F256);
         long off = rowOff;
         for (int b = 0; b < nb; b++, off += BLOCK_BYTES) {
             ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 2, VecMath.LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
             ShortVector lo = q.and(low4).sub(eight);
-            ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).sub(eight);
+            ShortVector hi = q.and(high4).sub(eight16);
             FloatVector s = (FloatVector) IntDot.dot32(lo, hi, aq, ao + 32 * b).convert(VectorOperators.I2F, 0);
             float d = Float.float16ToFloat(w.get(VecMath.I16, off)) * ad[ab + b];
             acc = s.fma(FloatVector.broadcast(F256, d), acc);
@@ -51,13 +56,13 @@ final class Q4_0RowKernel implements RowKernel {
         long off = rowOff;
         for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
             float d = Float.float16ToFloat(w.get(VecMath.I16, off));
-            ByteVector q = ByteVector.fromMemorySegment(B128, w, off + 2, VecMath.LE);
-            ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-            ((FloatVector) lo.convertShape(VectorOperators.B2F, F256, 0)).mul(d).intoArray(dst, dstOff + i);
-            ((FloatVector) lo.convertShape(VectorOperators.B2F, F256, 1)).mul(d).intoArray(dst, dstOff + i + 8);
-            ((FloatVector) hi.convertShape(VectorOperators.B2F, F256, 0)).mul(d).intoArray(dst, dstOff + i + 16);
-            ((FloatVector) hi.convertShape(VectorOperators.B2F, F256, 1)).mul(d).intoArray(dst, dstOff + i + 24);
+            // 8 bytes at a time widened to ints (converting the upper part of a wider vector is a slow shuffle).
+            IntVector q0 = DequantSteps.unsigned8(w, off + 2);
+            IntVector q1 = DequantSteps.unsigned8(w, off + 10);
+            DequantSteps.scaled(q0.and(0x0F).sub(8), d, dst, dstOff + i);
+            DequantSteps.scaled(q1.and(0x0F).sub(8), d, dst, dstOff + i + 8);
+            DequantSteps.scaled(q0.lanewise(VectorOperators.LSHR, 4).sub(8), d, dst, dstOff + i + 16);
+            DequantSteps.scaled(q1.lanewise(VectorOperators.LSHR, 4).sub(8), d, dst, dstOff + i + 24);
         }
     }
 }

@@ -7,7 +7,6 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
-import static dev.panllama.cpu.IntDot.B256;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.S256;
 
@@ -46,10 +45,8 @@ final class Q8_0RowKernel implements RowKernel {
         long off = rowOff;
         for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
             float d = Float.float16ToFloat(w.get(VecMath.I16, off));
-            ByteVector q = ByteVector.fromMemorySegment(B256, w, off + 2, VecMath.LE);
-            for (int p = 0; p < 4; p++) {
-                ((FloatVector) q.convertShape(VectorOperators.B2F, F256, p)).mul(d).intoArray(dst, dstOff + i + 8 * p);
-            }
+            // 8 bytes at a time widened to ints (converting the upper part of a wider vector is a slow shuffle).
+            for (int p = 0; p < 32; p += 8) DequantSteps.scaled(DequantSteps.signed8(w, off + 2 + p), d, dst, dstOff + i + p);
         }
     }
 }
