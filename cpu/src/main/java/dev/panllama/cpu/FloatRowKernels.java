@@ -1,7 +1,6 @@
 package dev.panllama.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -18,18 +17,44 @@ import static dev.panllama.cpu.VecMath.LE;
 final class FloatRowKernels {
     private FloatRowKernels() {}
 
-    /** A float-like type: how to read FL consecutive weights as floats. */
-    private abstract static class Base implements RowKernel {
-        final int bytes;
+    /**
+     * A float-like type. One class for the three, the format chosen by a final field rather than by
+     * subclasses: a load through a virtual call seen with two receivers would be inlined bimorphically
+     * or not at all, and a FloatVector returned from a call that is not inlined is boxed (see RowKernel).
+     */
+    private static final class Kernel implements RowKernel {
+        private static final int FLOAT32 = 0, HALF = 1, BRAIN = 2;
+        private final int format;
+        private final int bytes;
 
-        Base(int bytes) { this.bytes = bytes; }
+        Kernel(int format) {
+            this.format = format;
+            this.bytes = format == FLOAT32 ? 4 : 2;
+        }
 
-        abstract FloatVector load(MemorySegment w, long off);
+        private FloatVector load(MemorySegment w, long off) {
+            return switch (format) {
+                case FLOAT32 -> FloatVector.fromMemorySegment(F, w, off, LE);
+                case HALF -> VecMath.halfToFloat(w, off);
+                default -> VecMath.bf16ToFloat(w, off);
+            };
+        }
 
-        abstract float scalar(MemorySegment w, long off);
+        private float scalar(MemorySegment w, long off) {
+            return switch (format) {
+                case FLOAT32 -> w.get(F32, off);
+                case HALF -> Float.float16ToFloat(w.get(VecMath.I16, off));
+                default -> Float.intBitsToFloat((w.get(VecMath.I16, off) & 0xFFFF) << 16);
+            };
+        }
 
         @Override
         public ActivationFormat activation() { return ActivationFormat.F32; }
+
+        @Override
+        public void dotTokens(MemorySegment w, long rowOff, Activations a, float[] y, int yOff, int yStride) {
+            for (int t = 0; t < a.tokens; t++) y[t * yStride + yOff] = dot(w, rowOff, a, t);   // per class: see RowKernel
+        }
 
         @Override
         public float dot(MemorySegment w, long rowOff, Activations a, int t) {
@@ -56,27 +81,7 @@ final class FloatRowKernels {
         }
     }
 
-    static final RowKernel F32_KERNEL = new Base(4) {
-        @Override
-        FloatVector load(MemorySegment w, long off) { return FloatVector.fromMemorySegment(F, w, off, LE); }
-
-        @Override
-        float scalar(MemorySegment w, long off) { return w.get(F32, off); }
-    };
-
-    static final RowKernel F16_KERNEL = new Base(2) {
-        @Override
-        FloatVector load(MemorySegment w, long off) { return VecMath.halfToFloat(w, off); }
-
-        @Override
-        float scalar(MemorySegment w, long off) { return Float.float16ToFloat(w.get(VecMath.I16, off)); }
-    };
-
-    static final RowKernel BF16_KERNEL = new Base(2) {
-        @Override
-        FloatVector load(MemorySegment w, long off) { return VecMath.bf16ToFloat(w, off); }
-
-        @Override
-        float scalar(MemorySegment w, long off) { return Float.intBitsToFloat((w.get(VecMath.I16, off) & 0xFFFF) << 16); }
-    };
+    static final RowKernel F32_KERNEL = new Kernel(Kernel.FLOAT32);
+    static final RowKernel F16_KERNEL = new Kernel(Kernel.HALF);
+    static final RowKernel BF16_KERNEL = new Kernel(Kernel.BRAIN);
 }

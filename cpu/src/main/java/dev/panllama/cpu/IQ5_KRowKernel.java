@@ -32,6 +32,11 @@ final class IQ5_KRowKernel implements RowKernel {
     public ActivationFormat activation() { return ActivationFormat.Q8_K; }
 
     @Override
+    public void dotTokens(MemorySegment w, long rowOff, Activations a, float[] y, int yOff, int yStride) {
+        for (int t = 0; t < a.tokens; t++) y[t * yStride + yOff] = dot(w, rowOff, a, t);   // per class: see RowKernel
+    }
+
+    @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
         int nb = a.k / 256;
         int ab = t * nb;

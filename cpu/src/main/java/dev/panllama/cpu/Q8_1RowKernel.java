@@ -19,6 +19,11 @@ final class Q8_1RowKernel implements RowKernel {
     public ActivationFormat activation() { return ActivationFormat.Q8_0; }
 
     @Override
+    public void dotTokens(MemorySegment w, long rowOff, Activations a, float[] y, int yOff, int yStride) {
+        for (int t = 0; t < a.tokens; t++) y[t * yStride + yOff] = dot(w, rowOff, a, t);   // per class: see RowKernel
+    }
+
+    @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
         int nb = a.k / 32;
         int ab = t * nb;

@@ -14,12 +14,11 @@ interface RowKernel extends WeightKernel {
     /** Dot product of the row at {@code w[rowOff..]} with token {@code t} of {@code a}. */
     float dot(MemorySegment w, long rowOff, Activations a, int t);
 
-    /**
-     * Dot products of the row with tokens [0, a.tokens), written to {@code y[t * yStride + yOff]}.
-     * Kernels override this when decoding a row once for several tokens pays.
+    /*
+     * dotTokens (from WeightKernel) has no default here on purpose: every kernel class writes its own
+     * token loop around its own dot. A loop shared by several classes would see several receivers at
+     * its dot call site, and C2 would inline two kernels' dots into one compilation; past its inlining
+     * budget it then leaves our vector helpers out of line, boxing their vectors: a model run after a
+     * model of another type (or a file mixing two types) generated ten times slower.
      */
-    @Override
-    default void dotTokens(MemorySegment w, long rowOff, Activations a, float[] y, int yOff, int yStride) {
-        for (int t = 0; t < a.tokens; t++) y[t * yStride + yOff] = dot(w, rowOff, a, t);
-    }
 }
