@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Rebuilds the shipped PTX (and the NVRTC fallback copies) from gpu/src/main/cuda/*.cu.
+# Rebuilds the shipped PTX from gpu/src/main/cuda/*.cu (Maven ships the .cu files themselves, for NVRTC).
 #
 # For each X.cu: resources/dev/panllama/gpu/ptx/X.ptx is "// panllama-source-sha256: <sha256 of X.cu>"
-# followed by the output of `nvcc -ptx -arch=compute_75 -O3`, and resources/dev/panllama/gpu/cuda/X.cu
-# is a copy of X.cu. PtxFreshnessTest fails the build when either is stale. When ptxas is found too,
+# followed by the output of `nvcc -ptx -arch=compute_75 -O3`. PtxFreshnessTest fails the build when a PTX
+# is stale. When ptxas is found too,
 # each PTX is assembled for sm_80 and its per-kernel register and spill counts are printed.
 #
 # nvcc: $NVCC, else nvcc on the PATH, else the newest /usr/local/cuda*/bin/nvcc.
@@ -27,7 +27,7 @@ fi
 ptxas="$(dirname "$(readlink -f "$nvcc")")/ptxas"
 [[ -x "$ptxas" ]] || ptxas="$(command -v ptxas || true)"
 
-mkdir -p "$res/ptx" "$res/cuda"
+mkdir -p "$res/ptx"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -47,7 +47,6 @@ for cu in "${sources[@]}"; do
     "$nvcc" -ptx -arch=compute_75 -O3 -o "$tmp/$name.ptx" "$cu"
     sha="$(sha256sum "$cu" | cut -d' ' -f1)"
     { echo "// panllama-source-sha256: $sha"; cat "$tmp/$name.ptx"; } > "$res/ptx/$name.ptx"
-    cp "$cu" "$res/cuda/$name.cu"
     echo "$name: $(grep -c '\.entry ' "$res/ptx/$name.ptx") kernels -> ptx/$name.ptx"
     if [[ -n "$ptxas" && -x "$ptxas" ]]; then
         "$ptxas" -arch=sm_80 -v "$res/ptx/$name.ptx" -o /dev/null 2>&1 | awk '

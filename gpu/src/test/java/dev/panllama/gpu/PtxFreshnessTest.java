@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +19,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The shipped PTX and NVRTC sources are what gpu/src/main/cuda holds, and hold every kernel of
+ * The shipped PTX is built from what gpu/src/main/cuda holds, and holds every kernel of
  * gpu/KERNELS.md. No GPU needed: it compares hashes, bytes and {@code .entry} lines. A failure is one
  * line naming the stale file and the fix, {@code gpu/build-ptx.sh}.
  */
@@ -51,7 +50,6 @@ class PtxFreshnessTest {
         Path gpu = gpuModule();
         Path src = gpu.resolve("src/main/cuda");
         Path ptxDir = gpu.resolve(RESOURCES + "ptx");
-        Path cudaDir = gpu.resolve(RESOURCES + "cuda");
         List<String> problems = new ArrayList<>();
 
         TreeSet<String> sources = names(src, ".cu");
@@ -60,9 +58,6 @@ class PtxFreshnessTest {
         }
         for (String stray : names(ptxDir, ".ptx")) {
             if (!sources.contains(stray)) problems.add(rel(ptxDir.resolve(stray + ".ptx")) + " has no source in gpu/src/main/cuda: delete it");
-        }
-        for (String stray : names(cudaDir, ".cu")) {
-            if (!sources.contains(stray)) problems.add(rel(cudaDir.resolve(stray + ".cu")) + " has no source in gpu/src/main/cuda: delete it");
         }
 
         for (String name : sources) {
@@ -82,11 +77,6 @@ class PtxFreshnessTest {
             String firstLine = ptxText.lines().findFirst().orElse("");
             if (!firstLine.equals(HASH_PREFIX + sha256(source))) {
                 problems.add(rel(ptx) + " is stale (its first line is not the sha256 of " + rel(cu) + "): " + FIX);
-            }
-
-            Path copy = cudaDir.resolve(name + ".cu");
-            if (!Files.exists(copy) || !Arrays.equals(Files.readAllBytes(copy), source)) {
-                problems.add(rel(copy) + " differs from " + rel(cu) + ": " + FIX);
             }
 
             for (String kernel : kernels().getOrDefault(name, List.of())) {
