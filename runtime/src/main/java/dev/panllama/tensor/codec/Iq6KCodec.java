@@ -82,20 +82,9 @@ public final class Iq6KCodec implements BlockCodec {
                                     float[] weight, float[] scales, byte[] block) {
         Arrays.fill(block, (byte) 0);
         float sigma2 = IqkWeights.sigma2(x, from, 2f);
-        int extra = 0;
-        float maxScale = 0f;
-        float maxAbsScale = 0f;
-        for (int s = 0; s < 16; s++) {
-            IqkWeights.fill(x, from + 16 * s, imp, impFrom + 16 * s, sigma2, weight, 16);
-            search.fit(x, from + 16 * s, weight, 16);
-            scales[s] = search.scale;
-            if (search.shifted) extra |= 1 << s;
-            if (Math.abs(search.scale) > maxAbsScale) {
-                maxAbsScale = Math.abs(search.scale);
-                maxScale = search.scale;
-            }
-        }
-        if (maxAbsScale == 0f) return;
+        int extra = search.fitBlock(x, from, imp, impFrom, sigma2, weight, scales);
+        float maxScale = search.largest;
+        if (maxScale == 0f) return;
         float d = -maxScale / 127;
         float id = 1 / d;
         float sumqx = 0f;

@@ -31,6 +31,32 @@ final class IqkScaleSearch {
         this.guardFirst = guardFirst;
     }
 
+    /** The scale of largest magnitude (with its sign) of the last {@link #fitBlock}; 0 for a block of zeros. */
+    float largest;
+
+    /**
+     * IQ5_K / IQ6_K: fits the 16 sub-blocks of 16 of the 256 values at {@code x[from..]}, each with its
+     * weights (importance {@code imp[impFrom..]} or none, and sigma2) filled into {@code weight}; stores
+     * their scales in {@code scales[0..16)} and {@link #largest}, and returns the bit mask of the
+     * sub-blocks that take the shifted half of the grid (the block's {@code extra}).
+     */
+    int fitBlock(float[] x, int from, float[] imp, int impFrom, float sigma2, float[] weight, float[] scales) {
+        int extra = 0;
+        float maxAbs = 0f;
+        largest = 0f;
+        for (int s = 0; s < 16; s++) {
+            IqkWeights.fill(x, from + 16 * s, imp, impFrom + 16 * s, sigma2, weight, 16);
+            fit(x, from + 16 * s, weight, 16);
+            scales[s] = scale;
+            if (shifted) extra |= 1 << s;
+            if (Math.abs(scale) > maxAbs) {
+                maxAbs = Math.abs(scale);
+                largest = scale;
+            }
+        }
+        return extra;
+    }
+
     /** Fits the {@code len} values at {@code x[from..]} with weights w[0..len). */
     void fit(float[] x, int from, float[] w, int len) {
         float amax = 0f;
