@@ -3,7 +3,6 @@ package dev.panllama.tensor.codec;
 import dev.panllama.tensor.BlockCodec;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 import static dev.panllama.tensor.codec.QuantMath.I16_LE;
@@ -71,16 +70,8 @@ public final class Iq3KCodec implements BlockCodec {
 
     @Override
     public void quantizeRow(float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
-        int nb = blocks("IQ3_K", n, 256);
-        float[] imp = IqkWeights.rowImportance(importance, impOff, src, srcOff, n, 16);
-        IqkScaleSearch search = new IqkScaleSearch(IqkGrid.IQ3, 3, 2f, true);
-        float[] weight = new float[16];
-        float[] scales = new float[16];
-        byte[] block = new byte[BLOCK_BYTES];
-        for (int b = 0; b < nb; b++) {
-            encodeBlock(src, srcOff + 256 * b, imp, 256 * b, search, weight, scales, block);
-            MemorySegment.copy(block, 0, dst, ValueLayout.JAVA_BYTE, offset + (long) b * BLOCK_BYTES, BLOCK_BYTES);
-        }
+        IqkScaleSearch.quantizeRow("IQ3_K", BLOCK_BYTES, new IqkScaleSearch(IqkGrid.IQ3, 3, 2f, true), Iq3KCodec::encodeBlock,
+                src, srcOff, importance, impOff, dst, offset, n);
     }
 
     private static void encodeBlock(float[] x, int from, float[] imp, int impFrom, IqkScaleSearch search,

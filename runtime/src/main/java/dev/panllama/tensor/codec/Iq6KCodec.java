@@ -66,16 +66,8 @@ public final class Iq6KCodec implements BlockCodec {
 
     @Override
     public void quantizeRow(float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
-        int nb = blocks("IQ6_K", n, 256);
-        float[] imp = IqkWeights.rowImportance(importance, impOff, src, srcOff, n, 16);
-        IqkScaleSearch search = new IqkScaleSearch(IqkGrid.IQ6, 5, 1f, false);
-        float[] weight = new float[16];
-        float[] scales = new float[16];
-        byte[] block = new byte[BLOCK_BYTES];
-        for (int b = 0; b < nb; b++) {
-            encodeBlock(src, srcOff + 256 * b, imp, 256 * b, search, weight, scales, block);
-            MemorySegment.copy(block, 0, dst, ValueLayout.JAVA_BYTE, offset + (long) b * BLOCK_BYTES, BLOCK_BYTES);
-        }
+        IqkScaleSearch.quantizeRow("IQ6_K", BLOCK_BYTES, new IqkScaleSearch(IqkGrid.IQ6, 5, 1f, false), Iq6KCodec::encodeBlock,
+                src, srcOff, importance, impOff, dst, offset, n);
     }
 
     private static void encodeBlock(float[] x, int from, float[] imp, int impFrom, IqkScaleSearch search,

@@ -1,5 +1,8 @@
 package dev.panllama.tensor.codec;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * The per-sub-block scale search of ik_llama.cpp's IQ3_K, IQ5_K and IQ6_K quantizers
  * (quantize_row_iq3_k_impl, _iq5_k_impl, _iq6_k_impl): starting from −max / (the first level), try the
@@ -9,6 +12,29 @@ package dev.panllama.tensor.codec;
  * keeps, so it is left out.)
  */
 final class IqkScaleSearch {
+    /** One super-block's encoder of a type using the search: 256 values (and their importance) into {@code block}. */
+    @FunctionalInterface
+    interface BlockEncoder {
+        void encode(float[] x, int from, float[] imp, int impFrom, IqkScaleSearch search, float[] weight, float[] scales, byte[] block);
+    }
+
+    /**
+     * The row loop of IQ3_K, IQ5_K and IQ6_K: the row's importance (or none), one search and scratch for
+     * the row, each 256-value super-block encoded and copied to {@code dst}.
+     */
+    static void quantizeRow(String type, int blockBytes, IqkScaleSearch search, BlockEncoder encoder,
+                            float[] src, int srcOff, float[] importance, int impOff, MemorySegment dst, long offset, int n) {
+        int nb = QuantMath.blocks(type, n, 256);
+        float[] imp = IqkWeights.rowImportance(importance, impOff, src, srcOff, n, 16);
+        float[] weight = new float[16];
+        float[] scales = new float[16];
+        byte[] block = new byte[blockBytes];
+        for (int b = 0; b < nb; b++) {
+            encoder.encode(src, srcOff + 256 * b, imp, 256 * b, search, weight, scales, block);
+            MemorySegment.copy(block, 0, dst, ValueLayout.JAVA_BYTE, offset + (long) b * blockBytes, blockBytes);
+        }
+    }
+
     private final IqkGrid grid;
     private final int tries;
     private final float step;
