@@ -4,7 +4,6 @@ import dev.panllama.backend.ComputeBackend;
 import dev.panllama.backend.Device;
 import dev.panllama.backend.HostDevice;
 import dev.panllama.backend.Kernels;
-import jdk.incubator.vector.FloatVector;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,15 +16,9 @@ public final class CpuBackend implements ComputeBackend {
     @Override
     public String name() { return "CPU"; }
 
+    /** Always: without SIMD vectors of 128 bits the JVM emulates them, and the description says so. */
     @Override
-    public boolean isAvailable() {
-        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 128;
-    }
-
-    @Override
-    public String unavailableReason() {
-        return isAvailable() ? "" : "the JVM offers no SIMD vectors of 128 bits or more on this CPU";
-    }
+    public boolean isAvailable() { return true; }
 
     @Override
     public List<Device> devices(int threads) {

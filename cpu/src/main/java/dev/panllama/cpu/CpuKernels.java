@@ -3,6 +3,7 @@ package dev.panllama.cpu;
 import dev.panllama.backend.AttentionKernel;
 import dev.panllama.backend.Kernels;
 import dev.panllama.tensor.Tensor;
+import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;
 
@@ -39,7 +40,9 @@ final class CpuKernels implements Kernels {
 
     @Override
     public String description() {
-        return "Vector API " + F.vectorBitSize() + "-bit, " + pool.threads() + " thread" + (pool.threads() > 1 ? "s" : "");
+        // Fewer preferred bits than the kernels' species: the JVM emulates those vectors (see VecMath.kernelSpecies).
+        String emulated = FloatVector.SPECIES_PREFERRED.vectorBitSize() < F.vectorBitSize() ? " (emulated: slow)" : "";
+        return "Vector API " + F.vectorBitSize() + "-bit" + emulated + ", " + pool.threads() + " thread" + (pool.threads() > 1 ? "s" : "");
     }
 
     @Override

@@ -51,7 +51,7 @@ final class Q8_0_R8Kernel implements WeightKernel {
         long blk = off;
         // Vector steps written in place, as in the K-quant kernels (see KQuantDot).
         for (int b = 0; b < nb; b++, blk += BLOCK_BYTES, ao += 32) {
-            FloatVector d = VecMath.halfToFloat(w, blk).mul(a.d[ab + b]);
+            FloatVector d = VecMath.halfToFloat8(w, blk).mul(a.d[ab + b]);
             LongVector low = ShortVector.fromArray(S256, aq, ao).reinterpretAsLongs();         // elements 0..15
             LongVector high = ShortVector.fromArray(S256, aq, ao + 16).reinterpretAsLongs();   // elements 16..31
             IntVector s0 = IntVector.zero(I256);

@@ -11,19 +11,34 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
-/** Small vector building blocks shared by the kernels (256-bit species where the hardware has them). */
+/**
+ * Small vector building blocks shared by the kernels. F and I are the preferred species (128, 256 or
+ * 512 bits, whatever the JVM picks); the fixed 256-bit helpers serve kernels written in 256-bit shapes.
+ */
 final class VecMath {
     private VecMath() {}
 
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = kernelSpecies(FloatVector.SPECIES_PREFERRED.vectorBitSize());
     static final int FL = F.length();
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     /** Shorts in half a vector: the input of a widening conversion to FL ints/floats. */
     static final VectorSpecies<Short> S_HALF = ShortVector.SPECIES_128.length() == FL ? ShortVector.SPECIES_128
             : VectorSpecies.of(short.class, jdk.incubator.vector.VectorShape.forBitSize(FL * 16));
+
+    /**
+     * The float species of the kernels for a JVM whose preferred vectors have {@code preferredBits}: that
+     * width rounded down to 128, 256 or 512 bits. The kernels step through 16- and 32-value blocks a vector at a
+     * time, so FL must divide 16; wider or odd SVE lengths (128 to 2048 bits) run at the width below, and a JVM
+     * without 128-bit vectors gets 128-bit ones emulated, correct and slow (CpuBackend reports it).
+     */
+    static VectorSpecies<Float> kernelSpecies(int preferredBits) {
+        if (preferredBits >= 512) return FloatVector.SPECIES_512;
+        if (preferredBits >= 256) return FloatVector.SPECIES_256;
+        return FloatVector.SPECIES_128;
+    }
 
     /**
      * The sum of a vector's lanes in a fixed order. FloatVector.reduceLanes(ADD) leaves the order
@@ -87,13 +102,27 @@ final class VecMath {
     private static final float HALF_MAGIC = Float.intBitsToFloat(0x77800000);   // 2^112
 
     /**
-     * FL half-precision values at {@code seg[off..]} as floats. (h & 0x7fff) << 13 is the float with the
-     * half's exponent and mantissa but a bias of 127 instead of 15; multiplying by 2^112 fixes the bias
-     * and handles subnormals too. Infinities and NaNs get their exponent set to all ones.
+     * FL half-precision values at {@code seg[off..]} as floats, at the preferred width.
      */
     static FloatVector halfToFloat(MemorySegment seg, long off) {
-        ShortVector h = ShortVector.fromMemorySegment(S_HALF, seg, off, LE);
-        IntVector v = (IntVector) h.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
+        return halfBitsToFloat(ShortVector.fromMemorySegment(S_HALF, seg, off, LE), I);
+    }
+
+    /**
+     * 8 half-precision values at {@code seg[off..]} as a 256-bit float vector, whatever the preferred
+     * width: for the kernels written in fixed 256-bit shapes (the 8 row scales of an _R8 block column).
+     */
+    static FloatVector halfToFloat8(MemorySegment seg, long off) {
+        return halfBitsToFloat(ShortVector.fromMemorySegment(ShortVector.SPECIES_128, seg, off, LE), IntVector.SPECIES_256);
+    }
+
+    /**
+     * (h & 0x7fff) << 13 is the float with the half's exponent and mantissa but a bias of 127 instead of
+     * 15; multiplying by 2^112 fixes the bias and handles subnormals too. Infinities and NaNs get their
+     * exponent set to all ones. {@code ints} has as many lanes as {@code h}.
+     */
+    private static FloatVector halfBitsToFloat(ShortVector h, VectorSpecies<Integer> ints) {
+        IntVector v = (IntVector) h.convertShape(VectorOperators.ZERO_EXTEND_S2I, ints, 0);
         IntVector magnitude = v.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
         FloatVector f = magnitude.reinterpretAsFloats().mul(HALF_MAGIC);
         IntVector bits = f.reinterpretAsInts();
