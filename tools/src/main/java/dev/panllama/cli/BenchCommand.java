@@ -18,8 +18,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
@@ -112,6 +114,7 @@ final class BenchCommand implements Callable<Integer> {
         out.flush();
         Model loaded = null;
         Instance loadedFor = null;
+        Set<String> kernels = new LinkedHashSet<>();
         try {
             for (int i = 0; i < instances.size(); i++) {
                 Instance inst = instances.get(i);
@@ -120,6 +123,7 @@ final class BenchCommand implements Callable<Integer> {
                     loaded = null;
                     loaded = Model.load(inst.model(), inst.options());
                     loadedFor = inst;
+                    kernels.add(loaded.description());
                 }
                 String where = (i + 1) + "/" + instances.size();
                 output.test(run(loaded, inst, where, err));
@@ -127,7 +131,7 @@ final class BenchCommand implements Callable<Integer> {
         } finally {
             if (loaded != null) loaded.close();
         }
-        output.footer();
+        output.footer(kernels);
         out.flush();
         return 0;
     }

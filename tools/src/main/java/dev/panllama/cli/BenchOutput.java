@@ -5,6 +5,7 @@ import dev.panllama.cli.BenchResult.Field;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,7 +39,8 @@ abstract sealed class BenchOutput {
 
     abstract void test(BenchResult r);
 
-    void footer() {}
+    /** @param kernels what ran each model, e.g. "AMD EPYC 9R14, Vector API 512-bit, 2 threads", once each */
+    void footer(Collection<String> kernels) {}
 
     /** Comma-separated, every value quoted, a header row of field names. */
     static final class Csv extends BenchOutput {
@@ -85,7 +87,7 @@ abstract sealed class BenchOutput {
         }
 
         @Override
-        void footer() {
+        void footer(Collection<String> kernels) {
             out.println();
             out.println("]");
         }
@@ -183,9 +185,11 @@ abstract sealed class BenchOutput {
         }
 
         @Override
-        void footer() {
+        void footer(Collection<String> kernels) {
             out.println();
             out.println("build: " + machine.buildCommit() + " (0)");
+            // The vector width decides the kernels' speed as much as the CPU does: say which ran.
+            for (String k : kernels) out.println("kernels: " + k);
         }
 
         static String size(long bytes) {

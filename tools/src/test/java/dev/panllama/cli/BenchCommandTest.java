@@ -34,6 +34,7 @@ class BenchCommandTest {
             assertThat(Double.parseDouble(ts[1])).isNotNegative();
         }
         assertThat(lines.get(5)).startsWith("build: panllama");
+        assertThat(lines.get(6)).matches("kernels: .*Vector API (128|256|512)-bit, 1 thread");
     }
 
     @Test
