@@ -72,6 +72,7 @@ final class CpuKernels implements Kernels {
         int chunks = (rowCount + chunk - 1) / chunk;
         pool.parallelFor(chunks, c -> {
             int r1 = Math.min(rowCount, (c + 1) * chunk);
+            MappedPages.touch(seg, (rowStart + c * chunk) * rowBytes, (rowStart + r1) * rowBytes);
             for (int r = c * chunk; r < r1; r += unit) kernel.dotTokens(seg, (rowStart + r) * rowBytes, a, y, r, rowCount);
         });
     }
@@ -105,8 +106,10 @@ final class CpuKernels implements Kernels {
         pool.parallelFor(heads * perHead, c -> {
             int h = c / perHead;
             int r0 = (c % perHead) * chunk, r1 = Math.min(rows, r0 + chunk);
+            long headOff = (rowStart + h * headStride) * rowBytes;
+            MappedPages.touch(seg, headOff + r0 * rowBytes, headOff + r1 * rowBytes);
             for (int r = r0; r < r1; r++) {
-                long off = (rowStart + h * headStride + r) * rowBytes;
+                long off = headOff + r * rowBytes;
                 for (int t = 0; t < tokens; t++) y[(t * heads + h) * rows + r] = kernel.dot(seg, off, a, t * heads + h);
             }
         });
@@ -144,6 +147,7 @@ final class CpuKernels implements Kernels {
             int r0 = c * TILE_ROWS;
             int rows = Math.min(TILE_ROWS, rowCount - r0);
             Scratch s = scratch.get().ensure(TILE_ROWS * chunk, TILE_ROWS * tp);
+            MappedPages.touch(seg, (rowStart + r0) * rowBytes, (rowStart + r0 + rows) * rowBytes);
             java.util.Arrays.fill(s.acc, 0, rows * tp, 0f);
             for (int j0 = 0; j0 < k; j0 += chunk) {
                 int kc = Math.min(chunk, k - j0);

@@ -33,6 +33,7 @@ final class FloatRowKernels {
         }
 
         private FloatVector load(MemorySegment w, long off) {
+            w.get(VecMath.FAULT_GUARD, off);   // see VecMath.FAULT_GUARD
             return switch (format) {
                 case FLOAT32 -> FloatVector.fromMemorySegment(F, w, off, LE);
                 case HALF -> VecMath.halfToFloat(w, off);

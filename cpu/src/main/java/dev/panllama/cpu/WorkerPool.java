@@ -106,7 +106,13 @@ final class WorkerPool implements AutoCloseable {
             }
             if (closed) return;
             seen = job;
-            job.work();
+            try {
+                job.work();
+            } catch (Throwable t) {
+                // An asynchronous error (the JVM's InternalError for a faulting mapped read is delivered at
+                // the next safepoint) can land outside a chunk's try: keep it for the caller, keep the worker.
+                if (job.failure == null) job.failure = t;
+            }
         }
     }
 

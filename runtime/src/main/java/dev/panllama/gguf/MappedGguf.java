@@ -38,6 +38,7 @@ public final class MappedGguf implements TensorSource {
     private final List<GgufHeader> headers;
     private final Map<String, Tensor> tensors;
     private final boolean mapped;
+    private final List<MappedFiles.Registration> registrations;
 
     private MappedGguf(Arena arena, List<Path> files, List<GgufHeader> headers, Map<String, Tensor> tensors, boolean mapped) {
         this.arena = arena;
@@ -45,6 +46,8 @@ public final class MappedGguf implements TensorSource {
         this.headers = List.copyOf(headers);
         this.tensors = Collections.unmodifiableMap(tensors);
         this.mapped = mapped;
+        // So that a read fault can name the file if one is truncated while in use (MappedFiles).
+        this.registrations = mapped ? files.stream().map(f -> MappedFiles.register(f, f.toFile().length())).toList() : List.of();
     }
 
     public static MappedGguf open(Path path) throws IOException {
@@ -215,6 +218,7 @@ public final class MappedGguf implements TensorSource {
 
     @Override
     public void close() {
+        registrations.forEach(MappedFiles.Registration::close);
         arena.close();
     }
 }

@@ -1,5 +1,6 @@
 package dev.panllama.cli;
 
+import dev.panllama.gguf.MappedFiles;
 import picocli.CommandLine;
 
 import java.io.IOException;
@@ -22,6 +23,7 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler {
 
     static String describe(Throwable ex) {
         if (ex instanceof UncheckedIOException u) ex = u.getCause();
+        if (MappedFiles.isMappedReadFault(ex)) return MappedFiles.describeFault();
         return switch (ex) {
             case NoSuchFileException e -> e.getFile() + ": no such file";
             case AccessDeniedException e -> e.getFile() + ": permission denied";
