@@ -84,10 +84,11 @@ final class CompletionEndpoint {
         try {
             r = Completion.run(slot.session, tokenizer, prompt, req.settings(),
                     text -> !closing.getAsBoolean() && sse.send(out.textChunk(text)));
-        } catch (RuntimeException e) {
-            // The headers are gone: the error can only be an event of the stream.
-            sse.send(new ApiException(500, "server_error", "generation failed: " + e.getMessage(), null).body());
-            return;
+        } catch (Throwable t) {
+            // The headers are gone: the error can only be an event of the stream, which then ends properly.
+            // Thrown on, the failure is logged and counted as a 500 like any other.
+            sse.send(ApiException.internal(t).body());
+            throw t;
         }
         metrics.completion(r);
         if (r.finishReason() == Completion.FinishReason.CANCELLED) return;

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
  * generation happens in {@link SlotPool slots}, whose forward passes take turns on the model's lock.
  */
 public final class OpenAiServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(OpenAiServer.class.getName());
     private static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics");
 
     /**
@@ -80,7 +81,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void handle(HttpExchange ex) {
         String path = ex.getRequestURI().getPath();
-        int status;
+        int status = 500;
         try {
             if (closing) throw ApiException.unavailable("the server is shutting down");
             status = route(ex, path);
@@ -90,13 +91,29 @@ public final class OpenAiServer implements AutoCloseable {
             trySend(ex, status, e.body());
         } catch (IOException e) {
             status = 499;        // nginx's "client closed request": nothing more can be said to it
-        } catch (RuntimeException | OutOfMemoryError e) {
+        } catch (Throwable t) {
+            // Anything else is the server's failure, a JVM Error (OutOfMemoryError, StackOverflowError,
+            // InternalError) included: left to the JDK's server, the client would get an empty reply with no
+            // status. It gets a 500 instead (a stream that has begun already ended with an error event), and
+            // the server goes on serving the other requests.
             status = 500;
-            trySend(ex, 500, new ApiException(500, "server_error", "internal error: " + e, null).body());
+            internalError(ex, path, t);
         } finally {
             ex.close();
+            metrics.request(ENDPOINTS.contains(path) ? path : "other", status);
         }
-        metrics.request(ENDPOINTS.contains(path) ? path : "other", status);
+    }
+
+    private static void internalError(HttpExchange ex, String path, Throwable t) {
+        try {
+            ApiException error = ApiException.internal(t);
+            StackTraceElement[] where = t.getStackTrace();
+            LOG.log(System.Logger.Level.ERROR, ex.getRequestMethod() + " " + path + ": " + error.getMessage()
+                    + (where.length > 0 ? " (at " + where[0] + ")" : ""), t);
+            trySend(ex, 500, error.body());
+        } catch (Throwable again) {
+            // Out of memory still, most likely: the exchange is closed and counted all the same.
+        }
     }
 
     private int route(HttpExchange ex, String path) throws IOException {

@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.UnaryOperator;
 
 /** A model and an {@link OpenAiServer} over it on 127.0.0.1 (a free port), with a plain HTTP client for tests. */
 final class TestServer implements AutoCloseable {
@@ -28,9 +29,18 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer start(Path modelFile, int parallel, int contextPerSlot, long maxRequestBytes) throws IOException {
+        return start(modelFile, parallel, contextPerSlot, maxRequestBytes, UnaryOperator.identity());
+    }
+
+    /**
+     * @param formats replaces the model's chat format (and with it the tokenizer the server uses): tests wrap
+     *                it to make rendering or detokenizing fail
+     */
+    static TestServer start(Path modelFile, int parallel, int contextPerSlot, long maxRequestBytes,
+                            UnaryOperator<ChatFormat> formats) throws IOException {
         Model model = Model.load(modelFile, ModelOptions.DEFAULTS.withThreads(1));
         try {
-            ChatFormat format = ChatFormat.forModel(model.metadata(), model.tokenizer());
+            ChatFormat format = formats.apply(ChatFormat.forModel(model.metadata(), model.tokenizer()));
             OpenAiServer server = OpenAiServer.start(model, format, new OpenAiServer.Settings("127.0.0.1", 0, parallel, contextPerSlot,
                     "stories260K", maxRequestBytes, SamplerParams.DEFAULTS));
             return new TestServer(model, format, server);
