@@ -1,6 +1,5 @@
 package dev.panllama.server;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,7 +22,7 @@ final class HttpIo {
 
     private HttpIo() {}
 
-    /** The body as JSON; 413 past {@code limit} bytes (by Content-Length or as read), 400 when it is not JSON. */
+    /** The body as JSON; 413 past {@code limit} bytes (by Content-Length or as read), 400 when it is not JSON ({@link JsonBody}). */
     static JsonNode readJson(HttpExchange ex, long limit) throws IOException {
         String declared = ex.getRequestHeaders().getFirst("Content-Length");
         if (declared != null) {
@@ -44,12 +43,7 @@ final class HttpIo {
             }
         }
         if (bytes.size() == 0) throw ApiException.invalid("the request has no body: send a JSON object", null);
-        try {
-            return JSON.readTree(bytes.toByteArray());
-        } catch (JsonProcessingException e) {
-            throw ApiException.invalid("the request body is not valid JSON: " + e.getOriginalMessage()
-                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")" : ""), null);
-        }
+        return JsonBody.parse(bytes.toByteArray());
     }
 
     static void sendJson(HttpExchange ex, int status, JsonNode body) throws IOException {
