@@ -2,6 +2,7 @@ package dev.panllama.server;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.panllama.chat.ChatFormat;
@@ -22,6 +23,27 @@ import java.util.concurrent.TimeUnit;
  * generation happens in {@link SlotPool slots}, whose forward passes take turns on the model's lock.
  */
 public final class OpenAiServer implements AutoCloseable {
+    /**
+     * The most header fields, and bytes of them ({@code Name: value} and CRLF), that a request may have; past
+     * either it gets 431. About what llama-server (cpp-httplib) takes; real clients send a dozen or two.
+     */
+    static final int MAX_HEADERS = 100;
+    static final int MAX_HEADER_BYTES = 64 * 1024;
+
+    static {
+        // The JDK's server resets the connection, without a status, when a request has more than 200 header
+        // fields or 380 KiB of them (sun.net.httpserver.maxReqHeaders / maxReqHeaderSize), before any handler
+        // runs. Raised well past our limits, they let such a request reach handle(), which answers 431; only
+        // past these (1 MiB of headers) is the connection still reset. ServerConfig reads them once, when the
+        // first server is created: this runs before that. Values set on the command line are kept.
+        setIfAbsent("sun.net.httpserver.maxReqHeaders", 32_768);
+        setIfAbsent("sun.net.httpserver.maxReqHeaderSize", 1 << 20);
+    }
+
+    private static void setIfAbsent(String property, int value) {
+        if (System.getProperty(property) == null) System.setProperty(property, Integer.toString(value));
+    }
+
     private static final System.Logger LOG = System.getLogger(OpenAiServer.class.getName());
     private static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics");
 
@@ -83,6 +105,7 @@ public final class OpenAiServer implements AutoCloseable {
         String path = ex.getRequestURI().getPath();
         int status = 500;
         try {
+            checkHeaders(ex.getRequestHeaders());
             if (closing) throw ApiException.unavailable("the server is shutting down");
             status = route(ex, path);
         } catch (ApiException e) {
@@ -113,6 +136,20 @@ public final class OpenAiServer implements AutoCloseable {
             trySend(ex, 500, error.body());
         } catch (Throwable again) {
             // Out of memory still, most likely: the exchange is closed and counted all the same.
+        }
+    }
+
+    private static void checkHeaders(Headers headers) {
+        int fields = 0;
+        long bytes = 0;
+        for (var h : headers.entrySet()) {
+            for (String value : h.getValue()) {
+                fields++;
+                bytes += h.getKey().length() + 2 + value.length() + 2;
+            }
+        }
+        if (fields > MAX_HEADERS || bytes > MAX_HEADER_BYTES) {
+            throw ApiException.headersTooLarge(fields, bytes, MAX_HEADERS, MAX_HEADER_BYTES);
         }
     }
 
