@@ -11,6 +11,7 @@ import dev.panllama.sampling.SamplerParams;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,11 +52,14 @@ public final class OpenAiServer implements AutoCloseable {
      * @param contextPerSlot  KV cache tokens of each slot (llama.cpp: -c divided by --parallel)
      * @param modelId         the name /v1/models and every response give the model
      * @param maxRequestBytes the largest request body accepted (413 beyond)
+     * @param readTimeout     how long a request body may pause before the request is refused (400): llama-server's
+     *                        read timeout, {@code --timeout}
      * @param sampling        sampling for fields a request leaves out
      */
     public record Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
-                           SamplerParams sampling) {
+                           Duration readTimeout, SamplerParams sampling) {
         public Settings {
+            if (readTimeout.isNegative() || readTimeout.isZero()) throw new IllegalArgumentException("--timeout must be positive, not " + readTimeout.toSeconds());
             if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
             if (contextPerSlot < 2) throw new IllegalArgumentException("each slot needs a context of at least 2 tokens, not " + contextPerSlot);
             if (maxRequestBytes < 1) throw new IllegalArgumentException("the request size limit must be positive");
@@ -78,7 +82,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.settings = settings;
         this.slots = new SlotPool(model, settings.parallel(), settings.contextPerSlot());
         this.completions = new CompletionEndpoint(format, slots, metrics, settings.sampling(), settings.modelId(),
-                settings.maxRequestBytes(), () -> closing);
+                settings.maxRequestBytes(), settings.readTimeout(), () -> closing);
         try {
             this.http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 128);
         } catch (IOException e) {

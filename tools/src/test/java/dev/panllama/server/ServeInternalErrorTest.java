@@ -13,6 +13,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -80,7 +81,7 @@ class ServeInternalErrorTest {
             illegal  | internal server error: IllegalStateException: a simulated bug
             """)
     void anErrorBeforeTheResponseIsA500WithOpenAisErrorBody(String what, String message) throws Exception {
-        try (TestServer server = TestServer.start(TestFiles.stories260K(), 1, 64, 1 << 20,
+        try (TestServer server = TestServer.start(TestFiles.stories260K(), 1, 64, 1 << 20, Duration.ofSeconds(600),
                 ServeInternalErrorTest::failingTemplate)) {
             HttpResponse<String> r = chat(server, what, false);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(500);
@@ -90,7 +91,8 @@ class ServeInternalErrorTest {
             assertThat(error.get("type").asText()).isEqualTo("server_error");
             assertThat(error.get("param").isNull()).isTrue();
             assertThat(error.has("code")).isTrue();
-            assertThat(server.get("/metrics").body()).contains("panllama_requests_total{endpoint=\"" + CHAT + "\",status=\"500\"} 1\n");
+            String counted = "panllama_requests_total{endpoint=\"" + CHAT + "\",status=\"500\"} 1\n";
+            assertThat(server.awaitMetrics(counted)).contains(counted);
 
             // The server is unharmed: the same slot answers the next request.
             assertThat(chat(server, "Once upon a time", false).statusCode()).isEqualTo(200);
@@ -99,7 +101,7 @@ class ServeInternalErrorTest {
 
     @Test
     void anErrorMidStreamEndsTheStreamWithAnErrorEvent() throws Exception {
-        try (TestServer server = TestServer.start(TestFiles.stories260K(), 1, 64, 1 << 20,
+        try (TestServer server = TestServer.start(TestFiles.stories260K(), 1, 64, 1 << 20, Duration.ofSeconds(600),
                 ServeInternalErrorTest::failingDetokenizer)) {
             // The headers and the role chunk are out before the first token fails: the error can only be an event,
             // and the chunked body still ends properly (the client reads it to the end without an exception).
@@ -116,7 +118,8 @@ class ServeInternalErrorTest {
             HttpResponse<String> plain = chat(server, "Once upon a time", false);
             assertThat(plain.statusCode()).isEqualTo(500);
             assertThat(TestServer.json(plain).at("/error/message").asText()).isEqualTo("internal server error: InternalError: detokenizer exploded");
-            assertThat(server.get("/metrics").body()).contains("panllama_requests_total{endpoint=\"" + CHAT + "\",status=\"500\"} 2\n");
+            String counted = "panllama_requests_total{endpoint=\"" + CHAT + "\",status=\"500\"} 2\n";
+            assertThat(server.awaitMetrics(counted)).contains(counted);
             assertThat(server.metric("panllama_requests_processing")).isZero();
         }
     }
