@@ -16,7 +16,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.UnaryOperator;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -73,20 +75,14 @@ class ServeBodyTimeoutTest {
     @Test
     void stalledClientsDoNotHoldTheServer() throws Exception {
         double before = count400();
-        List<CompletableFuture<RawHttp.Response>> stalled = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            stalled.add(CompletableFuture.supplyAsync(() -> {
-                try {
-                    return RawHttp.exchange(port(), post("Content-Length: 50"), CLIENT_WAIT, CLIENT_WAIT);
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            }));
-        }
-        for (var f : stalled) {
-            RawHttp.Response r = f.get();
-            assertThat(r.statusLine()).isEqualTo("HTTP/1.1 400 Bad Request");
-            assertThat(r.json().at("/error/message").asText()).isEqualTo("request body: expected 50 bytes, got 0 before the read timeout (1 s)");
+        List<Future<RawHttp.Response>> stalled = new ArrayList<>();
+        try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 4; i++) stalled.add(clients.submit(() -> RawHttp.exchange(port(), post("Content-Length: 50"), CLIENT_WAIT, CLIENT_WAIT)));
+            for (var f : stalled) {
+                RawHttp.Response r = f.get();
+                assertThat(r.statusLine()).isEqualTo("HTTP/1.1 400 Bad Request");
+                assertThat(r.json().at("/error/message").asText()).isEqualTo("request body: expected 50 bytes, got 0 before the read timeout (1 s)");
+            }
         }
         assertServerServesOn(before + 4);
     }
