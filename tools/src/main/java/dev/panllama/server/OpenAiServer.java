@@ -134,10 +134,10 @@ public final class OpenAiServer implements AutoCloseable {
     private static void internalError(HttpExchange ex, String path, Throwable t) {
         try {
             ApiException error = ApiException.internal(t);
+            trySend(ex, 500, error.body());        // the client first: logging may fail as well
             StackTraceElement[] where = t.getStackTrace();
             LOG.log(System.Logger.Level.ERROR, ex.getRequestMethod() + " " + path + ": " + error.getMessage()
                     + (where.length > 0 ? " (at " + where[0] + ")" : ""), t);
-            trySend(ex, 500, error.body());
         } catch (Throwable again) {
             // Out of memory still, most likely: the exchange is closed and counted all the same.
         }
