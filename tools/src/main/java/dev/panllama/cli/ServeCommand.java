@@ -11,6 +11,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +48,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Largest request body accepted; larger ones get 413 (default: ${DEFAULT-VALUE})")
     long maxRequestBytes;
 
+    @Option(names = {"-to", "--timeout"}, paramLabel = "N", defaultValue = "600",
+            description = "Seconds a request body may pause before the request gets 400 (llama-server's read timeout; default: ${DEFAULT-VALUE})")
+    int timeout;
+
     @Spec
     CommandSpec spec;
 
@@ -59,13 +64,15 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
+        if (timeout < 1) throw new IllegalArgumentException("--timeout must be at least 1 second, not " + timeout);
         try (Model m = model.load(err)) {
             ChatFormat format = chatTemplate.format(m);
             int total = model.contextSize > 0 ? model.contextSize : m.defaultContextLength();
             int perSlot = total / parallel;
             if (perSlot < 2) throw new IllegalArgumentException("-c " + total + " over " + parallel + " slots leaves " + perSlot + " tokens per slot");
             String id = alias != null ? alias : fileName(model.modelPath());
-            OpenAiServer.Settings settings = new OpenAiServer.Settings(host, port, parallel, perSlot, id, maxRequestBytes, sampling.params());
+            OpenAiServer.Settings settings = new OpenAiServer.Settings(host, port, parallel, perSlot, id, maxRequestBytes,
+                    Duration.ofSeconds(timeout), sampling.params());
             Thread hook = new Thread(() -> {
                 stop.countDown();
                 try {

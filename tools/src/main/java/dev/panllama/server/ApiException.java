@@ -37,6 +37,20 @@ final class ApiException extends RuntimeException {
                 "the request body is larger than " + limit + " bytes (the server's --max-request-bytes)", null);
     }
 
+    static ApiException headersTooLarge(int fields, long bytes, int maxFields, int maxBytes) {
+        return new ApiException(431, "invalid_request_error", "the request has " + fields + " header fields in " + bytes
+                + " bytes; the server accepts at most " + maxFields + " fields and " + maxBytes + " bytes", null);
+    }
+
+    /**
+     * 500: the server failed (a bug, or a JVM error such as OutOfMemoryError); the message names the throwable's
+     * class and the first line of its message, enough to match it with the server's log.
+     */
+    static ApiException internal(Throwable t) {
+        String message = t.getMessage() == null || t.getMessage().isBlank() ? "" : ": " + t.getMessage().strip().lines().findFirst().orElse("");
+        return new ApiException(500, "server_error", "internal server error: " + t.getClass().getSimpleName() + message, null);
+    }
+
     static ApiException unavailable(String message) {
         return new ApiException(503, "unavailable_error", message, null);
     }

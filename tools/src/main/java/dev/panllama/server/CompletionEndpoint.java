@@ -10,6 +10,7 @@ import dev.panllama.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -29,10 +30,11 @@ final class CompletionEndpoint {
     private final SamplerParams defaults;
     private final String modelId;
     private final long maxRequestBytes;
+    private final Duration readTimeout;
     private final BooleanSupplier closing;
 
     CompletionEndpoint(ChatFormat format, SlotPool slots, ServerMetrics metrics, SamplerParams defaults, String modelId,
-                       long maxRequestBytes, BooleanSupplier closing) {
+                       long maxRequestBytes, Duration readTimeout, BooleanSupplier closing) {
         this.format = format;
         this.tokenizer = format.tokenizer();
         this.slots = slots;
@@ -40,12 +42,13 @@ final class CompletionEndpoint {
         this.defaults = defaults;
         this.modelId = modelId;
         this.maxRequestBytes = maxRequestBytes;
+        this.readTimeout = readTimeout;
         this.closing = closing;
     }
 
     /** Handles one request; returns the HTTP status it was answered with. */
     int handle(HttpExchange ex, boolean chat) throws IOException {
-        JsonNode body = HttpIo.readJson(ex, maxRequestBytes);
+        JsonNode body = HttpIo.readJson(ex, maxRequestBytes, readTimeout);
         CompletionRequest req = chat ? CompletionRequest.chat(body, defaults)
                 : CompletionRequest.completion(body, defaults, tokenizer.vocabSize());
         int[] prompt = prompt(req);
@@ -84,10 +87,11 @@ final class CompletionEndpoint {
         try {
             r = Completion.run(slot.session, tokenizer, prompt, req.settings(),
                     text -> !closing.getAsBoolean() && sse.send(out.textChunk(text)));
-        } catch (RuntimeException e) {
-            // The headers are gone: the error can only be an event of the stream.
-            sse.send(new ApiException(500, "server_error", "generation failed: " + e.getMessage(), null).body());
-            return;
+        } catch (Throwable t) {
+            // The headers are gone: the error can only be an event of the stream, which then ends properly.
+            // Thrown on, the failure is logged and counted as a 500 like any other.
+            sse.send(ApiException.internal(t).body());
+            throw t;
         }
         metrics.completion(r);
         if (r.finishReason() == Completion.FinishReason.CANCELLED) return;

@@ -1,6 +1,5 @@
 package dev.panllama.server;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,13 +7,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.sun.net.httpserver.HttpExchange;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
-/** Reading a JSON request body within the size limit, and writing JSON and text responses. */
+/** Reading a JSON request body (within the size limit and read timeout), and writing JSON and text responses. */
 final class HttpIo {
     static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -23,48 +21,36 @@ final class HttpIo {
 
     private HttpIo() {}
 
-    /** The body as JSON; 413 past {@code limit} bytes (by Content-Length or as read), 400 when it is not JSON. */
-    static JsonNode readJson(HttpExchange ex, long limit) throws IOException {
-        String declared = ex.getRequestHeaders().getFirst("Content-Length");
-        if (declared != null) {
-            long length;
-            try {
-                length = Long.parseLong(declared.trim());
-            } catch (NumberFormatException e) {
-                throw ApiException.invalid("bad Content-Length: " + declared, null);
-            }
-            if (length > limit) throw ApiException.tooLarge(limit);
-        }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (InputStream in = ex.getRequestBody()) {
-            byte[] buf = new byte[16384];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                if (bytes.size() + n > limit) throw ApiException.tooLarge(limit);
-                bytes.write(buf, 0, n);
-            }
-        }
-        if (bytes.size() == 0) throw ApiException.invalid("the request has no body: send a JSON object", null);
-        try {
-            return JSON.readTree(bytes.toByteArray());
-        } catch (JsonProcessingException e) {
-            throw ApiException.invalid("the request body is not valid JSON: " + e.getOriginalMessage()
-                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")" : ""), null);
-        }
+    /**
+     * The body as JSON: 413 past {@code limit} bytes, 400 after {@code timeout} without a byte of it (see
+     * {@link RequestBody}), 400 when it is empty or not JSON (see {@link JsonBody}).
+     */
+    static JsonNode readJson(HttpExchange ex, long limit, Duration timeout) throws IOException {
+        byte[] body = RequestBody.read(ex, limit, timeout);
+        if (body.length == 0) throw ApiException.invalid("the request has no body: send a JSON object", null);
+        return JsonBody.parse(body);
     }
 
     static void sendJson(HttpExchange ex, int status, JsonNode body) throws IOException {
-        send(ex, status, "application/json; charset=utf-8", JSON.writeValueAsBytes(body));
+        sendJson(ex, status, body, () -> {});
+    }
+
+    /** As {@link #sendJson(HttpExchange, int, JsonNode)}, running {@code beforeClose} once the body is written and flushed. */
+    static void sendJson(HttpExchange ex, int status, JsonNode body, Runnable beforeClose) throws IOException {
+        send(ex, status, "application/json; charset=utf-8", JSON.writeValueAsBytes(body), beforeClose);
     }
 
     static void sendText(HttpExchange ex, int status, String contentType, String text) throws IOException {
-        send(ex, status, contentType, text.getBytes(StandardCharsets.UTF_8));
+        send(ex, status, contentType, text.getBytes(StandardCharsets.UTF_8), () -> {});
     }
 
-    private static void send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
+    private static void send(HttpExchange ex, int status, String contentType, byte[] body, Runnable beforeClose) throws IOException {
         ex.getResponseHeaders().set("Content-Type", contentType);
         ex.sendResponseHeaders(status, body.length);
         try (OutputStream out = ex.getResponseBody()) {
             out.write(body);
+            out.flush();
+            beforeClose.run();
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.panllama.server;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.panllama.chat.ChatFormat;
@@ -10,6 +11,7 @@ import dev.panllama.sampling.SamplerParams;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -22,17 +24,42 @@ import java.util.concurrent.TimeUnit;
  * generation happens in {@link SlotPool slots}, whose forward passes take turns on the model's lock.
  */
 public final class OpenAiServer implements AutoCloseable {
+    /**
+     * The most header fields, and bytes of them ({@code Name: value} and CRLF), that a request may have; past
+     * either it gets 431. About what llama-server (cpp-httplib) takes; real clients send a dozen or two.
+     */
+    static final int MAX_HEADERS = 100;
+    static final int MAX_HEADER_BYTES = 64 * 1024;
+
+    static {
+        // The JDK's server resets the connection, without a status, when a request has more than 200 header
+        // fields or 380 KiB of them (sun.net.httpserver.maxReqHeaders / maxReqHeaderSize), before any handler
+        // runs. Raised well past our limits, they let such a request reach handle(), which answers 431; only
+        // past these (1 MiB of headers) is the connection still reset. ServerConfig reads them once, when the
+        // first server is created: this runs before that. Values set on the command line are kept.
+        setIfAbsent("sun.net.httpserver.maxReqHeaders", 32_768);
+        setIfAbsent("sun.net.httpserver.maxReqHeaderSize", 1 << 20);
+    }
+
+    private static void setIfAbsent(String property, int value) {
+        if (System.getProperty(property) == null) System.setProperty(property, Integer.toString(value));
+    }
+
+    private static final System.Logger LOG = System.getLogger(OpenAiServer.class.getName());
     private static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics");
 
     /**
      * @param contextPerSlot  KV cache tokens of each slot (llama.cpp: -c divided by --parallel)
      * @param modelId         the name /v1/models and every response give the model
      * @param maxRequestBytes the largest request body accepted (413 beyond)
+     * @param readTimeout     how long a request body may pause before the request is refused (400): llama-server's
+     *                        read timeout, {@code --timeout}
      * @param sampling        sampling for fields a request leaves out
      */
     public record Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
-                           SamplerParams sampling) {
+                           Duration readTimeout, SamplerParams sampling) {
         public Settings {
+            if (readTimeout.isNegative() || readTimeout.isZero()) throw new IllegalArgumentException("--timeout must be positive, not " + readTimeout.toSeconds());
             if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
             if (contextPerSlot < 2) throw new IllegalArgumentException("each slot needs a context of at least 2 tokens, not " + contextPerSlot);
             if (maxRequestBytes < 1) throw new IllegalArgumentException("the request size limit must be positive");
@@ -55,7 +82,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.settings = settings;
         this.slots = new SlotPool(model, settings.parallel(), settings.contextPerSlot());
         this.completions = new CompletionEndpoint(format, slots, metrics, settings.sampling(), settings.modelId(),
-                settings.maxRequestBytes(), () -> closing);
+                settings.maxRequestBytes(), settings.readTimeout(), () -> closing);
         try {
             this.http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 128);
         } catch (IOException e) {
@@ -80,8 +107,9 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void handle(HttpExchange ex) {
         String path = ex.getRequestURI().getPath();
-        int status;
+        int status = 500;
         try {
+            checkHeaders(ex.getRequestHeaders());
             if (closing) throw ApiException.unavailable("the server is shutting down");
             status = route(ex, path);
         } catch (ApiException e) {
@@ -90,13 +118,43 @@ public final class OpenAiServer implements AutoCloseable {
             trySend(ex, status, e.body());
         } catch (IOException e) {
             status = 499;        // nginx's "client closed request": nothing more can be said to it
-        } catch (RuntimeException | OutOfMemoryError e) {
+        } catch (Throwable t) {
+            // Anything else is the server's failure, a JVM Error (OutOfMemoryError, StackOverflowError,
+            // InternalError) included: left to the JDK's server, the client would get an empty reply with no
+            // status. It gets a 500 instead (a stream that has begun already ended with an error event), and
+            // the server goes on serving the other requests.
             status = 500;
-            trySend(ex, 500, new ApiException(500, "server_error", "internal error: " + e, null).body());
+            internalError(ex, path, t);
         } finally {
             ex.close();
+            metrics.request(ENDPOINTS.contains(path) ? path : "other", status);
         }
-        metrics.request(ENDPOINTS.contains(path) ? path : "other", status);
+    }
+
+    private static void internalError(HttpExchange ex, String path, Throwable t) {
+        try {
+            ApiException error = ApiException.internal(t);
+            trySend(ex, 500, error.body());        // the client first: logging may fail as well
+            StackTraceElement[] where = t.getStackTrace();
+            LOG.log(System.Logger.Level.ERROR, ex.getRequestMethod() + " " + path + ": " + error.getMessage()
+                    + (where.length > 0 ? " (at " + where[0] + ")" : ""), t);
+        } catch (Throwable again) {
+            // Out of memory still, most likely: the exchange is closed and counted all the same.
+        }
+    }
+
+    private static void checkHeaders(Headers headers) {
+        int fields = 0;
+        long bytes = 0;
+        for (var h : headers.entrySet()) {
+            for (String value : h.getValue()) {
+                fields++;
+                bytes += h.getKey().length() + 2 + value.length() + 2;
+            }
+        }
+        if (fields > MAX_HEADERS || bytes > MAX_HEADER_BYTES) {
+            throw ApiException.headersTooLarge(fields, bytes, MAX_HEADERS, MAX_HEADER_BYTES);
+        }
     }
 
     private int route(HttpExchange ex, String path) throws IOException {

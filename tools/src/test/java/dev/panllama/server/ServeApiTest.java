@@ -8,12 +8,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -78,7 +82,7 @@ class ServeApiTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            not JSON             | {"prompt": "x",                                    | the request body is not valid JSON   |
+            not JSON             | {"prompt": "x",                                    | invalid JSON at line 1, column 16: unexpected end of input |
             not an object        | [1, 2]                                             | the request body must be a JSON object |
             no prompt            | {"max_tokens": 3}                                  | 'prompt' is required                  | prompt
             wrong type           | {"prompt": "x", "max_tokens": "ten"}               | 'max_tokens' must be an integer       | max_tokens
@@ -108,6 +112,43 @@ class ServeApiTest {
             """)
     void chatRefusals(String what, String body, String message, String param) throws Exception {
         assertError(server.post("/v1/chat/completions", body), 400, message, param);
+    }
+
+    static Stream<Arguments> malformedJson() {
+        return Stream.of(
+                Arguments.of("truncated", "{\"prompt\": \"x\",", "invalid JSON at line 1, column 16: unexpected end of input"),
+                Arguments.of("truncated string", "{\"prompt\": \"Once upon", "invalid JSON at line 1, column 22: unexpected end of input"),
+                Arguments.of("only whitespace", "  \n ", "invalid JSON at line 2, column 2: unexpected end of input"),
+                Arguments.of("trailing comma", "{\"prompt\": \"x\",}", "invalid JSON at line 1, column 16: unexpected character '}'"),
+                Arguments.of("trailing garbage", "{\"prompt\": \"x\"} garbage", "invalid JSON at line 1, column 17: unexpected text after the JSON value"),
+                Arguments.of("two values", "{\"prompt\": \"x\"}{\"prompt\": \"y\"}", "invalid JSON at line 1, column 16: unexpected text after the JSON value"),
+                Arguments.of("wrong token", "{\"prompt\": tru}", "invalid JSON at line 1, column 12: unexpected token 'tru'"),
+                Arguments.of("NaN", "{\"prompt\": \"x\", \"temperature\": NaN}", "invalid JSON at line 1, column 32: unexpected token 'NaN'"),
+                Arguments.of("single quotes", "{'prompt': 'x'}", "invalid JSON at line 1, column 2: unexpected character \"'\""),
+                Arguments.of("second line", "{\"prompt\":\n  [1, 2,, 3]}", "invalid JSON at line 2, column 9: unexpected character ','"),
+                Arguments.of("columns count characters", "{\"prompt\": \"\u00e9\" \"x\"}", "invalid JSON at line 1, column 16: unexpected character '\"'"),
+                Arguments.of("duplicate field", "{\"prompt\": \"x\", \"prompt\": \"y\"}", "invalid JSON at line 1, column 25: duplicate field 'prompt'"),
+                Arguments.of("tab in a string", "{\"prompt\": \"a\tb\"}", "invalid JSON at line 1, column 14: unexpected character U+0009"),
+                Arguments.of("too deep", "[".repeat(1001), "invalid JSON at line 1, column 1001: nested deeper than 1000 levels"));
+    }
+
+    /** Bad JSON: where and what, in our words; nothing of Jackson's (its classes, features, source excerpts). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void malformedJson(String what, String body, String message) throws Exception {
+        HttpResponse<String> r = server.post("/v1/completions", body);
+        assertError(r, 400, message, null);
+        assertThat(TestServer.json(r).at("/error/message").asText()).isEqualTo(message);
+        assertThat(r.body()).doesNotContain("StreamReadFeature", "Source:", "REDACTED", "jackson", "Jackson", "(code ", "java.", "Exception");
+    }
+
+    @Test
+    void invalidUtf8IsNamedWithItsPosition() throws Exception {
+        byte[] body = "{\"prompt\": \"ab?\"}".getBytes(StandardCharsets.US_ASCII);
+        body[14] = (byte) 0xC3;        // a two-byte sequence's lead, followed by '"'
+        HttpResponse<String> r = server.http.send(HttpRequest.newBuilder(URI.create(server.url("/v1/completions")))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertError(r, 400, "invalid JSON at line 1, column 15: byte 0xc3 is not valid UTF-8", null);
     }
 
     @Test

@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.UnaryOperator;
 
 /** A model and an {@link OpenAiServer} over it on 127.0.0.1 (a free port), with a plain HTTP client for tests. */
 final class TestServer implements AutoCloseable {
@@ -28,11 +29,21 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer start(Path modelFile, int parallel, int contextPerSlot, long maxRequestBytes) throws IOException {
+        return start(modelFile, parallel, contextPerSlot, maxRequestBytes, Duration.ofSeconds(600), UnaryOperator.identity());
+    }
+
+    /**
+     * @param readTimeout how long the server waits for more of a request body (serve's --timeout)
+     * @param formats     replaces the model's chat format (and with it the tokenizer the server uses): tests
+     *                    wrap it to make rendering or detokenizing fail
+     */
+    static TestServer start(Path modelFile, int parallel, int contextPerSlot, long maxRequestBytes, Duration readTimeout,
+                            UnaryOperator<ChatFormat> formats) throws IOException {
         Model model = Model.load(modelFile, ModelOptions.DEFAULTS.withThreads(1));
         try {
-            ChatFormat format = ChatFormat.forModel(model.metadata(), model.tokenizer());
+            ChatFormat format = formats.apply(ChatFormat.forModel(model.metadata(), model.tokenizer()));
             OpenAiServer server = OpenAiServer.start(model, format, new OpenAiServer.Settings("127.0.0.1", 0, parallel, contextPerSlot,
-                    "stories260K", maxRequestBytes, SamplerParams.DEFAULTS));
+                    "stories260K", maxRequestBytes, readTimeout, SamplerParams.DEFAULTS));
             return new TestServer(model, format, server);
         } catch (IOException | RuntimeException e) {
             model.close();
@@ -65,6 +76,20 @@ final class TestServer implements AutoCloseable {
             if (line.startsWith(name + " ")) return Double.parseDouble(line.substring(name.length() + 1));
         }
         throw new AssertionError("no metric " + name);
+    }
+
+    /**
+     * Waits (up to 10 s) for /metrics to contain {@code line} and returns the text. A request is counted as its
+     * handler ends, a moment after its client has the whole answer: a test asking at once could miss it.
+     */
+    String awaitMetrics(String line) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        String text = get("/metrics").body();
+        while (!text.contains(line) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            text = get("/metrics").body();
+        }
+        return text;
     }
 
     @Override
