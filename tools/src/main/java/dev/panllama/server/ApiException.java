@@ -1,5 +1,6 @@
 package dev.panllama.server;
 
+import dev.panllama.gguf.MappedFiles;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -44,9 +45,11 @@ final class ApiException extends RuntimeException {
 
     /**
      * 500: the server failed (a bug, or a JVM error such as OutOfMemoryError); the message names the throwable's
-     * class and the first line of its message, enough to match it with the server's log.
+     * class and the first line of its message, enough to match it with the server's log. A failed read of the
+     * mapped model says which file changed on disk.
      */
     static ApiException internal(Throwable t) {
+        if (MappedFiles.isMappedReadFault(t)) return new ApiException(500, "server_error", MappedFiles.describeFault(), null);
         String message = t.getMessage() == null || t.getMessage().isBlank() ? "" : ": " + t.getMessage().strip().lines().findFirst().orElse("");
         return new ApiException(500, "server_error", "internal server error: " + t.getClass().getSimpleName() + message, null);
     }

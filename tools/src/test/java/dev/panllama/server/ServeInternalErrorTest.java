@@ -39,6 +39,7 @@ class ServeInternalErrorTest {
                     return render(messages, addGenerationPrompt) + "!";      // a real StackOverflowError
                 }
                 case "illegal" -> throw new IllegalStateException("a simulated bug");
+                case "mapped" -> throw new InternalError("a fault occurred in an unsafe memory access operation");
                 default -> {
                     return real.render(messages, addGenerationPrompt);
                 }
@@ -71,6 +72,18 @@ class ServeInternalErrorTest {
         ChatFormat format = new ChatFormat(f.template(), failing);
         armed.set(true);
         return format;
+    }
+
+    /** The JVM's report of a faulting read of the mapped model names the model file, not the JVM's words. */
+    @Test
+    void aFaultingReadOfTheMappedModelNamesTheFile() throws Exception {
+        try (TestServer server = TestServer.start(TestFiles.stories260K(), 1, 64, 1 << 20, Duration.ofSeconds(600),
+                ServeInternalErrorTest::failingTemplate)) {
+            HttpResponse<String> r = chat(server, "mapped", false);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(500);
+            assertThat(TestServer.json(r).get("error").get("message").asText())
+                    .startsWith("reading ").contains("stories260K.gguf failed").endsWith("--no-mmap reads the model into memory instead");
+        }
     }
 
     @ParameterizedTest(name = "{0}")
