@@ -76,8 +76,9 @@ public final class Model implements AutoCloseable {
         TensorSource gguf = ModelSources.open(path, lo, options.effectiveThreads(), vocabFrom);
         try {
             GgufMetadata md = gguf.metadata();
-            long vocabRows = gguf.tensor("token_embd.weight").ne(1);
-            ModelConfig config = ModelConfig.fromMetadata(md, Math.toIntExact(vocabRows));
+            long vocabRows = gguf.findTensor("token_embd.weight")
+                    .orElseThrow(() -> new IllegalArgumentException("missing tensor 'token_embd.weight'")).ne(1);
+            ModelConfig config = ModelConfig.fromMetadata(md, vocabRows);
             Network network = Network.load(gguf, config);
             Tokenizer tokenizer = Tokenizer.fromMetadata(md);
             DeviceSet devices = DeviceSet.discover(options.effectiveThreads());
