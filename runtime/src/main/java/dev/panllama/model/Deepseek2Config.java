@@ -43,7 +43,7 @@ public record Deepseek2Config(ModelConfig base, int qLoraRank, int kvLoraRank, i
 
     /**
      * Reads deepseek2's own hyper-parameters, each checked for type and range ({@link HyperparameterKeys});
-     * the routing against the expert counts.
+     * {@link HyperparameterChecks#deepseek2} then checks them, and the routing, against the tensors.
      */
     public static Deepseek2Config fromMetadata(GgufMetadata md, ModelConfig base) {
         HyperparameterKeys k = new HyperparameterKeys(md, base.arch().ggufName());
@@ -95,7 +95,6 @@ public record Deepseek2Config(ModelConfig base, int qLoraRank, int kvLoraRank, i
             }
             routing = new ExpertRouting(ExpertRouting.Gating.byId(gating), md.getBool(p + "expert_weights_norm", false),
                     k.real("expert_weights_scale", 1f, true), groups, groupsUsed);
-            routing.validate(base.expertCount(), base.expertUsedCount());
         }
 
         String scaling = md.getString(p + "rope.scaling.type", "none").toLowerCase(Locale.ROOT);

@@ -10,7 +10,7 @@ import dev.panllama.gguf.GgufValueType;
  * checked for type and range before anything is sized from it: a hostile or broken file fails at load
  * with the key and its value ({@code llama.block_count = -5, but it must be at least 1}), never later
  * with an OutOfMemoryError or an index error. {@link ModelConfig} and {@link Deepseek2Config} read every
- * hyper-parameter through this class; the weights loader then checks them against the tensors.
+ * hyper-parameter through this class; {@link HyperparameterChecks} then checks them against the tensors.
  *
  * <p>Types: llama.cpp's loader (llama-model-loader.cpp, GGUFMeta::GKV) refuses a key whose GGUF type is
  * not the one it reads ("key X has wrong type Y but expected type Z"): UINT32 for counts, FLOAT32 for

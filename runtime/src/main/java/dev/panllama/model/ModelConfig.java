@@ -20,7 +20,7 @@ public record ModelConfig(Architecture arch, String name, int contextLength, int
 
     /**
      * Reads the hyper-parameters, each checked for type and range ({@link HyperparameterKeys}); their
-     * agreement with the tensors is checked as the weights load.
+     * agreement with the tensors is checked by {@link HyperparameterChecks} before any weight loads.
      *
      * @param vocabRows rows of token_embd.weight, the vocabulary size unless ARCH.vocab_size is given
      */
