@@ -18,7 +18,7 @@ import java.util.function.LongConsumer;
  * <p>Every count, length and offset read from the file is checked against the bytes that remain
  * before anything is allocated from it, so a hostile file yields a {@link GgufFormatException} and
  * never an OOM, an out-of-bounds access or a long loop. Where ggml's reader is strict we are too
- * (tensor types, dimensions, alignment), except that a duplicate metadata key keeps the first value
+ * (tensor types, dimensions, alignment, tensor data laid out in order without overlap), except that a duplicate metadata key keeps the first value
  * with a warning, as the issue asks (llama.cpp's vocab files contain one).
  */
 public final class GgufParser {
@@ -110,7 +110,9 @@ public final class GgufParser {
             throw c.error(c.position(), "data section", "data section would start at byte " + dataOffset
                     + ", past the end of the file (" + c.fileSize() + " bytes)");
         }
-        for (GgufTensorInfo t : infos) {
+        long expected = 0;
+        for (int i = 0; i < infos.size(); i++) {
+            GgufTensorInfo t = infos.get(i);
             String field = "tensor " + GgufCursor.quote(t.name()) + ".offset";
             if (t.dataOffset() % alignment != 0) {
                 throw c.error(t.infoOffset(), field, "data offset " + t.dataOffset()
@@ -121,8 +123,37 @@ public final class GgufParser {
                 throw c.error(t.infoOffset(), field, "tensor data [" + (dataOffset + t.dataOffset()) + ", +"
                         + t.byteSize() + ") lies outside the file of " + c.fileSize() + " bytes (truncated file?)");
             }
+            if (t.dataOffset() != expected) {
+                throw c.error(t.infoOffset(), field, misplacedData(infos, i, expected, alignment));
+            }
+            // Both terms lie inside the file (checked above), so the sum cannot overflow.
+            expected = alignUp(t.dataOffset() + t.byteSize(), alignment);
         }
         return new GgufHeader(version, metadata, List.copyOf(infos), alignment, dataOffset, c.fileSize());
+    }
+
+    /**
+     * Why tensor {@code i} is not at {@code expected}. ggml's gguf reader (gguf.c, gguf_init_from_file_impl)
+     * accepts a data section only when each tensor's data starts exactly where the previous tensor's
+     * ends, padded to the alignment, in tensor-info order; any other offset means data that overlaps
+     * another tensor's, or lies out of order or after a gap. An earlier offset always overlaps an earlier
+     * tensor's bytes: the tensors before {@code i} are in place, and no aligned offset falls in padding.
+     */
+    private static String misplacedData(List<GgufTensorInfo> infos, int i, long expected, int alignment) {
+        GgufTensorInfo t = infos.get(i);
+        String rule = "each tensor's data must follow the previous tensor's in file order, padded to the alignment "
+                + alignment + " (expected offset " + expected + ")";
+        if (t.dataOffset() < expected) {
+            for (int j = 0; j < i; j++) {
+                GgufTensorInfo o = infos.get(j);
+                if (t.dataOffset() >= o.dataOffset() && t.dataOffset() < o.dataOffset() + o.byteSize()) {
+                    return "data offset " + t.dataOffset() + " overlaps the data of tensor " + GgufCursor.quote(o.name())
+                            + " [" + o.dataOffset() + ", +" + o.byteSize() + "); " + rule;
+                }
+            }
+            return "data offset " + t.dataOffset() + " overlaps earlier tensor data; " + rule;
+        }
+        return "data offset " + t.dataOffset() + " leaves a gap or is out of order; " + rule;
     }
 
     private static GgufTensorInfo readTensorInfo(GgufCursor c, long i, Set<String> names) throws GgufFormatException {

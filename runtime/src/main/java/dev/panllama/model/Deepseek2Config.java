@@ -41,40 +41,60 @@ public record Deepseek2Config(ModelConfig base, int qLoraRank, int kvLoraRank, i
     /** llama.cpp's context defaults for YaRN (llama_context_default_params). */
     static final float YARN_BETA_FAST = 32f, YARN_BETA_SLOW = 1f;
 
+    /**
+     * Reads deepseek2's own hyper-parameters, each checked for type and range ({@link HyperparameterKeys});
+     * {@link HyperparameterChecks#deepseek2} then checks them, and the routing, against the tensors.
+     */
     public static Deepseek2Config fromMetadata(GgufMetadata md, ModelConfig base) {
+        HyperparameterKeys k = new HyperparameterKeys(md, base.arch().ggufName());
         String p = base.arch().ggufName() + ".";
         int rope = base.nRot();
-        int kvLora = requirePositive(md, p + "attention.kv_lora_rank");
-        int qLora = md.getInt(p + "attention.q_lora_rank", 0);
-        boolean latent = md.contains(p + "attention.key_length_mla");
+        int kvLora = k.count("attention.kv_lora_rank", 1);
+        int qLora = k.count("attention.q_lora_rank", 0, 0);
+        boolean latent = k.contains("attention.key_length_mla");
         int nope, v;
+        String keyLengthKey = latent ? "attention.key_length_mla" : "attention.key_length";
         if (latent) {
-            nope = md.getInt(p + "attention.key_length_mla") - rope;
-            v = md.getInt(p + "attention.value_length_mla", 0);
+            nope = k.count("attention.key_length_mla", 1) - rope;
+            v = k.count("attention.value_length_mla", 1);
             if (base.headDimK() != kvLora + rope || base.headDimV() != kvLora || base.headCountKv() != 1) {
-                throw new IllegalArgumentException(p + "attention.key_length " + base.headDimK() + " / value_length " + base.headDimV()
-                        + " / head_count_kv " + base.headCountKv() + " do not describe a latent of kv_lora_rank " + kvLora
-                        + " plus rope " + rope + " in one KV head");
+                throw new IllegalArgumentException(p + "attention.key_length = " + base.headDimK() + ", value_length = " + base.headDimV()
+                        + " and head_count_kv = " + base.headCountKv() + ", but the latent layout (" + p + "attention.key_length_mla) needs "
+                        + "kv_lora_rank + rope = " + (kvLora + rope) + ", kv_lora_rank = " + kvLora + " and one KV head");
             }
         } else {
             nope = base.headDimK() - rope;
             v = base.headDimV();
         }
-        if (nope <= 0 || v <= 0) {
-            throw new IllegalArgumentException("deepseek2: key length " + (nope + rope) + " leaves no room beyond rope " + rope
-                    + ", or value length " + v + " is not positive");
+        if (nope <= 0) {
+            throw k.invalid(keyLengthKey, nope + rope, "it must exceed the rope part " + k.key("rope.dimension_count") + " = " + rope);
         }
-        int dense = md.getInt(p + "leading_dense_block_count", 0);
-        int shared = md.getInt(p + "expert_shared_count", 0);
+        int dense = k.count("leading_dense_block_count", 0, 0);
+        if (dense > base.blockCount()) {
+            throw k.invalid("leading_dense_block_count", dense, "it must be at most " + k.key("block_count") + " = " + base.blockCount());
+        }
+        int shared = k.count("expert_shared_count", 0, 0);
         ExpertRouting routing = null;
         if (base.isMoe()) {
-            if (!md.contains(p + "expert_weights_scale")) {
-                throw new IllegalArgumentException("deepseek2: missing key " + p + "expert_weights_scale");
+            if (!k.contains("expert_weights_scale")) {
+                throw new IllegalArgumentException("missing metadata key '" + k.key("expert_weights_scale") + "'");
             }
-            routing = new ExpertRouting(ExpertRouting.Gating.byId(md.getInt(p + "expert_gating_func", 0)),
-                    md.getBool(p + "expert_weights_norm", false), md.getFloat(p + "expert_weights_scale", 1f),
-                    md.getInt(p + "expert_group_count", 0), md.getInt(p + "expert_group_used_count", 0));
-            routing.validate(base.expertCount(), base.expertUsedCount());
+            int gating = k.count("expert_gating_func", 0, 0);
+            if (!ExpertRouting.Gating.isKnown(gating)) {
+                throw k.invalid("expert_gating_func", gating, "it must be " + ExpertRouting.Gating.KNOWN_IDS);
+            }
+            int groups = k.count("expert_group_count", 0, 0);
+            int groupsUsed = k.count("expert_group_used_count", 0, 0);
+            if (groups > 1 && groupsUsed > groups) {
+                throw k.invalid("expert_group_used_count", groupsUsed, "it must be in [1, " + groups + "] ("
+                        + k.key("expert_group_count") + " = " + groups + ")");
+            }
+            if (groups > 1 && groupsUsed == 0) {
+                throw new IllegalArgumentException(k.key("expert_group_count") + " = " + groups + ", but "
+                        + k.key("expert_group_used_count") + " is " + (k.contains("expert_group_used_count") ? "0" : "missing"));
+            }
+            routing = new ExpertRouting(ExpertRouting.Gating.byId(gating), md.getBool(p + "expert_weights_norm", false),
+                    k.real("expert_weights_scale", 1f, true), groups, groupsUsed);
         }
 
         String scaling = md.getString(p + "rope.scaling.type", "none").toLowerCase(Locale.ROOT);
@@ -84,7 +104,7 @@ public record Deepseek2Config(ModelConfig base, int qLoraRank, int kvLoraRank, i
         float lnFactor = (float) Math.log(1.0f / freqScale);
         // llama_context: the attention factor given to rope, with YaRN's own magnitude cancelled out
         // (so that only the attention scale below carries it when yarn_log_multiplier is set).
-        float logMul = md.getFloat(p + "rope.scaling.yarn_log_multiplier", 0f);
+        float logMul = k.real("rope.scaling.yarn_log_multiplier", 0f, false);
         float attnFactor = 1f;
         if (ext != 0f) {
             attnFactor = logMul != 0f ? 1f : yarnMscale(1f / freqScale, 1f);
@@ -94,7 +114,7 @@ public record Deepseek2Config(ModelConfig base, int qLoraRank, int kvLoraRank, i
         float attnFactorOrig = attnFactor * (1.0f + 0.1f * lnFactor);
         float mscale = attnFactorOrig * (1.0f + logMul * lnFactor);
         float kqScale = mscale * mscale / (float) Math.sqrt(nope + rope);
-        int origCtx = md.getInt(p + "rope.scaling.original_context_length", base.contextLength());
+        int origCtx = k.count("rope.scaling.original_context_length", base.contextLength(), 1);
         return new Deepseek2Config(base, qLora, kvLora, nope, rope, v, latent, dense, shared, routing,
                 kqScale, attnFactor, ext, origCtx);
     }
@@ -102,13 +122,6 @@ public record Deepseek2Config(ModelConfig base, int qLoraRank, int kvLoraRank, i
     /** HF's yarn_get_mscale: {@code 0.1 · mscale · ln(scale) + 1}, 1 for scale <= 1. */
     private static float yarnMscale(float scale, float mscale) {
         return scale <= 1f ? 1f : 0.1f * mscale * (float) Math.log(scale) + 1f;
-    }
-
-    private static int requirePositive(GgufMetadata md, String key) {
-        if (!md.contains(key)) throw new IllegalArgumentException("deepseek2: missing key " + key);
-        int v = md.getInt(key);
-        if (v <= 0) throw new IllegalArgumentException(key + " must be positive, not " + v);
-        return v;
     }
 
     public int headCount() { return base.headCount(); }

@@ -56,9 +56,10 @@ public final class Deepseek2Weights {
         this.layers = List.copyOf(layers);
     }
 
-    public static Deepseek2Weights load(TensorSource gguf, Deepseek2Config dc) {
+    /** Loads every weight through {@code s}, which checks its shape (and notes it as used). */
+    static Deepseek2Weights load(WeightShapes s, Deepseek2Config dc) {
         ModelConfig c = dc.base();
-        WeightShapes s = new WeightShapes(gguf);
+        TensorSource gguf = s.source();
         long embd = c.embeddingLength();
         int heads = c.headCount();
         Tensor emb = s.matrix("token_embd.weight", embd, c.vocabSize());

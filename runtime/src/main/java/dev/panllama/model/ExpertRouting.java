@@ -33,11 +33,20 @@ public record ExpertRouting(Gating gating, boolean normalize, float scale, int g
 
         public int id() { return id; }
 
+        /** The ids {@link #byId} takes, for messages. */
+        public static final String KNOWN_IDS = "0 (none: softmax), 1 (softmax), 2 (sigmoid) or 3 (softmax over the chosen)";
+
+        public static boolean isKnown(int id) {
+            if (id == 0) return true;
+            for (Gating g : values()) if (g.id == id) return true;
+            return false;
+        }
+
         /** Gating by its GGUF id; 0 (none) is softmax, as llama.cpp assumes for DeepSeek-V2 files without the key. */
         public static Gating byId(int id) {
             if (id == 0) return SOFTMAX;
             for (Gating g : values()) if (g.id == id) return g;
-            throw new IllegalArgumentException("expert_gating_func " + id + " is not supported (1 softmax, 2 sigmoid, 3 softmax over the chosen)");
+            throw new IllegalArgumentException("expert_gating_func " + id + " is not supported: it must be " + KNOWN_IDS);
         }
     }
 

@@ -76,10 +76,16 @@ public final class Model implements AutoCloseable {
         TensorSource gguf = ModelSources.open(path, lo, options.effectiveThreads(), vocabFrom);
         try {
             GgufMetadata md = gguf.metadata();
-            long vocabRows = gguf.tensor("token_embd.weight").ne(1);
-            ModelConfig config = ModelConfig.fromMetadata(md, Math.toIntExact(vocabRows));
+            long vocabRows = gguf.findTensor("token_embd.weight")
+                    .orElseThrow(() -> new IllegalArgumentException("missing tensor 'token_embd.weight'")).ne(1);
+            ModelConfig config = ModelConfig.fromMetadata(md, vocabRows);
             Network network = Network.load(gguf, config);
             Tokenizer tokenizer = Tokenizer.fromMetadata(md);
+            if (tokenizer.vocabSize() > config.vocabSize()) {
+                // A token id past the embedding rows would have no embedding (llama.cpp requires the counts to match).
+                throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize() + " tokens (tokenizer.ggml.tokens), but tensor "
+                        + "'token_embd.weight' has " + config.vocabSize() + " rows");
+            }
             DeviceSet devices = DeviceSet.discover(options.effectiveThreads());
             try {
                 Placement placement = Placement.plan(gguf.tensors(), config.blockCount(), options.placement(), devices);

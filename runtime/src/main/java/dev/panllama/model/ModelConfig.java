@@ -1,6 +1,5 @@
 package dev.panllama.model;
 
-import dev.panllama.gguf.GgufArray;
 import dev.panllama.gguf.GgufMetadata;
 
 import java.util.Locale;
@@ -19,58 +18,75 @@ public record ModelConfig(Architecture arch, String name, int contextLength, int
                           float rmsEps, int nRot, float ropeFreqBase, float ropeFreqScale, int vocabSize,
                           int expertCount, int expertUsedCount, int expertFeedForwardLength) {
 
-    public static ModelConfig fromMetadata(GgufMetadata md, int vocabRows) {
+    /**
+     * Reads the hyper-parameters, each checked for type and range ({@link HyperparameterKeys}); their
+     * agreement with the tensors is checked by {@link HyperparameterChecks} before any weight loads.
+     *
+     * @param vocabRows rows of token_embd.weight, the vocabulary size unless ARCH.vocab_size is given
+     */
+    public static ModelConfig fromMetadata(GgufMetadata md, long vocabRows) {
         String archName = md.getString("general.architecture");
         Architecture arch = Architecture.byGgufName(archName);
-        String p = archName + ".";
-        int embd = md.getInt(p + "embedding_length");
-        int layers = md.getInt(p + "block_count");
-        int heads = perLayerUniform(md, p + "attention.head_count", 0);
-        int headsKv = perLayerUniform(md, p + "attention.head_count_kv", heads);
-        if (heads <= 0 || headsKv <= 0 || heads % headsKv != 0) {
-            throw new IllegalArgumentException(archName + ": head_count " + heads + " must be a positive multiple of head_count_kv " + headsKv);
+        HyperparameterKeys k = new HyperparameterKeys(md, archName);
+        int layers = k.count("block_count", 1);
+        int embd = k.count("embedding_length", 1);
+        int heads = k.perLayerCount("attention.head_count", layers, 0, 1);
+        if (heads == 0) throw new IllegalArgumentException("missing metadata key '" + k.key("attention.head_count") + "'");
+        int headsKv = k.perLayerCount("attention.head_count_kv", layers, heads, 1);
+        if (heads % headsKv != 0) {
+            throw k.invalid("attention.head_count_kv", headsKv, "it must divide " + k.key("attention.head_count") + " = " + heads);
         }
-        int headDimK = md.getInt(p + "attention.key_length", embd / heads);
-        int headDimV = md.getInt(p + "attention.value_length", embd / heads);
-        int nRot = md.getInt(p + "rope.dimension_count", headDimK);
+        // llama.cpp's default head size is n_embd / n_head (llama-model.cpp, load_hparams).
+        if (heads > embd && !(k.contains("attention.key_length") && k.contains("attention.value_length"))) {
+            throw k.invalid("attention.head_count", heads, "it exceeds " + k.key("embedding_length") + " = " + embd
+                    + ", and without attention.key_length / value_length the head size is embedding_length / head_count");
+        }
+        int headDimK = k.count("attention.key_length", embd / heads, 1);
+        int headDimV = k.count("attention.value_length", embd / heads, 1);
+        int nRot = k.count("rope.dimension_count", headDimK, 2);
         if (nRot > headDimK || nRot % 2 != 0) {
-            throw new IllegalArgumentException(archName + ": rope.dimension_count " + nRot + " must be even and at most the head size " + headDimK);
+            throw k.invalid("rope.dimension_count", nRot, "it must be even and at most the head size " + headDimK
+                    + (k.contains("attention.key_length") ? " (" + k.key("attention.key_length") + ")" : ""));
         }
-        float freqScale = 1.0f;
-        String scaling = md.getString(p + "rope.scaling.type", "none").toLowerCase(Locale.ROOT);
-        float factor = md.getFloat(p + "rope.scaling.factor", 0f);
-        if (md.contains(p + "rope.scale_linear")) {
-            freqScale = 1.0f / md.getFloat(p + "rope.scale_linear", 1f);
-        } else if (scaling.equals("linear") && factor > 0) {
-            freqScale = 1.0f / factor;
-        } else if (scaling.equals("yarn") && arch.latentAttention() && factor > 0) {
-            freqScale = 1.0f / factor;      // the other YaRN parameters are read by Deepseek2Config
-        } else if (!scaling.equals("none") && !scaling.equals("linear")) {
-            throw new IllegalArgumentException(archName + ": rope scaling '" + scaling + "' is not supported yet");
+        float freqScale = ropeFreqScale(md, k, arch);
+        int nff = k.perLayerCount("feed_forward_length", layers, 0, 0);
+        int experts = k.count("expert_count", 0, 0);
+        int used = k.count("expert_used_count", 0, 0);
+        int expertFf = k.count("expert_feed_forward_length", nff, 1);
+        if (vocabRows < 1 || vocabRows > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tensor 'token_embd.weight' has " + vocabRows + " rows, but a vocabulary has 1 to "
+                    + Integer.MAX_VALUE + " tokens");
         }
-        int nff = md.getInt(p + "feed_forward_length", 0);
-        int experts = md.getInt(p + "expert_count", 0);
-        int used = md.getInt(p + "expert_used_count", 0);
-        int expertFf = md.getInt(p + "expert_feed_forward_length", nff);
-        int vocab = md.getInt(p + "vocab_size", vocabRows);
-        return new ModelConfig(arch, md.getString("general.name", archName), md.getInt(p + "context_length", 2048),
+        int vocab = k.count("vocab_size", (int) vocabRows, 1);
+        return new ModelConfig(arch, md.getString("general.name", archName), k.count("context_length", 2048, 1),
                 embd, layers, nff, heads, headsKv, headDimK, headDimV,
-                md.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-5f), nRot,
-                md.getFloat(p + "rope.freq_base", 10000f), freqScale, vocab, experts, used, expertFf);
+                k.real("attention.layer_norm_rms_epsilon", 1e-5f, true), nRot,
+                k.real("rope.freq_base", 10000f, true), freqScale, vocab, experts, used, expertFf);
     }
 
-    /** A per-layer key may be an array (llama.cpp allows it); we support it when all layers agree. */
-    private static int perLayerUniform(GgufMetadata md, String key, int fallback) {
-        if (!md.contains(key)) return fallback;
-        var e = md.entry(key).orElseThrow();
-        if (e.value() instanceof GgufArray a) {
-            int[] v = a.toIntArray();
-            for (int x : v) {
-                if (x != v[0]) throw new IllegalArgumentException(key + " differs between layers, which is not supported yet");
-            }
-            return v.length == 0 ? fallback : v[0];
+    /**
+     * 1/factor of linear RoPE scaling (or of YaRN for deepseek2), 1 without scaling. As in llama.cpp
+     * (load_hparams), a factor of 0 means none; a negative one is refused.
+     */
+    private static float ropeFreqScale(GgufMetadata md, HyperparameterKeys k, Architecture arch) {
+        String scaling = md.getString(k.key("rope.scaling.type"), "none").toLowerCase(Locale.ROOT);
+        boolean yarn = scaling.equals("yarn") && arch.latentAttention();   // its other parameters: Deepseek2Config
+        if (!scaling.equals("none") && !scaling.equals("linear") && !yarn) {
+            throw new IllegalArgumentException(k.key("rope.scaling.type") + " = '" + scaling + "', but only none and linear"
+                    + (arch.latentAttention() ? " and yarn" : "") + " are supported yet");
         }
-        return md.getInt(key);
+        float factor = nonNegative(k, "rope.scaling.factor");
+        if (k.contains("rope.scale_linear")) {
+            float linear = nonNegative(k, "rope.scale_linear");
+            return linear > 0 ? 1.0f / linear : 1.0f;
+        }
+        return !scaling.equals("none") && factor > 0 ? 1.0f / factor : 1.0f;
+    }
+
+    private static float nonNegative(HyperparameterKeys k, String name) {
+        float v = k.real(name, 0f, false);
+        if (v < 0) throw k.invalid(name, v, "it must be positive, or 0 for none");
+        return v;
     }
 
     public int kvDimK() { return headCountKv * headDimK; }

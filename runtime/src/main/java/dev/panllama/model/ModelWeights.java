@@ -37,8 +37,9 @@ public final class ModelWeights {
         this.layers = List.copyOf(layers);
     }
 
-    public static ModelWeights load(TensorSource gguf, ModelConfig c) {
-        WeightShapes s = new WeightShapes(gguf);
+    /** Loads every weight through {@code s}, which checks its shape (and notes it as used). */
+    static ModelWeights load(WeightShapes s, ModelConfig c) {
+        TensorSource gguf = s.source();
         Tensor emb = s.matrix("token_embd.weight", c.embeddingLength(), c.vocabSize());
         // Without output.weight the output projection is tied to the embeddings (llama.cpp does the same).
         Tensor out = gguf.hasTensor("output.weight") ? s.matrix("output.weight", c.embeddingLength(), c.vocabSize()) : emb;
@@ -48,7 +49,8 @@ public final class ModelWeights {
         List<Layer> layers = new ArrayList<>(c.blockCount());
         for (int i = 0; i < c.blockCount(); i++) {
             String b = "blk." + i + ".";
-            boolean moe = c.isMoe() && gguf.hasTensor(b + "ffn_gate_inp.weight");
+            // As in llama.cpp (build_llama, qwen3moe): with experts every block routes, without none does.
+            boolean moe = c.isMoe();
             layers.add(new Layer(
                     s.vector(b + "attn_norm.weight", c.embeddingLength()),
                     s.matrix(b + "attn_q.weight", c.embeddingLength(), c.qDim()),

@@ -13,13 +13,25 @@ import java.util.function.Function;
  */
 sealed interface Network {
 
-    /** Reads the weights (checking every shape) of the model's architecture. */
+    /**
+     * Reads the weights of the model's architecture: first its hyper-parameters are checked against the
+     * tensors ({@link HyperparameterChecks}), then every weight's shape as it loads; last, the file must
+     * hold no tensor the model did not use.
+     */
     static Network load(TensorSource gguf, ModelConfig config) {
+        HyperparameterChecks checks = new HyperparameterChecks(gguf, config);
+        WeightShapes shapes = new WeightShapes(gguf);
+        Network network;
         if (config.arch().latentAttention()) {
             Deepseek2Config dc = Deepseek2Config.fromMetadata(gguf.metadata(), config);
-            return new Deepseek2(dc, Deepseek2Weights.load(gguf, dc));
+            checks.deepseek2(dc);
+            network = new Deepseek2(dc, Deepseek2Weights.load(shapes, dc));
+        } else {
+            checks.llamaFamily();
+            network = new LlamaFamily(config, ModelWeights.load(shapes, config));
         }
-        return new LlamaFamily(config, ModelWeights.load(gguf, config));
+        checks.allTensorsUsed(shapes.used());
+        return network;
     }
 
     /** These weights on the devices that hold them ({@link Device#place}). */

@@ -4,16 +4,31 @@ import dev.panllama.gguf.TensorSource;
 import dev.panllama.tensor.Tensor;
 
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * Looks weights up by llama.cpp's tensor names and checks their shapes, so a wrong or incomplete file
- * fails at load with the tensor's name and both shapes.
+ * fails at load with the tensor's name and both shapes. Remembers which tensors it handed out, so that
+ * {@link HyperparameterChecks#allTensorsUsed} can refuse a file with tensors the model does not use.
  */
-record WeightShapes(TensorSource source) {
+final class WeightShapes {
+    private final TensorSource source;
+    private final Set<String> used = new HashSet<>();
+
+    WeightShapes(TensorSource source) {
+        this.source = source;
+    }
+
+    TensorSource source() { return source; }
+
+    /** The names of the tensors looked up so far. */
+    Set<String> used() { return used; }
 
     Tensor require(String name) {
-        return source.findTensor(name).orElseThrow(() ->
-                new IllegalArgumentException(source.displayName() + ": missing tensor '" + name + "'"));
+        Tensor t = source.findTensor(name).orElseThrow(() -> new IllegalArgumentException("missing tensor '" + name + "'"));
+        used.add(name);
+        return t;
     }
 
     Tensor matrix(String name, long ne0, long ne1) {

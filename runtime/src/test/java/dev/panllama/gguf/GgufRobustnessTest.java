@@ -185,6 +185,27 @@ class GgufRobustnessTest {
         assertRejected(dup.pad(128).bytes(), "tensor[1] 'w'.name", "duplicate tensor name");
     }
 
+    /** Two F32 tensors of 8 elements (32 bytes each, one alignment unit) at the given data offsets. */
+    private static byte[] twoTensors(long offsetA, long offsetB) {
+        return new Raw().header(2, 0).str("a").u32(1).u64(8).u32(0).u64(offsetA)
+                .str("b").u32(1).u64(8).u32(0).u64(offsetB).pad(256).bytes();
+    }
+
+    /** gguf.c accepts only data laid out in tensor order, each tensor after the previous, padded to the alignment. */
+    @Test
+    void tensorDataMustNotOverlapOrBeOutOfOrder() throws IOException {
+        GgufHeader ok = GgufParser.parse(MemorySegment.ofArray(twoTensors(0, 32)), "h.gguf");
+        assertThat(ok.tensors()).extracting(GgufTensorInfo::dataOffset).containsExactly(0L, 32L);
+        assertRejected(twoTensors(0, 0), "tensor 'b'.offset", "data offset 0 overlaps the data of tensor 'a' [0, +32)");
+        assertRejected(twoTensors(0, 0), "tensor 'b'.offset", "expected offset 32");
+        assertRejected(twoTensors(32, 0), "tensor 'a'.offset", "data offset 32 leaves a gap or is out of order");
+        assertRejected(twoTensors(0, 64), "tensor 'b'.offset", "leaves a gap");
+        // A 16-byte tensor still takes a whole alignment unit: the next one starts 32 bytes on.
+        byte[] small = new Raw().header(2, 0).str("a").u32(1).u64(4).u32(0).u64(0)
+                .str("b").u32(1).u64(4).u32(0).u64(32).pad(256).bytes();
+        assertThat(GgufParser.parse(MemorySegment.ofArray(small), "h.gguf").tensors()).hasSize(2);
+    }
+
     /** llama.cpp's dbrx vocab file has general.file_type twice: the first value is kept, with a warning. */
     @Test
     void duplicateKeyKeepsTheFirstValue() throws IOException {
