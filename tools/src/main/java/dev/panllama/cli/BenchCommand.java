@@ -136,7 +136,9 @@ final class BenchCommand implements Callable<Integer> {
         String testTime = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         SplittableRandom random = new SplittableRandom(1);
         long[] samples = new long[repetitions];
-        try (Session s = model.newSession(inst.nPrompt() + inst.nGen())) {
+        int ctx = Math.addExact(inst.nPrompt(), inst.nGen());
+        MemoryBudget.checkKvCache(model, ctx, "-p " + inst.nPrompt() + " -n " + inst.nGen());
+        try (Session s = model.newSession(ctx)) {
             report(err, where, "warmup run");
             if (inst.nPrompt() > 0) prompt(s, model, inst.nPrompt(), inst.batch(), random);
             if (inst.nGen() > 0) generate(s, model, 1, random);

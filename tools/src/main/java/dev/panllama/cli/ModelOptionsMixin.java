@@ -27,7 +27,8 @@ final class ModelOptionsMixin {
     int threads;
 
     @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", defaultValue = "0",
-            description = "Context size in tokens (default: the model's, at most " + Model.DEFAULT_CONTEXT + ")")
+            description = "Context size in tokens; more than the model was trained with is allowed, with a warning"
+                    + " (default: 0 = the model's, at most " + Model.DEFAULT_CONTEXT + ")")
     int contextSize;
 
     @Option(names = {"-b", "--batch-size"}, paramLabel = "N", defaultValue = "2048",
@@ -80,7 +81,7 @@ final class ModelOptionsMixin {
 
     ModelOptions options(PrintWriter err) {
         if (threads < 0) throw new IllegalArgumentException("-t must be >= 0, not " + threads);
-        if (contextSize < 0) throw new IllegalArgumentException("-c must be >= 0, not " + contextSize);
+        if (contextSize < 0) throw new IllegalArgumentException("-c " + contextSize + ": must be 0 (the model's context) or more");
         if (batch <= 0 || ubatch <= 0) throw new IllegalArgumentException("-b and -ub must be positive");
         return ModelOptions.DEFAULTS.withThreads(threads).withContextLength(contextSize).withBatch(batch, ubatch)
                 .withMmap(!noMmap).withMlock(mlock).withCacheTypes(cacheType(cacheTypeK, "-ctk"), cacheType(cacheTypeV, "-ctv"))
@@ -88,13 +89,37 @@ final class ModelOptionsMixin {
                 .withProgress(ProgressBar.onTerminal(err, ProgressBar.Units.BYTES));
     }
 
-    /** Loads the model; prints the placement when asked, and its warnings always. */
+    /** Loads the model for sessions of the default context (-c, else the model's); see {@link #load(PrintWriter, int)}. */
     Model load(PrintWriter err) throws IOException {
-        Model m = Model.load(modelPath(), options(err), vocabFrom);
-        if (printPlacement) err.print(m.placement().report());
-        else m.placement().notes().forEach(n -> err.println("warning: " + n));
-        err.flush();
-        return m;
+        return load(err, 0);
+    }
+
+    /**
+     * Loads the model; prints the placement when asked, and its warnings always. Refuses a context
+     * whose KV cache memory cannot hold before any session allocates it.
+     *
+     * @param sessionContext the context the command's sessions will have when -c is 0 (0: the model's default)
+     */
+    Model load(PrintWriter err, int sessionContext) throws IOException {
+        Path path = modelPath();
+        ModelOptions options = options(err);
+        Model m = Model.load(path, options, vocabFrom);
+        try {
+            int ctx = contextSize > 0 ? contextSize : sessionContext > 0 ? sessionContext : m.defaultContextLength();
+            MemoryBudget.checkKvCache(m, ctx, contextSize > 0 ? "-c " + contextSize : "the default context of " + ctx + " tokens");
+            if (ctx > m.config().contextLength()) {
+                // llama.cpp allows it too (with the same warning): positions past training may give worse text
+                err.println("warning: -c " + ctx + " is more than the " + m.config().contextLength()
+                        + " tokens the model was trained with; quality may drop past them");
+            }
+            if (printPlacement) err.print(m.placement().report());
+            else m.placement().notes().forEach(n -> err.println("warning: " + n));
+            err.flush();
+            return m;
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
     }
 
     static GgmlType cacheType(String name, String flag) {

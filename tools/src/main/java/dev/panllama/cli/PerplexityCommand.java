@@ -55,7 +55,14 @@ final class PerplexityCommand implements Callable<Integer> {
         if (file == null) throw new IllegalArgumentException("missing -f TEXT: the text to score");
         int ctx = model.contextSize > 0 ? model.contextSize : 512;   // llama-perplexity's default -c
         String text = Files.readString(file, StandardCharsets.UTF_8);
-        try (Model m = model.load(err)) {
+        try (Model m = model.load(err, ctx)) {
+            // each chunk's scored half comes back as one float[positions × vocab] on the heap
+            long scored = (long) (ctx - ctx / 2) * m.config().vocabSize();
+            if (scored > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("-c " + ctx + ": the logits of the scored half of a chunk, " + scored
+                        + " floats, are more than a Java array holds");
+            }
+            MemoryBudget.checkHeap(4 * scored, "-c " + ctx, "the logits of the scored half of a chunk");
             long t0 = System.nanoTime();
             int[] tokens = m.tokenizer().encode(text, true, false);
             err.printf(Locale.ROOT, "perplexity: tokenizing the input took %.2f ms, %d tokens%n", (System.nanoTime() - t0) / 1e6, tokens.length);

@@ -63,4 +63,26 @@ class BadFlagsCommandTest {
         assertThat(other.err().strip()).isEqualTo("panllama boom: error: internal error: java.lang.AssertionError: broken invariant;"
                 + " PANLLAMA_DEBUG=1 shows where");
     }
+
+    /** The KV cache of -c is computed before it is allocated, and refused when memory cannot hold it. */
+    @Test
+    void contextBeyondMemoryIsRefusedBeforeAllocating() {
+        // stories260K: 5 layers × (32 + 32) f16 values of K and V per position = 640 bytes a token
+        assertThat(error("run", "-c", "2147483647", "-p", "x")).matches(
+                "-c 2147483647: the KV cache needs 1280\\.00 GiB but only [0-9.]+ [KMG]iB of memory is available \\(use a smaller -c\\)");
+        if (MemoryBudget.availableMemory() < 59L << 30) {    // on a machine with that much free, it would run (and take it)
+            assertThat(error("run", "-c", "100000000", "-p", "x")).startsWith("-c 100000000: the KV cache needs 59.60 GiB but only ");
+        }
+        assertThat(error("perplexity", "-c", "2147483647", "-f", TEXT)).startsWith("-c 2147483647: the KV cache needs");
+        assertThat(error("bench", "-p", "2000000000", "-n", "0", "-r", "1")).startsWith("-p 2000000000 -n 0: the KV cache needs");
+        assertThat(error("run", "-c", "-3")).isEqualTo("-c -3: must be 0 (the model's context) or more");
+    }
+
+    /** llama.cpp allows a context past the model's training with a warning; so does panllama. */
+    @Test
+    void contextBeyondTrainingWarns() {
+        CliRun r = CliRun.of("run", "-c", "4096", "-p", "Once", "-n", "2", "--temp", "0");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.err()).contains("warning: -c 4096 is more than the 2048 tokens the model was trained with; quality may drop past them");
+    }
 }
