@@ -200,7 +200,8 @@ final class BenchCommand implements Callable<Integer> {
         List<Integer> ubatches = positive(ValueLists.ints(or(ubatch, "512"), "-ub"), "-ub", false);
         List<GgmlType> typesK = cacheTypes(or(cacheTypeK, "f16"), "-ctk");
         List<GgmlType> typesV = cacheTypes(or(cacheTypeV, "f16"), "-ctv");
-        List<Integer> threadCounts = positive(ValueLists.ints(or(threads, Integer.toString(Runtime.getRuntime().availableProcessors())), "-t"), "-t", false);
+        List<Integer> threadCounts = positive(ValueLists.ints(or(threads, Integer.toString(ThreadCount.cores())), "-t"), "-t", false);
+        for (int t : threadCounts.stream().distinct().toList()) ThreadCount.check(t, "-t", spec.commandLine().getErr());
         List<Boolean> mmaps = mmapValues();
         List<Integer> ngls = positive(ValueLists.ints(or(gpuLayers, "0"), "-ngl"), "-ngl", true);
         List<List<String>> rules = overrideTensors.isEmpty() ? List.of(List.of()) : overrideTensors.stream().map(List::of).toList();

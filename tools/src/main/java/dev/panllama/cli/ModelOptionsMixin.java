@@ -23,7 +23,7 @@ final class ModelOptionsMixin {
     Path vocabFrom;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", defaultValue = "0",
-            description = "CPU threads (default: all cores)")
+            description = "CPU threads, at most " + ThreadCount.MAX + " (default: 0 = all cores)")
     int threads;
 
     @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", defaultValue = "0",
@@ -80,7 +80,9 @@ final class ModelOptionsMixin {
     }
 
     ModelOptions options(PrintWriter err) {
-        if (threads < 0) throw new IllegalArgumentException("-t must be >= 0, not " + threads);
+        // llama.cpp reads -t 0 (and less) as "all cores"; 0 is panllama's default, a negative count is a mistake
+        if (threads < 0) throw new IllegalArgumentException("-t " + threads + ": must be 0 (all cores) or more");
+        if (threads > 0) ThreadCount.check(threads, "-t", err);
         if (contextSize < 0) throw new IllegalArgumentException("-c " + contextSize + ": must be 0 (the model's context) or more");
         if (batch <= 0 || ubatch <= 0) throw new IllegalArgumentException("-b and -ub must be positive");
         return ModelOptions.DEFAULTS.withThreads(threads).withContextLength(contextSize).withBatch(batch, ubatch)

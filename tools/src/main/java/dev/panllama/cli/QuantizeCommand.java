@@ -78,7 +78,7 @@ final class QuantizeCommand implements Callable<Integer> {
             if (arguments.size() < 3) throw new IllegalArgumentException("expected IN.gguf OUT.gguf TYPE [THREADS]");
             out = Path.of(arguments.get(1));
             typeArg = arguments.get(2);
-            if (arguments.size() == 4) threads = parseThreads(arguments.get(3));
+            if (arguments.size() == 4) threads = ThreadCount.check(parseThreads(arguments.get(3)), "THREADS", spec.commandLine().getErr());
         }
         QuantMix mix = QuantMix.parse(typeArg);
         ImportanceMatrix im = imatrix != null ? ImportanceMatrix.read(imatrix) : null;

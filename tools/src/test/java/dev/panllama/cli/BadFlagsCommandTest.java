@@ -85,4 +85,22 @@ class BadFlagsCommandTest {
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.err()).contains("warning: -c 4096 is more than the 2048 tokens the model was trained with; quality may drop past them");
     }
+
+    @Test
+    void threadCountsAreBounded() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        String machine = "(this machine has " + cores + " core" + (cores == 1 ? "" : "s") + ")";
+        assertThat(error("run", "-t", "100000", "-p", "x")).isEqualTo("-t 100000: at most 512 threads " + machine);
+        assertThat(error("run", "-t", "-3")).isEqualTo("-t -3: must be 0 (all cores) or more");
+        assertThat(error("bench", "-t", "513")).isEqualTo("-t 513: at most 512 threads " + machine);
+        assertThat(error("synth", "--arch", "llama", "--preset", "tiny", "--type", "q8_0", "-t", "100000", "x.gguf"))
+                .isEqualTo("-t 100000: at most 512 threads " + machine);
+        assertThat(error("quantize", STORIES, "x.gguf", "Q8_0", "100000"))
+                .isEqualTo("THREADS 100000: at most 512 threads " + machine);
+        if (cores < ThreadCount.MAX) {
+            CliRun over = CliRun.of("run", "-t", Integer.toString(cores + 1), "-p", "Once", "-n", "1");
+            assertThat(over.exitCode()).as(over.err()).isZero();
+            assertThat(over.err()).contains("warning: -t " + (cores + 1) + " is more threads than the " + cores + " core");
+        }
+    }
 }
