@@ -191,7 +191,8 @@ final class BenchCommand implements Callable<Integer> {
         List<Path> paths = models.isEmpty() ? List.of(BundledModel.path())
                 : ValueLists.strings(models, "-m").stream().map(Path::of).toList();
         for (Path p : paths) {
-            if (!Files.isRegularFile(p)) throw new IllegalArgumentException(p + ": no such model file");
+            if (!Files.exists(p)) throw new IllegalArgumentException(p + ": no such model file");
+            CliFiles.requireInput(p, "a GGUF model file", false);
         }
         List<Integer> prompts = positive(ValueLists.ints(or(nPrompt, "512"), "-p"), "-p", true);
         List<Integer> gens = positive(ValueLists.ints(or(nGen, "128"), "-n"), "-n", true);

@@ -57,6 +57,7 @@ final class GgufCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path path = file != null ? file : BundledModel.path();
+        CliFiles.requireInput(path, "a GGUF file", false);
         PrintWriter out = spec.commandLine().getOut();
         try (MappedGguf gguf = MappedGguf.open(path)) {
             if (tensorName != null) {

@@ -22,6 +22,7 @@ final class KlDivergenceReport {
     private KlDivergenceReport() {}
 
     static int run(ModelOptionsMixin options, Path basePath, int maxChunks, PrintWriter out, PrintWriter err) throws IOException {
+        CliFiles.requireInput(basePath, "a file of log-probabilities", false);
         try (LogProbFile.Reader base = new LogProbFile.Reader(basePath)) {
             int ctx = base.contextSize();
             if (options.contextSize > 0 && options.contextSize != ctx) {

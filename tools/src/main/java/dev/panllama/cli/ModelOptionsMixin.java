@@ -104,6 +104,7 @@ final class ModelOptionsMixin {
      */
     Model load(PrintWriter err, int sessionContext) throws IOException {
         Path path = modelPath();
+        CliFiles.requireInput(path, "a model file", true);
         ModelOptions options = options(err);
         Model m = Model.load(path, options, vocabFrom);
         try {

@@ -11,8 +11,6 @@ import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -54,7 +52,8 @@ final class PerplexityCommand implements Callable<Integer> {
         }
         if (file == null) throw new IllegalArgumentException("missing -f TEXT: the text to score");
         int ctx = model.contextSize > 0 ? model.contextSize : 512;   // llama-perplexity's default -c
-        String text = Files.readString(file, StandardCharsets.UTF_8);
+        String text = CliFiles.readText(file);
+        if (klBase != null) CliFiles.requireStreamOutput(klBase);
         try (Model m = model.load(err, ctx)) {
             // each chunk's scored half comes back as one float[positions × vocab] on the heap
             long scored = (long) (ctx - ctx / 2) * m.config().vocabSize();

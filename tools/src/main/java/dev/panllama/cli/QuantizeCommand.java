@@ -81,6 +81,10 @@ final class QuantizeCommand implements Callable<Integer> {
             if (arguments.size() == 4) threads = ThreadCount.check(parseThreads(arguments.get(3)), "THREADS", spec.commandLine().getErr());
         }
         QuantMix mix = QuantMix.parse(typeArg);
+        CliFiles.requireInput(in, "a GGUF file", false);
+        // before any work: a missing directory used to fail only at the end, naming the temporary file
+        if (out != null) CliFiles.requireReplaceableOutput(out);
+        if (imatrix != null) CliFiles.requireInput(imatrix, "an importance matrix file", false);
         ImportanceMatrix im = imatrix != null ? ImportanceMatrix.read(imatrix) : null;
         QuantizeOptions options = new QuantizeOptions(mix, pure, ggmlType(outputType, "--output-tensor-type"),
                 ggmlType(tokenEmbeddingType, "--token-embedding-type"), CustomRules.parse(customRules), llamaMix,

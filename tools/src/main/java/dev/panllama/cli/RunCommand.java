@@ -12,8 +12,6 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -54,8 +52,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String prompt = source == null ? "" : source.text != null ? source.text
-                : Files.readString(source.file, StandardCharsets.UTF_8);
+        String prompt = source == null ? "" : source.text != null ? source.text : CliFiles.readText(source.file);
         try (Model m = model.load(err); Session session = m.newSession()) {
             int[] tokens = m.tokenizer().encode(prompt, true, false);
             if (tokens.length >= session.contextLength()) {

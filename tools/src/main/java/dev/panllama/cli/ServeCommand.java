@@ -59,6 +59,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
+        chatTemplate.override();
         try (Model m = model.load(err)) {
             ChatFormat format = chatTemplate.format(m);
             int total = model.contextSize > 0 ? model.contextSize : m.defaultContextLength();

@@ -63,6 +63,8 @@ final class SynthCommand implements Callable<Integer> {
         if (threads != null && threads <= 0) throw new IllegalArgumentException("--threads must be positive, not " + threads);
         PrintWriter err = spec.commandLine().getErr();
         if (threads != null) ThreadCount.check(threads, "-t", err);
+        if (vocabFrom != null) CliFiles.requireInput(vocabFrom, "a GGUF file", false);
+        CliFiles.requireReplaceableOutput(out);
         SyntheticGguf model = SyntheticGguf.of(Architecture.byGgufName(arch.toLowerCase(Locale.ROOT)), p,
                 layers != null ? layers : 0, t, seed);
         Path vocab = vocabFrom;
