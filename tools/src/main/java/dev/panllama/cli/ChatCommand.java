@@ -57,6 +57,7 @@ final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        RunCommand.checkNPredict(nPredict);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         CompletionSettings settings = new CompletionSettings(nPredict, sampling.params(), reversePrompts, false);
         chatTemplate.override();

@@ -8,6 +8,7 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +20,7 @@ final class ModelOptionsMixin {
     Path model;
 
     @Option(names = "--vocab-from", paramLabel = "FILE.gguf",
-            description = "With -m DIR (Hugging Face): take the tokenizer from this GGUF instead of tokenizer.json")
+            description = "With -m DIR (Hugging Face) only: take the tokenizer from this GGUF instead of tokenizer.json")
     Path vocabFrom;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", defaultValue = "0",
@@ -105,6 +106,14 @@ final class ModelOptionsMixin {
     Model load(PrintWriter err, int sessionContext) throws IOException {
         Path path = modelPath();
         CliFiles.requireInput(path, "a model file", true);
+        if (vocabFrom != null) {
+            // checked before the file itself: with a GGUF model the option is the mistake, whether the file exists or not
+            if (!Files.isDirectory(path)) {
+                throw new IllegalArgumentException("--vocab-from " + vocabFrom + ": " + (Files.exists(vocabFrom) ? "" : "no such file, and ")
+                        + "only for a Hugging Face model directory (-m DIR); " + path + " is a GGUF file with its own tokenizer");
+            }
+            CliFiles.requireInput(vocabFrom, "a GGUF file", false);
+        }
         ModelOptions options = options(err);
         Model m = Model.load(path, options, vocabFrom);
         try {

@@ -2,6 +2,7 @@ package dev.panllama.cli;
 
 import dev.panllama.chat.ChatFormat;
 import dev.panllama.model.Model;
+import dev.panllama.sampling.SamplerParams;
 import dev.panllama.server.OpenAiServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -59,6 +60,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
+        SamplerParams defaults = sampling.params();
         chatTemplate.override();
         try (Model m = model.load(err)) {
             ChatFormat format = chatTemplate.format(m);
@@ -66,7 +68,7 @@ final class ServeCommand implements Callable<Integer> {
             int perSlot = total / parallel;
             if (perSlot < 2) throw new IllegalArgumentException("-c " + total + " over " + parallel + " slots leaves " + perSlot + " tokens per slot");
             String id = alias != null ? alias : fileName(model.modelPath());
-            OpenAiServer.Settings settings = new OpenAiServer.Settings(host, port, parallel, perSlot, id, maxRequestBytes, sampling.params());
+            OpenAiServer.Settings settings = new OpenAiServer.Settings(host, port, parallel, perSlot, id, maxRequestBytes, defaults);
             Thread hook = new Thread(() -> {
                 stop.countDown();
                 try {

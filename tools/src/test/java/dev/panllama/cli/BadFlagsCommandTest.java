@@ -103,4 +103,43 @@ class BadFlagsCommandTest {
             assertThat(over.err()).contains("warning: -t " + (cores + 1) + " is more threads than the " + cores + " core");
         }
     }
+
+    /** -n: a count, -1 or -2 as in llama.cpp; and a run cut short by the context says so. */
+    @Test
+    void nPredict() {
+        assertThat(error("run", "-n", "-5", "-p", "x"))
+                .isEqualTo("-n -5: must be 0 or more, -1 (until end of text) or -2 (until the context is full)");
+        assertThat(error("chat", "-n", "-3")).startsWith("-n -3: must be 0 or more");
+        CliRun full = CliRun.of("run", "-c", "8", "-n", "-2", "-p", "Once upon", "--temp", "0");
+        assertThat(full.exitCode()).as(full.err()).isZero();
+        CliRun cut = CliRun.of("run", "-c", "8", "-n", "20", "-p", "Once upon", "--temp", "0");
+        assertThat(cut.exitCode()).as(cut.err()).isZero();
+        assertThat(cut.err()).containsPattern("panllama run: stopped after \\d of -n 20 tokens: the context of 8 is full \\(raise -c\\)");
+    }
+
+    /** --vocab-from means something only for a Hugging Face directory: with a GGUF model it is a mistake. */
+    @Test
+    void vocabFromWithAGgufModel() {
+        assertThat(error("run", "--vocab-from", "/nonexistent", "-p", "x")).matches(
+                "--vocab-from /nonexistent: no such file, and only for a Hugging Face model directory \\(-m DIR\\); .*stories260K\\.gguf"
+                        + " is a GGUF file with its own tokenizer");
+        assertThat(error("run", "--vocab-from", STORIES, "-p", "x"))
+                .startsWith("--vocab-from " + STORIES + ": only for a Hugging Face model directory (-m DIR); ");
+    }
+
+    /** A temperature of 0 or less is greedy, as in llama.cpp (documented in --help); NaN is refused. */
+    @Test
+    void samplingFlags() {
+        CliRun negative = CliRun.of("run", "-p", "Once upon a time", "-n", "12", "--temp", "-1");
+        CliRun zero = CliRun.of("run", "-p", "Once upon a time", "-n", "12", "--temp", "0");
+        assertThat(negative.exitCode()).isZero();
+        assertThat(negative.out()).isEqualTo(zero.out());
+        assertThat(CliRun.of("run", "--help").out()).contains("0 or less = greedy");
+        assertThat(error("run", "--temp", "NaN", "-p", "x")).isEqualTo("--temp NaN: must be a finite number");
+        assertThat(error("run", "--top-p", "NaN", "-p", "x")).isEqualTo("--top-p NaN: must be a finite number");
+        assertThat(error("run", "--top-p", "2", "-p", "x")).isEqualTo("--top-p 2.0: must be in [0, 1]");
+        assertThat(error("run", "--min-p", "Infinity", "-p", "x")).isEqualTo("--min-p Infinity: must be a finite number");
+        assertThat(error("run", "-s", "-5", "-p", "x")).isEqualTo("-s -5: must be 0 or more, or -1 (random)");
+        assertThat(error("run", "--repeat-last-n", "-5", "-p", "x")).isEqualTo("--repeat-last-n -5: must be 0 or more, or -1 (the context)");
+    }
 }
