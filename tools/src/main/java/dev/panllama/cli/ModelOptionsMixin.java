@@ -85,7 +85,8 @@ final class ModelOptionsMixin {
         if (threads < 0) throw new IllegalArgumentException("-t " + threads + ": must be 0 (all cores) or more");
         if (threads > 0) ThreadCount.check(threads, "-t", err);
         if (contextSize < 0) throw new IllegalArgumentException("-c " + contextSize + ": must be 0 (the model's context) or more");
-        if (batch <= 0 || ubatch <= 0) throw new IllegalArgumentException("-b and -ub must be positive");
+        if (batch <= 0) throw new IllegalArgumentException("-b " + batch + ": must be positive");
+        if (ubatch <= 0) throw new IllegalArgumentException("-ub " + ubatch + ": must be positive");
         return ModelOptions.DEFAULTS.withThreads(threads).withContextLength(contextSize).withBatch(batch, ubatch)
                 .withMmap(!noMmap).withMlock(mlock).withCacheTypes(cacheType(cacheTypeK, "-ctk"), cacheType(cacheTypeV, "-ctv"))
                 .withPlacement(new PlacementSettings(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadDevices))

@@ -36,7 +36,7 @@ final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--kl-divergence", description = "Compare with the base model's log-probabilities in --kl-divergence-base FILE")
     boolean klDivergence;
 
-    @Option(names = "--chunks", paramLabel = "N", defaultValue = "-1", description = "Score at most N chunks (default: all)")
+    @Option(names = "--chunks", paramLabel = "N", defaultValue = "-1", description = "Score at most N chunks (default: -1 = all)")
     int maxChunks;
 
     @Spec
@@ -46,6 +46,7 @@ final class PerplexityCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (maxChunks == 0 || maxChunks < -1) throw new IllegalArgumentException("--chunks " + maxChunks + ": must be positive, or -1 (all)");
         if (klDivergence) {
             if (klBase == null) throw new IllegalArgumentException("--kl-divergence needs --kl-divergence-base FILE (the base model's log-probabilities)");
             return KlDivergenceReport.run(model, klBase, maxChunks, out, err);

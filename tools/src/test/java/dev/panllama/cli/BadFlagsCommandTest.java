@@ -142,4 +142,18 @@ class BadFlagsCommandTest {
         assertThat(error("run", "-s", "-5", "-p", "x")).isEqualTo("-s -5: must be 0 or more, or -1 (random)");
         assertThat(error("run", "--repeat-last-n", "-5", "-p", "x")).isEqualTo("--repeat-last-n -5: must be 0 or more, or -1 (the context)");
     }
+
+    /** Found by fuzzing: values that were accepted silently or reported without the flag. */
+    @Test
+    void otherFlags() {
+        assertThat(error("run", "-b", "0", "-p", "x")).isEqualTo("-b 0: must be positive");
+        assertThat(error("run", "-ub", "0", "-p", "x")).isEqualTo("-ub 0: must be positive");
+        assertThat(error("perplexity", "-f", TEXT, "--chunks", "-5")).isEqualTo("--chunks -5: must be positive, or -1 (all)");
+        assertThat(error("perplexity", "-f", TEXT, "--chunks", "0")).isEqualTo("--chunks 0: must be positive, or -1 (all)");
+        assertThat(error("gguf", "--tensor", "output.weight", "--values", "-5")).isEqualTo("--values -5: must be 0 or more");
+        assertThat(error("gguf", "--max-array", "-1")).isEqualTo("--max-array -1: must be 0 or more");
+        assertThat(error("serve", "--max-request-bytes", "-5")).isEqualTo("--max-request-bytes -5: must be positive");
+        assertThat(error("serve", "--port", "99999")).isEqualTo("--port 99999: must be in [0, 65535]");
+        assertThat(error("serve", "--parallel", "0")).isEqualTo("--parallel 0: must be at least 1");
+    }
 }
