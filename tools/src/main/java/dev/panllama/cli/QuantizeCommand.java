@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,7 +85,8 @@ final class QuantizeCommand implements Callable<Integer> {
         CliFiles.requireInput(in, "a GGUF file", false);
         // before any work: a missing directory used to fail only at the end, naming the temporary file
         if (out != null) CliFiles.requireReplaceableOutput(out);
-        if (imatrix != null) CliFiles.requireInput(imatrix, "an importance matrix file", false);
+        // a missing file is left to ImportanceMatrix.read, which says "no such imatrix file"
+        if (imatrix != null && Files.exists(imatrix)) CliFiles.requireInput(imatrix, "an importance matrix file", false);
         ImportanceMatrix im = imatrix != null ? ImportanceMatrix.read(imatrix) : null;
         QuantizeOptions options = new QuantizeOptions(mix, pure, ggmlType(outputType, "--output-tensor-type"),
                 ggmlType(tokenEmbeddingType, "--token-embedding-type"), CustomRules.parse(customRules), llamaMix,

@@ -59,7 +59,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        if (parallel < 1) throw new IllegalArgumentException("--parallel " + parallel + ": must be at least 1");
+        if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
         if (port < 0 || port > 65535) throw new IllegalArgumentException("--port " + port + ": must be in [0, 65535]");
         if (maxRequestBytes <= 0) throw new IllegalArgumentException("--max-request-bytes " + maxRequestBytes + ": must be positive");
         SamplerParams defaults = sampling.params();

@@ -154,6 +154,5 @@ class BadFlagsCommandTest {
         assertThat(error("gguf", "--max-array", "-1")).isEqualTo("--max-array -1: must be 0 or more");
         assertThat(error("serve", "--max-request-bytes", "-5")).isEqualTo("--max-request-bytes -5: must be positive");
         assertThat(error("serve", "--port", "99999")).isEqualTo("--port 99999: must be in [0, 65535]");
-        assertThat(error("serve", "--parallel", "0")).isEqualTo("--parallel 0: must be at least 1");
     }
 }
