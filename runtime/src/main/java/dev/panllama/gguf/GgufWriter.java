@@ -132,6 +132,11 @@ public final class GgufWriter {
         }
         if (tensors.isEmpty()) total = header.length;
         Path parent = out.toAbsolutePath().getParent();
+        // the file is renamed over out at the end: that would replace a device or a FIFO (/dev/full) with a regular file
+        if (Files.exists(out) && !Files.isRegularFile(out)) {
+            throw new IOException(out + ": " + (Files.isDirectory(out) ? "is a directory" : "not a regular file") + ", not replacing it");
+        }
+        if (!Files.isDirectory(parent)) throw new IOException(out + ": directory " + parent + " does not exist");
         Path tmp = Files.createTempFile(parent, out.getFileName().toString(), ".partial");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE);

@@ -64,6 +64,11 @@ public final class KvCache implements AutoCloseable {
         this.v = latent ? k : arena.allocate(vRowBytes * layers * contextLength, 64);
     }
 
+    /** Bytes of a cache of {@code layers × contextLength} positions of {@code bytesPerPosition} each (K and V rows together). */
+    static long bytes(int layers, int contextLength, long bytesPerPosition) {
+        return Math.multiplyExact(Math.multiplyExact((long) layers, contextLength), bytesPerPosition);
+    }
+
     /** Whether values are the leading elements of the key rows (see {@link #latent}). */
     public boolean isLatent() { return latent; }
 

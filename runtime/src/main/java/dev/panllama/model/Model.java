@@ -155,6 +155,14 @@ public final class Model implements AutoCloseable {
         return new Session(network.newForwardPass(plan), cache, options.ubatch(), forwardLock);
     }
 
+    /**
+     * Off-heap bytes the KV cache of a session of {@code contextLength} positions takes, in the -ctk /
+     * -ctv types; nothing is allocated, so a tool can refuse a context that memory cannot hold.
+     */
+    public long kvCacheBytes(int contextLength) {
+        return network.cacheBytes(contextLength, options.cacheTypeK(), options.cacheTypeV());
+    }
+
     /** What {@link ModelConfig#describe} leaves out for this architecture (empty for the llama family). */
     public String describeArchitecture() { return network.describe(); }
 

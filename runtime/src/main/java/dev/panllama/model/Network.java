@@ -42,6 +42,9 @@ sealed interface Network {
     /** An empty cache for {@code contextLength} positions, in the types of -ctk / -ctv where they apply. */
     KvCache newCache(int contextLength, GgmlType keyType, GgmlType valueType);
 
+    /** Bytes {@link #newCache} would allocate, computed without allocating (so a caller can refuse a -c that does not fit). */
+    long cacheBytes(int contextLength, GgmlType keyType, GgmlType valueType);
+
     /** A short line of what {@link ModelConfig#describe} leaves out. */
     default String describe() { return ""; }
 
@@ -62,6 +65,13 @@ sealed interface Network {
             checkCacheType(valueType, config.headDimV(), "-ctv");
             return new KvCache(config.blockCount(), contextLength, config.kvDimK(), config.kvDimV(), keyType, valueType);
         }
+
+        @Override
+        public long cacheBytes(int contextLength, GgmlType keyType, GgmlType valueType) {
+            checkCacheType(keyType, config.headDimK(), "-ctk");
+            checkCacheType(valueType, config.headDimV(), "-ctv");
+            return KvCache.bytes(config.blockCount(), contextLength, keyType.rowBytes(config.kvDimK()) + valueType.rowBytes(config.kvDimV()));
+        }
     }
 
     /** DeepSeek-V2/V3: a latent cache in the -ctk type (-ctv does not apply: the values are the latent). */
@@ -81,6 +91,13 @@ sealed interface Network {
             checkCacheType(keyType, config.ropeDim(), "-ctk");
             checkCacheType(keyType, config.kvLoraRank(), "-ctk");
             return Deepseek2Transformer.newCache(config, contextLength, keyType);
+        }
+
+        @Override
+        public long cacheBytes(int contextLength, GgmlType keyType, GgmlType valueType) {
+            checkCacheType(keyType, config.ropeDim(), "-ctk");
+            checkCacheType(keyType, config.kvLoraRank(), "-ctk");
+            return KvCache.bytes(config.base().blockCount(), contextLength, keyType.rowBytes(config.latentDim()));
         }
 
         @Override

@@ -147,4 +147,20 @@ class GgufWriterTest {
                     .hasMessageContaining("stories-00003-of-00003.gguf");
         }
     }
+
+    /** The file is renamed over the output at the end: a directory (or a device, a FIFO) must not be replaced. */
+    @Test
+    void refusesToReplaceWhatIsNotARegularFile(@TempDir Path dir) throws IOException {
+        Path target = Files.createDirectory(dir.resolve("out.gguf"));
+        GgufWriter w = new GgufWriter(32).put("k", GgufValueType.UINT32, 1L);
+        assertThatThrownBy(() -> w.write(target)).isInstanceOf(IOException.class)
+                .hasMessage(target + ": is a directory, not replacing it");
+        assertThat(Files.isDirectory(target)).isTrue();
+        Path missing = dir.resolve("none/out.gguf");
+        assertThatThrownBy(() -> w.write(missing)).isInstanceOf(IOException.class)
+                .hasMessage(missing + ": directory " + missing.getParent() + " does not exist");
+        try (var files = Files.list(dir)) {
+            assertThat(files).containsExactly(target);     // no .partial left behind
+        }
+    }
 }

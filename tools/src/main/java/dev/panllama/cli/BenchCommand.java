@@ -140,7 +140,9 @@ final class BenchCommand implements Callable<Integer> {
         String testTime = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         SplittableRandom random = new SplittableRandom(1);
         long[] samples = new long[repetitions];
-        try (Session s = model.newSession(inst.nPrompt() + inst.nGen())) {
+        int ctx = Math.addExact(inst.nPrompt(), inst.nGen());
+        MemoryBudget.checkKvCache(model, ctx, "-p " + inst.nPrompt() + " -n " + inst.nGen());
+        try (Session s = model.newSession(ctx)) {
             report(err, where, "warmup run");
             if (inst.nPrompt() > 0) prompt(s, model, inst.nPrompt(), inst.batch(), random);
             if (inst.nGen() > 0) generate(s, model, 1, random);
@@ -193,7 +195,8 @@ final class BenchCommand implements Callable<Integer> {
         List<Path> paths = models.isEmpty() ? List.of(BundledModel.path())
                 : ValueLists.strings(models, "-m").stream().map(Path::of).toList();
         for (Path p : paths) {
-            if (!Files.isRegularFile(p)) throw new IllegalArgumentException(p + ": no such model file");
+            if (!Files.exists(p)) throw new IllegalArgumentException(p + ": no such model file");
+            CliFiles.requireInput(p, "a GGUF model file", false);
         }
         List<Integer> prompts = positive(ValueLists.ints(or(nPrompt, "512"), "-p"), "-p", true);
         List<Integer> gens = positive(ValueLists.ints(or(nGen, "128"), "-n"), "-n", true);
@@ -202,7 +205,8 @@ final class BenchCommand implements Callable<Integer> {
         List<Integer> ubatches = positive(ValueLists.ints(or(ubatch, "512"), "-ub"), "-ub", false);
         List<GgmlType> typesK = cacheTypes(or(cacheTypeK, "f16"), "-ctk");
         List<GgmlType> typesV = cacheTypes(or(cacheTypeV, "f16"), "-ctv");
-        List<Integer> threadCounts = positive(ValueLists.ints(or(threads, Integer.toString(Runtime.getRuntime().availableProcessors())), "-t"), "-t", false);
+        List<Integer> threadCounts = positive(ValueLists.ints(or(threads, Integer.toString(ThreadCount.cores())), "-t"), "-t", false);
+        for (int t : threadCounts.stream().distinct().toList()) ThreadCount.check(t, "-t", spec.commandLine().getErr());
         List<Boolean> mmaps = mmapValues();
         List<Integer> ngls = positive(ValueLists.ints(or(gpuLayers, "0"), "-ngl"), "-ngl", true);
         List<List<String>> rules = overrideTensors.isEmpty() ? List.of(List.of()) : overrideTensors.stream().map(List::of).toList();

@@ -57,8 +57,10 @@ final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        RunCommand.checkNPredict(nPredict);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         CompletionSettings settings = new CompletionSettings(nPredict, sampling.params(), reversePrompts, false);
+        chatTemplate.override();
         try (Model m = model.load(err)) {
             ChatFormat format = chatTemplate.format(m);
             err.printf("panllama chat: %s | context %d tokens | chat template %s | /exit to quit, /clear to start over%n",

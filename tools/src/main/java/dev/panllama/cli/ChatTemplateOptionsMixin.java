@@ -6,8 +6,6 @@ import dev.panllama.model.Model;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** llama.cpp's chat-template flags: which template formats the conversation. */
@@ -24,14 +22,28 @@ final class ChatTemplateOptionsMixin {
             "as llama.cpp does without --jinja"})
     boolean noJinja;
 
-    ChatFormat format(Model model) throws IOException {
+    /** The template given instead of the model's, null for none; read once. */
+    private String override;
+    private boolean read;
+
+    /**
+     * Reads and checks the template options; commands call it before loading the model, so that a
+     * bad --chat-template-file fails at once rather than after a long load.
+     */
+    String override() throws IOException {
+        if (read) return override;
         if (template != null && templateFile != null) {
             throw new IllegalArgumentException("--chat-template and --chat-template-file: give one of them");
         }
-        String override = templateFile != null ? Files.readString(templateFile, StandardCharsets.UTF_8) : template;
+        override = templateFile != null ? CliFiles.readText(templateFile) : template;
         if (override != null && override.isBlank()) {
             throw new IllegalArgumentException("the chat template is empty (built-in formats: " + BuiltinTemplate.names() + ")");
         }
-        return ChatFormat.forModel(model.metadata(), model.tokenizer(), override, !noJinja);
+        read = true;
+        return override;
+    }
+
+    ChatFormat format(Model model) throws IOException {
+        return ChatFormat.forModel(model.metadata(), model.tokenizer(), override(), !noJinja);
     }
 }

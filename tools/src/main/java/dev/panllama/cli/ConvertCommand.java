@@ -48,9 +48,12 @@ final class ConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         OutType type = OutType.parse(outType);
-        if (threads != null && threads <= 0) throw new IllegalArgumentException("--threads must be positive, not " + threads);
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         PrintWriter err = spec.commandLine().getErr();
+        if (threads != null && threads <= 0) throw new IllegalArgumentException("--threads must be positive, not " + threads);
+        int n = threads != null ? ThreadCount.check(threads, "-t", err) : ThreadCount.cores();
+        CliFiles.requireInput(input, "a Hugging Face model directory or an FP8 GGUF", true);
+        if (vocabFrom != null) CliFiles.requireInput(vocabFrom, "a GGUF file", false);
+        CliFiles.requireReplaceableOutput(out);
         GgufConverter.Summary s = GgufConverter.convert(input, out, type, vocabFrom, n,
                 ProgressBar.onTerminal(err, ProgressBar.Units.BYTES));
         String types = s.types().entrySet().stream()

@@ -57,6 +57,9 @@ final class GgufCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path path = file != null ? file : BundledModel.path();
+        if (maxArray < 0) throw new IllegalArgumentException("--max-array " + maxArray + ": must be 0 or more");
+        if (values < 0) throw new IllegalArgumentException("--values " + values + ": must be 0 or more");
+        CliFiles.requireInput(path, "a GGUF file", false);
         PrintWriter out = spec.commandLine().getOut();
         try (MappedGguf gguf = MappedGguf.open(path)) {
             if (tensorName != null) {

@@ -22,13 +22,14 @@ final class KlDivergenceReport {
     private KlDivergenceReport() {}
 
     static int run(ModelOptionsMixin options, Path basePath, int maxChunks, PrintWriter out, PrintWriter err) throws IOException {
+        CliFiles.requireInput(basePath, "a file of log-probabilities", false);
         try (LogProbFile.Reader base = new LogProbFile.Reader(basePath)) {
             int ctx = base.contextSize();
             if (options.contextSize > 0 && options.contextSize != ctx) {
                 throw new IllegalArgumentException(basePath + " holds chunks of " + ctx + " tokens: use -c " + ctx + " or leave -c out");
             }
             int chunks = maxChunks > 0 ? Math.min(maxChunks, base.chunks()) : base.chunks();
-            try (Model m = options.load(err)) {
+            try (Model m = options.load(err, ctx)) {
                 int bos = m.tokenizer().addBos() ? m.tokenizer().bos() : -1;
                 err.printf(Locale.ROOT, "kl_divergence: %d chunks of n_ctx=%d from %s%n", chunks, ctx, basePath);
                 out.printf("%nchunk             PPL               ln(PPL(Q)/PPL(base))          KL Divergence              Δp RMS            Same top p%n");

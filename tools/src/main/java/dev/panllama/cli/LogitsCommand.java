@@ -48,6 +48,7 @@ final class LogitsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        CliFiles.requireStreamOutput(output);
         try (Model m = model.load(spec.commandLine().getErr())) {
             int[] tokens = prompt.text != null ? m.tokenizer().encode(prompt.text, true, false) : parseIds(prompt.ids, m.config().vocabSize());
             if (tokens.length == 0) throw new IllegalArgumentException("the prompt has no tokens");

@@ -20,11 +20,30 @@ public final class Main {
     /** As {@link #run(String...)} with the command's output and errors going to the given writers. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         CliLogging.install();
-        CommandLine cli = new CommandLine(new PanllamaCommand());
+        return configure(new CommandLine(new PanllamaCommand()), out, err).execute(args);
+    }
+
+    /** The writers, error handling and parsing rules every panllama command line runs with. */
+    static CommandLine configure(CommandLine cli, PrintWriter out, PrintWriter err) {
         cli.setOut(out);
         cli.setErr(err);
+        cli.setExecutionStrategy(Main::executeCatchingErrors);
         cli.setExecutionExceptionHandler(new CliErrors());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
-        return cli.execute(args);
+        return cli;
+    }
+
+    /**
+     * Runs the last subcommand as picocli's default strategy does, but passes an Error
+     * (OutOfMemoryError, StackOverflowError, ...) on to {@link CliErrors} too: picocli hands only
+     * Exceptions to the execution exception handler, so an Error would otherwise escape
+     * {@code execute} and end the JVM with a bare stack trace.
+     */
+    private static int executeCatchingErrors(CommandLine.ParseResult parsed) {
+        try {
+            return new CommandLine.RunLast().execute(parsed);
+        } catch (Error e) {
+            throw new CommandLine.ExecutionException(parsed.asCommandLineList().getLast(), e.toString(), e);
+        }
     }
 }

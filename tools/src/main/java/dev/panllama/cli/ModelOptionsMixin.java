@@ -8,6 +8,7 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,15 +20,16 @@ final class ModelOptionsMixin {
     Path model;
 
     @Option(names = "--vocab-from", paramLabel = "FILE.gguf",
-            description = "With -m DIR (Hugging Face): take the tokenizer from this GGUF instead of tokenizer.json")
+            description = "With -m DIR (Hugging Face) only: take the tokenizer from this GGUF instead of tokenizer.json")
     Path vocabFrom;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", defaultValue = "0",
-            description = "CPU threads (default: all cores)")
+            description = "CPU threads, at most " + ThreadCount.MAX + " (default: 0 = all cores)")
     int threads;
 
     @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", defaultValue = "0",
-            description = "Context size in tokens (default: the model's, at most " + Model.DEFAULT_CONTEXT + ")")
+            description = "Context size in tokens; more than the model was trained with is allowed, with a warning"
+                    + " (default: 0 = the model's, at most " + Model.DEFAULT_CONTEXT + ")")
     int contextSize;
 
     @Option(names = {"-b", "--batch-size"}, paramLabel = "N", defaultValue = "2048",
@@ -79,22 +81,58 @@ final class ModelOptionsMixin {
     }
 
     ModelOptions options(PrintWriter err) {
-        if (threads < 0) throw new IllegalArgumentException("-t must be >= 0, not " + threads);
-        if (contextSize < 0) throw new IllegalArgumentException("-c must be >= 0, not " + contextSize);
-        if (batch <= 0 || ubatch <= 0) throw new IllegalArgumentException("-b and -ub must be positive");
+        // llama.cpp reads -t 0 (and less) as "all cores"; 0 is panllama's default, a negative count is a mistake
+        if (threads < 0) throw new IllegalArgumentException("-t " + threads + ": must be 0 (all cores) or more");
+        if (threads > 0) ThreadCount.check(threads, "-t", err);
+        if (contextSize < 0) throw new IllegalArgumentException("-c " + contextSize + ": must be 0 (the model's context) or more");
+        if (batch <= 0) throw new IllegalArgumentException("-b " + batch + ": must be positive");
+        if (ubatch <= 0) throw new IllegalArgumentException("-ub " + ubatch + ": must be positive");
         return ModelOptions.DEFAULTS.withThreads(threads).withContextLength(contextSize).withBatch(batch, ubatch)
                 .withMmap(!noMmap).withMlock(mlock).withCacheTypes(cacheType(cacheTypeK, "-ctk"), cacheType(cacheTypeV, "-ctv"))
                 .withPlacement(new PlacementSettings(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadDevices))
                 .withProgress(ProgressBar.onTerminal(err, ProgressBar.Units.BYTES));
     }
 
-    /** Loads the model; prints the placement when asked, and its warnings always. */
+    /** Loads the model for sessions of the default context (-c, else the model's); see {@link #load(PrintWriter, int)}. */
     Model load(PrintWriter err) throws IOException {
-        Model m = Model.load(modelPath(), options(err), vocabFrom);
-        if (printPlacement) err.print(m.placement().report());
-        else m.placement().notes().forEach(n -> err.println("warning: " + n));
-        err.flush();
-        return m;
+        return load(err, 0);
+    }
+
+    /**
+     * Loads the model; prints the placement when asked, and its warnings always. Refuses a context
+     * whose KV cache memory cannot hold before any session allocates it.
+     *
+     * @param sessionContext the context the command's sessions will have when -c is 0 (0: the model's default)
+     */
+    Model load(PrintWriter err, int sessionContext) throws IOException {
+        Path path = modelPath();
+        CliFiles.requireInput(path, "a model file", true);
+        if (vocabFrom != null) {
+            // checked before the file itself: with a GGUF model the option is the mistake, whether the file exists or not
+            if (!Files.isDirectory(path)) {
+                throw new IllegalArgumentException("--vocab-from " + vocabFrom + ": " + (Files.exists(vocabFrom) ? "" : "no such file, and ")
+                        + "only for a Hugging Face model directory (-m DIR); " + path + " is a GGUF file with its own tokenizer");
+            }
+            CliFiles.requireInput(vocabFrom, "a GGUF file", false);
+        }
+        ModelOptions options = options(err);
+        Model m = Model.load(path, options, vocabFrom);
+        try {
+            int ctx = contextSize > 0 ? contextSize : sessionContext > 0 ? sessionContext : m.defaultContextLength();
+            MemoryBudget.checkKvCache(m, ctx, contextSize > 0 ? "-c " + contextSize : "the default context of " + ctx + " tokens");
+            if (ctx > m.config().contextLength()) {
+                // llama.cpp allows it too (with the same warning): positions past training may give worse text
+                err.println("warning: -c " + ctx + " is more than the " + m.config().contextLength()
+                        + " tokens the model was trained with; quality may drop past them");
+            }
+            if (printPlacement) err.print(m.placement().report());
+            else m.placement().notes().forEach(n -> err.println("warning: " + n));
+            err.flush();
+            return m;
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
     }
 
     static GgmlType cacheType(String name, String flag) {

@@ -11,8 +11,6 @@ import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -38,7 +36,7 @@ final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--kl-divergence", description = "Compare with the base model's log-probabilities in --kl-divergence-base FILE")
     boolean klDivergence;
 
-    @Option(names = "--chunks", paramLabel = "N", defaultValue = "-1", description = "Score at most N chunks (default: all)")
+    @Option(names = "--chunks", paramLabel = "N", defaultValue = "-1", description = "Score at most N chunks (default: -1 = all)")
     int maxChunks;
 
     @Spec
@@ -48,14 +46,23 @@ final class PerplexityCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (maxChunks == 0 || maxChunks < -1) throw new IllegalArgumentException("--chunks " + maxChunks + ": must be positive, or -1 (all)");
         if (klDivergence) {
             if (klBase == null) throw new IllegalArgumentException("--kl-divergence needs --kl-divergence-base FILE (the base model's log-probabilities)");
             return KlDivergenceReport.run(model, klBase, maxChunks, out, err);
         }
         if (file == null) throw new IllegalArgumentException("missing -f TEXT: the text to score");
         int ctx = model.contextSize > 0 ? model.contextSize : 512;   // llama-perplexity's default -c
-        String text = Files.readString(file, StandardCharsets.UTF_8);
-        try (Model m = model.load(err)) {
+        String text = CliFiles.readText(file);
+        if (klBase != null) CliFiles.requireStreamOutput(klBase);
+        try (Model m = model.load(err, ctx)) {
+            // each chunk's scored half comes back as one float[positions × vocab] on the heap
+            long scored = (long) (ctx - ctx / 2) * m.config().vocabSize();
+            if (scored > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("-c " + ctx + ": the logits of the scored half of a chunk, " + scored
+                        + " floats, are more than a Java array holds");
+            }
+            MemoryBudget.checkHeap(4 * scored, "-c " + ctx, "the logits of the scored half of a chunk");
             long t0 = System.nanoTime();
             int[] tokens = m.tokenizer().encode(text, true, false);
             err.printf(Locale.ROOT, "perplexity: tokenizing the input took %.2f ms, %d tokens%n", (System.nanoTime() - t0) / 1e6, tokens.length);

@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,9 +79,14 @@ final class QuantizeCommand implements Callable<Integer> {
             if (arguments.size() < 3) throw new IllegalArgumentException("expected IN.gguf OUT.gguf TYPE [THREADS]");
             out = Path.of(arguments.get(1));
             typeArg = arguments.get(2);
-            if (arguments.size() == 4) threads = parseThreads(arguments.get(3));
+            if (arguments.size() == 4) threads = ThreadCount.check(parseThreads(arguments.get(3)), "THREADS", spec.commandLine().getErr());
         }
         QuantMix mix = QuantMix.parse(typeArg);
+        CliFiles.requireInput(in, "a GGUF file", false);
+        // before any work: a missing directory used to fail only at the end, naming the temporary file
+        if (out != null) CliFiles.requireReplaceableOutput(out);
+        // a missing file is left to ImportanceMatrix.read, which says "no such imatrix file"
+        if (imatrix != null && Files.exists(imatrix)) CliFiles.requireInput(imatrix, "an importance matrix file", false);
         ImportanceMatrix im = imatrix != null ? ImportanceMatrix.read(imatrix) : null;
         QuantizeOptions options = new QuantizeOptions(mix, pure, ggmlType(outputType, "--output-tensor-type"),
                 ggmlType(tokenEmbeddingType, "--token-embedding-type"), CustomRules.parse(customRules), llamaMix,

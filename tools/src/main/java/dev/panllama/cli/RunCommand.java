@@ -4,6 +4,7 @@ import dev.panllama.model.Generator;
 import dev.panllama.model.Model;
 import dev.panllama.model.Session;
 import dev.panllama.sampling.Sampler;
+import dev.panllama.sampling.SamplerParams;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -12,8 +13,6 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -41,7 +40,8 @@ final class RunCommand implements Callable<Integer> {
     }
 
     @Option(names = {"-n", "--n-predict"}, paramLabel = "N", defaultValue = "-1",
-            description = "Tokens to generate; -1 = until end of text or a full context (default: ${DEFAULT-VALUE})")
+            description = "Tokens to generate; -1 = until end of text or a full context, -2 = the same (llama.cpp's"
+                    + " \"until the context is full\": panllama never shifts the context) (default: ${DEFAULT-VALUE})")
     int nPredict;
 
     @Option(names = "--no-display-prompt", description = "Print only the generated text")
@@ -54,15 +54,16 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String prompt = source == null ? "" : source.text != null ? source.text
-                : Files.readString(source.file, StandardCharsets.UTF_8);
+        checkNPredict(nPredict);
+        SamplerParams params = sampling.params();
+        String prompt = source == null ? "" : source.text != null ? source.text : CliFiles.readText(source.file);
         try (Model m = model.load(err); Session session = m.newSession()) {
             int[] tokens = m.tokenizer().encode(prompt, true, false);
             if (tokens.length >= session.contextLength()) {
                 throw new IllegalArgumentException("the prompt is " + tokens.length + " tokens, the context only "
                         + session.contextLength() + " (raise -c)");
             }
-            Sampler sampler = new Sampler(sampling.params());
+            Sampler sampler = new Sampler(params);
             if (!noDisplayPrompt) {
                 out.print(prompt);
                 out.flush();
@@ -73,6 +74,11 @@ final class RunCommand implements Callable<Integer> {
             });
             out.println();
             out.flush();
+            if (st.stop() == Generator.Stop.CONTEXT_FULL && nPredict >= 0) {
+                // -n asked for more than fit: say why the text stops short rather than end it silently
+                err.println("panllama run: stopped after " + st.generatedTokens() + " of -n " + nPredict
+                        + " tokens: the context of " + session.contextLength() + " is full (raise -c)");
+            }
             err.println(String.format(Locale.ROOT,
                     "panllama: load %d ms | prompt %d tokens, %.1f ms, %.2f tok/s | generation %d tokens, %.1f ms, %.2f tok/s | %s, seed %d",
                     m.loadMillis(), st.promptTokens(), st.promptNanos() / 1e6, st.promptTokensPerSecond(),
@@ -81,5 +87,12 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
         }
         return 0;
+    }
+
+    /** llama.cpp's -n: a count, or -1 (until end of text) or -2 (until the context is full); other negatives mean nothing. */
+    static void checkNPredict(int n) {
+        if (n < -2) {
+            throw new IllegalArgumentException("-n " + n + ": must be 0 or more, -1 (until end of text) or -2 (until the context is full)");
+        }
     }
 }

@@ -2,6 +2,7 @@ package dev.panllama.cli;
 
 import dev.panllama.chat.ChatFormat;
 import dev.panllama.model.Model;
+import dev.panllama.sampling.SamplerParams;
 import dev.panllama.server.OpenAiServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -64,7 +65,11 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
-        if (timeout < 1) throw new IllegalArgumentException("--timeout must be at least 1 second, not " + timeout);
+        if (timeout < 1) throw new IllegalArgumentException("-to " + timeout + ": must be at least 1 second");
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("--port " + port + ": must be in [0, 65535]");
+        if (maxRequestBytes <= 0) throw new IllegalArgumentException("--max-request-bytes " + maxRequestBytes + ": must be positive");
+        SamplerParams defaults = sampling.params();
+        chatTemplate.override();
         try (Model m = model.load(err)) {
             ChatFormat format = chatTemplate.format(m);
             int total = model.contextSize > 0 ? model.contextSize : m.defaultContextLength();
@@ -72,7 +77,7 @@ final class ServeCommand implements Callable<Integer> {
             if (perSlot < 2) throw new IllegalArgumentException("-c " + total + " over " + parallel + " slots leaves " + perSlot + " tokens per slot");
             String id = alias != null ? alias : fileName(model.modelPath());
             OpenAiServer.Settings settings = new OpenAiServer.Settings(host, port, parallel, perSlot, id, maxRequestBytes,
-                    Duration.ofSeconds(timeout), sampling.params());
+                    Duration.ofSeconds(timeout), defaults);
             Thread hook = new Thread(() -> {
                 stop.countDown();
                 try {

@@ -61,6 +61,10 @@ final class SynthCommand implements Callable<Integer> {
         if (t == null) throw new IllegalArgumentException("unknown type '" + type + "' (types: " + SyntheticModel.supportedTypes() + ")");
         if (layers != null && layers <= 0) throw new IllegalArgumentException("--layers must be positive, not " + layers);
         if (threads != null && threads <= 0) throw new IllegalArgumentException("--threads must be positive, not " + threads);
+        PrintWriter err = spec.commandLine().getErr();
+        if (threads != null) ThreadCount.check(threads, "-t", err);
+        if (vocabFrom != null) CliFiles.requireInput(vocabFrom, "a GGUF file", false);
+        CliFiles.requireReplaceableOutput(out);
         SyntheticGguf model = SyntheticGguf.of(Architecture.byGgufName(arch.toLowerCase(Locale.ROOT)), p,
                 layers != null ? layers : 0, t, seed);
         Path vocab = vocabFrom;
@@ -71,8 +75,7 @@ final class SynthCommand implements Callable<Integer> {
             }
             vocab = BundledModel.path();
         }
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        PrintWriter err = spec.commandLine().getErr();
+        int n = threads != null ? threads : ThreadCount.cores();
         SyntheticModel.Summary s = model.write(out, vocab, n, ProgressBar.onTerminal(err, ProgressBar.Units.BYTES));
         PrintWriter o = spec.commandLine().getOut();
         o.printf(Locale.ROOT, "%s: %s %s %s, %s params, %s (%,d bytes), %.2f bpw, %.1f s on %d thread%s%n", out,

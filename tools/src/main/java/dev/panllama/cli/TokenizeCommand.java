@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.StringJoiner;
@@ -61,8 +60,9 @@ final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path path = model != null ? model : BundledModel.path();
+        CliFiles.requireInput(path, "a GGUF file", false);
+        byte[] text = prompt.file != null ? CliFiles.readBytes(prompt.file) : prompt.text.getBytes(StandardCharsets.UTF_8);
         Tokenizer tokenizer = Tokenizer.fromFile(path);
-        byte[] text = prompt.file != null ? Files.readAllBytes(prompt.file) : prompt.text.getBytes(StandardCharsets.UTF_8);
         // llama-tokenize passes add_special = the model's add_bos unless --no-bos
         int[] tokens = tokenizer.encode(text, tokenizer.addBos() && !noBos, parseSpecial);
 

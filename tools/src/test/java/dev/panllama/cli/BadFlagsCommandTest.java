@@ -1,0 +1,158 @@
+package dev.panllama.cli;
+
+import dev.panllama.testing.TestFiles;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.concurrent.Callable;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Issue 15, flags: every bad value gets one line naming the flag and the value, exit 1 — never a
+ * stack trace, a hang or a silent acceptance.
+ */
+class BadFlagsCommandTest {
+    private static final String STORIES = TestFiles.stories260K().toString();
+    private static final String TEXT = TestFiles.bundled("text/tinystories_sample.txt").toString();
+
+    /** One line on stderr, "panllama CMD: error: ...", exit 1 and no trace. */
+    private static CliRun fails(String... args) {
+        CliRun r = CliRun.of(args);
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(1);
+        assertThat(r.err().strip()).as(r.err()).startsWith("panllama " + args[0] + ": error: ").doesNotContain("\n");
+        return r;
+    }
+
+    private static String error(String... args) {
+        return fails(args).err().strip().replaceFirst("^panllama \\S+: error: ", "");
+    }
+
+    @CommandLine.Command(name = "boom")
+    static final class Throws implements Callable<Integer> {
+        final Error error;
+
+        Throws(Error error) { this.error = error; }
+
+        @Override
+        public Integer call() { throw error; }
+    }
+
+    private static CliRun runThrowing(Error e) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.configure(new CommandLine(new Throws(e)), new PrintWriter(out, true), new PrintWriter(err, true)).execute();
+        return new CliRun(code, out.toString(), err.toString());
+    }
+
+    /** picocli hands only Exceptions to the handler: Errors must reach it too, as one line. */
+    @Test
+    void errorsBecomeOneLineMessages() {
+        CliRun native_ = runThrowing(new OutOfMemoryError("Unable to allocate 32000000048 bytes"));
+        assertThat(native_.exitCode()).isEqualTo(1);
+        assertThat(native_.err().strip()).isEqualTo("panllama boom: error: out of memory (Unable to allocate 32000000048 bytes"
+                + " of native memory); try a smaller context (-c)");
+        CliRun heap = runThrowing(new OutOfMemoryError("Java heap space"));
+        assertThat(heap.err().strip()).startsWith("panllama boom: error: out of memory (Java heap space); try a smaller context (-c)")
+                .contains("PANLLAMA_JAVA_OPTS=-Xmx");
+        CliRun overflow = runThrowing(new StackOverflowError());
+        assertThat(overflow.exitCode()).isEqualTo(1);
+        assertThat(overflow.err().strip()).isEqualTo("panllama boom: error: stack overflow (nesting too deep); PANLLAMA_DEBUG=1 shows where");
+        CliRun other = runThrowing(new AssertionError("broken invariant"));
+        assertThat(other.err().strip()).isEqualTo("panllama boom: error: internal error: java.lang.AssertionError: broken invariant;"
+                + " PANLLAMA_DEBUG=1 shows where");
+    }
+
+    /** The KV cache of -c is computed before it is allocated, and refused when memory cannot hold it. */
+    @Test
+    void contextBeyondMemoryIsRefusedBeforeAllocating() {
+        // stories260K: 5 layers × (32 + 32) f16 values of K and V per position = 640 bytes a token
+        assertThat(error("run", "-c", "2147483647", "-p", "x")).matches(
+                "-c 2147483647: the KV cache needs 1280\\.00 GiB but only [0-9.]+ [KMG]iB of memory is available \\(use a smaller -c\\)");
+        if (MemoryBudget.availableMemory() < 59L << 30) {    // on a machine with that much free, it would run (and take it)
+            assertThat(error("run", "-c", "100000000", "-p", "x")).startsWith("-c 100000000: the KV cache needs 59.60 GiB but only ");
+        }
+        assertThat(error("perplexity", "-c", "2147483647", "-f", TEXT)).startsWith("-c 2147483647: the KV cache needs");
+        assertThat(error("bench", "-p", "2000000000", "-n", "0", "-r", "1")).startsWith("-p 2000000000 -n 0: the KV cache needs");
+        assertThat(error("run", "-c", "-3")).isEqualTo("-c -3: must be 0 (the model's context) or more");
+    }
+
+    /** llama.cpp allows a context past the model's training with a warning; so does panllama. */
+    @Test
+    void contextBeyondTrainingWarns() {
+        CliRun r = CliRun.of("run", "-c", "4096", "-p", "Once", "-n", "2", "--temp", "0");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.err()).contains("warning: -c 4096 is more than the 2048 tokens the model was trained with; quality may drop past them");
+    }
+
+    @Test
+    void threadCountsAreBounded() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        String machine = "(this machine has " + cores + " core" + (cores == 1 ? "" : "s") + ")";
+        assertThat(error("run", "-t", "100000", "-p", "x")).isEqualTo("-t 100000: at most 512 threads " + machine);
+        assertThat(error("run", "-t", "-3")).isEqualTo("-t -3: must be 0 (all cores) or more");
+        assertThat(error("bench", "-t", "513")).isEqualTo("-t 513: at most 512 threads " + machine);
+        assertThat(error("synth", "--arch", "llama", "--preset", "tiny", "--type", "q8_0", "-t", "100000", "x.gguf"))
+                .isEqualTo("-t 100000: at most 512 threads " + machine);
+        assertThat(error("quantize", STORIES, "x.gguf", "Q8_0", "100000"))
+                .isEqualTo("THREADS 100000: at most 512 threads " + machine);
+        if (cores < ThreadCount.MAX) {
+            CliRun over = CliRun.of("run", "-t", Integer.toString(cores + 1), "-p", "Once", "-n", "1");
+            assertThat(over.exitCode()).as(over.err()).isZero();
+            assertThat(over.err()).contains("warning: -t " + (cores + 1) + " is more threads than the " + cores + " core");
+        }
+    }
+
+    /** -n: a count, -1 or -2 as in llama.cpp; and a run cut short by the context says so. */
+    @Test
+    void nPredict() {
+        assertThat(error("run", "-n", "-5", "-p", "x"))
+                .isEqualTo("-n -5: must be 0 or more, -1 (until end of text) or -2 (until the context is full)");
+        assertThat(error("chat", "-n", "-3")).startsWith("-n -3: must be 0 or more");
+        CliRun full = CliRun.of("run", "-c", "8", "-n", "-2", "-p", "Once upon", "--temp", "0");
+        assertThat(full.exitCode()).as(full.err()).isZero();
+        CliRun cut = CliRun.of("run", "-c", "8", "-n", "20", "-p", "Once upon", "--temp", "0");
+        assertThat(cut.exitCode()).as(cut.err()).isZero();
+        assertThat(cut.err()).containsPattern("panllama run: stopped after \\d of -n 20 tokens: the context of 8 is full \\(raise -c\\)");
+    }
+
+    /** --vocab-from means something only for a Hugging Face directory: with a GGUF model it is a mistake. */
+    @Test
+    void vocabFromWithAGgufModel() {
+        assertThat(error("run", "--vocab-from", "/nonexistent", "-p", "x")).matches(
+                "--vocab-from /nonexistent: no such file, and only for a Hugging Face model directory \\(-m DIR\\); .*stories260K\\.gguf"
+                        + " is a GGUF file with its own tokenizer");
+        assertThat(error("run", "--vocab-from", STORIES, "-p", "x"))
+                .startsWith("--vocab-from " + STORIES + ": only for a Hugging Face model directory (-m DIR); ");
+    }
+
+    /** A temperature of 0 or less is greedy, as in llama.cpp (documented in --help); NaN is refused. */
+    @Test
+    void samplingFlags() {
+        CliRun negative = CliRun.of("run", "-p", "Once upon a time", "-n", "12", "--temp", "-1");
+        CliRun zero = CliRun.of("run", "-p", "Once upon a time", "-n", "12", "--temp", "0");
+        assertThat(negative.exitCode()).isZero();
+        assertThat(negative.out()).isEqualTo(zero.out());
+        assertThat(CliRun.of("run", "--help").out()).contains("0 or less = greedy");
+        assertThat(error("run", "--temp", "NaN", "-p", "x")).isEqualTo("--temp NaN: must be a finite number");
+        assertThat(error("run", "--top-p", "NaN", "-p", "x")).isEqualTo("--top-p NaN: must be a finite number");
+        assertThat(error("run", "--top-p", "2", "-p", "x")).isEqualTo("--top-p 2.0: must be in [0, 1]");
+        assertThat(error("run", "--min-p", "Infinity", "-p", "x")).isEqualTo("--min-p Infinity: must be a finite number");
+        assertThat(error("run", "-s", "-5", "-p", "x")).isEqualTo("-s -5: must be 0 or more, or -1 (random)");
+        assertThat(error("run", "--repeat-last-n", "-5", "-p", "x")).isEqualTo("--repeat-last-n -5: must be 0 or more, or -1 (the context)");
+    }
+
+    /** Found by fuzzing: values that were accepted silently or reported without the flag. */
+    @Test
+    void otherFlags() {
+        assertThat(error("run", "-b", "0", "-p", "x")).isEqualTo("-b 0: must be positive");
+        assertThat(error("run", "-ub", "0", "-p", "x")).isEqualTo("-ub 0: must be positive");
+        assertThat(error("perplexity", "-f", TEXT, "--chunks", "-5")).isEqualTo("--chunks -5: must be positive, or -1 (all)");
+        assertThat(error("perplexity", "-f", TEXT, "--chunks", "0")).isEqualTo("--chunks 0: must be positive, or -1 (all)");
+        assertThat(error("gguf", "--tensor", "output.weight", "--values", "-5")).isEqualTo("--values -5: must be 0 or more");
+        assertThat(error("gguf", "--max-array", "-1")).isEqualTo("--max-array -1: must be 0 or more");
+        assertThat(error("serve", "--max-request-bytes", "-5")).isEqualTo("--max-request-bytes -5: must be positive");
+        assertThat(error("serve", "--port", "99999")).isEqualTo("--port 99999: must be in [0, 65535]");
+    }
+}
