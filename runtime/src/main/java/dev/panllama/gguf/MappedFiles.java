@@ -3,10 +3,13 @@ package dev.panllama.gguf;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
  * The model files mapped into memory right now, so that a failed read of one can be explained. A file
@@ -20,13 +23,24 @@ public final class MappedFiles {
     private record Mapping(Path path, long bytes) {}
 
     private static final Map<Object, Mapping> OPEN = new ConcurrentHashMap<>();
+    /**
+     * The last mappings closed, newest first: the error usually unwinds through the model's close before
+     * anyone describes it, and the file to blame is the one just unmapped.
+     */
+    private static final Deque<Mapping> RECENTLY_CLOSED = new ConcurrentLinkedDeque<>();
+    private static final int RECENT = 16;
 
     /** A mapping until {@link #close()}. */
     public static final class Registration implements AutoCloseable {
         private Registration() {}
 
         @Override
-        public void close() { OPEN.remove(this); }
+        public void close() {
+            Mapping m = OPEN.remove(this);
+            if (m == null) return;
+            RECENTLY_CLOSED.addFirst(m);
+            while (RECENTLY_CLOSED.size() > RECENT) RECENTLY_CLOSED.pollLast();
+        }
     }
 
     /** Records that {@code bytes} of {@code path} are mapped. */
@@ -47,19 +61,21 @@ public final class MappedFiles {
     /** One line for the user: the mapped file that changed on disk, or what else can make such a read fail. */
     public static String describeFault() {
         List<Mapping> open = List.copyOf(OPEN.values());
-        for (Mapping m : open) {
-            String now;
+        List<Mapping> candidates = new ArrayList<>(open);
+        candidates.addAll(RECENTLY_CLOSED);
+        for (Mapping m : candidates) {
+            long size;
             try {
-                long size = Files.size(m.path());
-                if (size >= m.bytes()) continue;
-                now = String.format(Locale.ROOT, "now %,d", size);
+                size = Files.size(m.path());
             } catch (IOException e) {
-                now = "now gone";
+                continue;          // deleted or replaced: the mapping keeps the old file, so it cannot fault
             }
-            return String.format(Locale.ROOT, "%s changed on disk while mapped (%,d bytes when loaded, %s): a model file must not be"
-                    + " truncated or rewritten while panllama uses it", m.path(), m.bytes(), now);
+            if (size >= m.bytes()) continue;
+            return String.format(Locale.ROOT, "%s changed on disk while mapped (%,d bytes when loaded, now %,d): a model file must"
+                    + " not be truncated or rewritten while panllama uses it", m.path(), m.bytes(), size);
         }
-        String files = open.isEmpty() ? "a mapped file" : open.stream().map(m -> m.path().toString()).distinct()
+        List<Mapping> named = open.isEmpty() ? candidates.stream().limit(1).toList() : open;
+        String files = named.isEmpty() ? "a mapped file" : named.stream().map(m -> m.path().toString()).distinct()
                 .reduce((a, b) -> a + ", " + b).orElseThrow();
         return "reading " + files + " failed (an I/O error, or the file changed on disk while mapped);"
                 + " --no-mmap reads the model into memory instead";
