@@ -72,8 +72,11 @@ final class CpuKernels implements Kernels {
         int chunks = (rowCount + chunk - 1) / chunk;
         pool.parallelFor(chunks, c -> {
             int r1 = Math.min(rowCount, (c + 1) * chunk);
-            MappedPages.touch(seg, (rowStart + c * chunk) * rowBytes, (rowStart + r1) * rowBytes);
-            for (int r = c * chunk; r < r1; r += unit) kernel.dotTokens(seg, (rowStart + r) * rowBytes, a, y, r, rowCount);
+            for (int r = c * chunk; r < r1; r += unit) {
+                long off = (rowStart + r) * rowBytes;
+                MappedPages.touch(seg, off, off + unit * rowBytes);
+                kernel.dotTokens(seg, off, a, y, r, rowCount);
+            }
         });
     }
 
@@ -107,9 +110,9 @@ final class CpuKernels implements Kernels {
             int h = c / perHead;
             int r0 = (c % perHead) * chunk, r1 = Math.min(rows, r0 + chunk);
             long headOff = (rowStart + h * headStride) * rowBytes;
-            MappedPages.touch(seg, headOff + r0 * rowBytes, headOff + r1 * rowBytes);
             for (int r = r0; r < r1; r++) {
                 long off = headOff + r * rowBytes;
+                MappedPages.touch(seg, off, off + rowBytes);
                 for (int t = 0; t < tokens; t++) y[(t * heads + h) * rows + r] = kernel.dot(seg, off, a, t * heads + h);
             }
         });

@@ -24,13 +24,13 @@ final class DequantSteps {
 
     /** 8 bytes at {@code off}, zero-extended to ints. */
     static IntVector unsigned8(MemorySegment w, long off) {
-        w.get(VecMath.FAULT_GUARD, off);   // see VecMath.FAULT_GUARD
+        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
         return (IntVector) ByteVector.fromMemorySegment(B64, w, off, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0);
     }
 
     /** 8 bytes at {@code off}, sign-extended to ints. */
     static IntVector signed8(MemorySegment w, long off) {
-        w.get(VecMath.FAULT_GUARD, off);   // see VecMath.FAULT_GUARD
+        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
         return (IntVector) ByteVector.fromMemorySegment(B64, w, off, VecMath.LE).convertShape(VectorOperators.B2I, I256, 0);
     }
 

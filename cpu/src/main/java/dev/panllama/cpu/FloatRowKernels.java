@@ -33,7 +33,7 @@ final class FloatRowKernels {
         }
 
         private FloatVector load(MemorySegment w, long off) {
-            w.get(VecMath.FAULT_GUARD, off);   // see VecMath.FAULT_GUARD
+            VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
             return switch (format) {
                 case FLOAT32 -> FloatVector.fromMemorySegment(F, w, off, LE);
                 case HALF -> VecMath.halfToFloat(w, off);
@@ -59,6 +59,7 @@ final class FloatRowKernels {
 
         @Override
         public float dot(MemorySegment w, long rowOff, Activations a, int t) {
+            VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
             float[] x = a.x;
             int xo = t * a.k;
             int k = a.k;
@@ -76,6 +77,7 @@ final class FloatRowKernels {
 
         @Override
         public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
+            VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
             int i = 0;
             for (; i + FL <= k; i += FL) load(w, rowOff + (long) i * bytes).intoArray(dst, dstOff + i);
             for (; i < k; i++) dst[dstOff + i] = scalar(w, rowOff + (long) i * bytes);

@@ -40,7 +40,7 @@ final class IQ3_KRowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
+        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
         int nb = a.k / 256;
         int ab = t * nb;
         int ao = t * a.k;
@@ -97,6 +97,7 @@ final class IQ3_KRowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
+        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
         long off = rowOff;
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
             float d = KQuantDot.half(w, off);

@@ -76,7 +76,7 @@ final class KQuantDot {
      * the top field.
      */
     static ShortVector unsignedBytes(MemorySegment w, long off) {
-        w.get(VecMath.FAULT_GUARD, off);   // see VecMath.FAULT_GUARD
+        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
         return (ShortVector) ByteVector.fromMemorySegment(B128, w, off, VecMath.LE)
                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
     }
@@ -91,7 +91,7 @@ final class KQuantDot {
 
     /** 16 bytes of the row, sign-extended to 16 shorts (the 8-bit weight types). */
     static ShortVector signedBytes(MemorySegment w, long off) {
-        w.get(VecMath.FAULT_GUARD, off);   // see VecMath.FAULT_GUARD
+        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
         return widen(ByteVector.fromMemorySegment(B128, w, off, VecMath.LE));
     }
 

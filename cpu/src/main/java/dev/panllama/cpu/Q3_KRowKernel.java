@@ -41,7 +41,7 @@ final class Q3_KRowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
+        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
         int nb = a.k / 256;
         int ab = t * nb;
         int ao = t * a.k;
@@ -108,6 +108,7 @@ final class Q3_KRowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
+        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
         int[] sc = KQuantDot.scaleScratch();
         long off = rowOff;
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {

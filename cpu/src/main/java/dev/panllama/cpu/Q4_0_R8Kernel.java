@@ -42,7 +42,7 @@ final class Q4_0_R8Kernel implements WeightKernel {
     }
 
     private static void dotGroup(MemorySegment w, long off, Activations a, int t, float[] y, int o) {
-        w.get(VecMath.FAULT_GUARD, off);   // see VecMath.FAULT_GUARD
+        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
         int nb = a.k / 32;
         int ab = t * nb;
         int ao = t * a.k;

@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -25,14 +26,18 @@ final class VecMath {
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     /**
-     * Read once, and discarded, at the top of every method that loads vectors from a weight segment:
-     * {@code w.get(FAULT_GUARD, off)}. A mapped model file truncated while in use makes the next read of
-     * the lost pages raise SIGBUS. HotSpot turns that into an InternalError (which the tools report as
-     * "changed on disk while mapped") only in compiled code it marked as doing unsafe accesses, and C2
-     * (JDK 25) marks a method for a scalar segment access but not for a Vector API load: a kernel with
-     * vector loads alone crashed the JVM. The scalar read marks the method and every method it is
-     * inlined into; C2 drops the load itself as dead. MappedFileFaultTest checks every kernel, compiled.
+     * Read, and discarded, at the top of every method that loads vectors from a weight segment, helpers
+     * included: {@code FAULT_MARK.get(FAULT_GUARD, 0)}. A mapped model file truncated while in use makes
+     * the next read of a lost page raise SIGBUS. HotSpot turns that into an InternalError (which the tools
+     * report as "changed on disk while mapped") only in compiled code that it marked as making unsafe
+     * accesses, and C2 (JDK 25) marks a compilation for a scalar segment access but not for a Vector API
+     * load: a kernel with vector loads alone crashed the JVM. One scalar read marks the method and every
+     * method it is inlined into. A constant byte of the global arena, read at a constant offset, needs no
+     * bounds or liveness check and C2 drops the load as dead, so the mark costs nothing even per vector
+     * (a read of the weight segment itself cost up to 15% on F16). MappedFileFaultTest checks every
+     * kernel, compiled, at each width.
      */
+    static final MemorySegment FAULT_MARK = Arena.global().allocate(1);
     static final ValueLayout.OfByte FAULT_GUARD = ValueLayout.JAVA_BYTE;
     /** Shorts in half a vector: the input of a widening conversion to FL ints/floats. */
     static final VectorSpecies<Short> S_HALF = ShortVector.SPECIES_128.length() == FL ? ShortVector.SPECIES_128
@@ -115,7 +120,7 @@ final class VecMath {
      * FL half-precision values at {@code seg[off..]} as floats, at the preferred width.
      */
     static FloatVector halfToFloat(MemorySegment seg, long off) {
-        seg.get(FAULT_GUARD, off);   // see VecMath.FAULT_GUARD
+        FAULT_MARK.get(FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
         return halfBitsToFloat(ShortVector.fromMemorySegment(S_HALF, seg, off, LE), I);
     }
 
@@ -124,7 +129,7 @@ final class VecMath {
      * width: for the kernels written in fixed 256-bit shapes (the 8 row scales of an _R8 block column).
      */
     static FloatVector halfToFloat8(MemorySegment seg, long off) {
-        seg.get(FAULT_GUARD, off);   // see VecMath.FAULT_GUARD
+        FAULT_MARK.get(FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
         return halfBitsToFloat(ShortVector.fromMemorySegment(ShortVector.SPECIES_128, seg, off, LE), IntVector.SPECIES_256);
     }
 
@@ -145,7 +150,7 @@ final class VecMath {
 
     /** FL bfloat16 values at {@code seg[off..]} as floats (the upper half of a float's bits). */
     static FloatVector bf16ToFloat(MemorySegment seg, long off) {
-        seg.get(FAULT_GUARD, off);   // see VecMath.FAULT_GUARD
+        FAULT_MARK.get(FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
         ShortVector h = ShortVector.fromMemorySegment(S_HALF, seg, off, LE);
         IntVector v = (IntVector) h.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
         return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
