@@ -42,7 +42,9 @@ final class CpuKernels implements Kernels {
     public String description() {
         // Fewer preferred bits than the kernels' species: the JVM emulates those vectors (see VecMath.kernelSpecies).
         String emulated = FloatVector.SPECIES_PREFERRED.vectorBitSize() < F.vectorBitSize() ? " (emulated: slow)" : "";
-        return "Vector API " + F.vectorBitSize() + "-bit" + emulated + ", " + pool.threads() + " thread" + (pool.threads() > 1 ? "s" : "");
+        // Narrower than the quantized kernels' 256 bits: quantized rows are decoded, then dotted (see KernelTable).
+        String decoded = table.decodesQuantizedRows() ? " (quantized rows decoded: slow)" : "";
+        return "Vector API " + F.vectorBitSize() + "-bit" + emulated + decoded + ", " + pool.threads() + " thread" + (pool.threads() > 1 ? "s" : "");
     }
 
     @Override

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * API can reach (no vpmaddubsw), so weights and activations are widened to 16 bits, multiplied lane by
  * lane (products of two 8-bit values and their pairwise sums fit 16 bits), and adjacent 16-bit lanes
  * are then summed into 32-bit lanes by shifting the reinterpreted ints. Fixed 256-bit shapes: native
- * on AVX2 and AVX-512, emulated (correct, slower) elsewhere.
+ * on AVX2 and AVX-512; narrower machines decode quantized rows instead (KernelTable).
  */
 final class IntDot {
     private IntDot() {}

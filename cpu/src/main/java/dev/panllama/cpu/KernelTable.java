@@ -1,6 +1,7 @@
 package dev.panllama.cpu;
 
 import dev.panllama.tensor.GgmlType;
+import jdk.incubator.vector.FloatVector;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -9,6 +10,12 @@ import java.util.Map;
  * Which {@link RowKernel} runs each tensor type. Every type with a codec today has a dedicated kernel
  * (cpu/BENCHMARKS.md gives their speeds); a type that gains a codec before it gains a kernel runs
  * through {@link CodecRowKernel} (correct, slow).
+ *
+ * <p>The quantized kernels are written in fixed 256-bit shapes (IntDot). Where the JVM has no vectors
+ * that wide (NEON, SSE, or {@code -XX:MaxVectorSize=16}) it emulates them, correct but about 200 times
+ * slower (bench-1b Q4_0 generated 0.10 tok/s): there the quantized types that have a row codec decode
+ * each row with it and dot in floats at the native width instead (1.9 tok/s on the same file). The
+ * interleaved types (_R4, _R8) have no row codec and keep their emulated kernels.
  */
 final class KernelTable {
     private static final Map<GgmlType, WeightKernel> DEDICATED = new EnumMap<>(GgmlType.class);
@@ -46,15 +53,47 @@ final class KernelTable {
         DEDICATED.put(GgmlType.Q8_0_R8, new Q8_0_R8Kernel());
     }
 
+    /** The narrowest preferred vector width at which the fixed 256-bit quantized kernels run natively. */
+    static final int QUANTIZED_KERNEL_BITS = 256;
+
     private final Map<GgmlType, WeightKernel> cache = new EnumMap<>(GgmlType.class);
+    private final int preferredBits;
+
+    /** The kernels for this JVM's preferred vector width. */
+    KernelTable() {
+        this(FloatVector.SPECIES_PREFERRED.vectorBitSize());
+    }
+
+    /** The kernels a JVM whose preferred vector width is {@code preferredBits} runs. */
+    KernelTable(int preferredBits) {
+        this.preferredBits = preferredBits;
+    }
 
     synchronized WeightKernel forType(GgmlType type) {
         return cache.computeIfAbsent(type, t -> {
             WeightKernel k = DEDICATED.get(t);
-            if (k != null) return k;
-            if (t.hasCodec() && t.interleavedRows() == 1) return new CodecRowKernel(t.codec(), dotFormat(t));
+            boolean codecRow = t.hasCodec() && t.interleavedRows() == 1;
+            if (k != null && !(codecRow && decodesRowsAt(t, preferredBits))) return k;
+            if (codecRow) return new CodecRowKernel(t.codec(), dotFormat(t));
             throw new UnsupportedOperationException("no CPU kernel for tensor type " + t);
         });
+    }
+
+    /** Whether a dedicated quantized kernel gives way to the row codec at this width (see the class comment). */
+    static boolean decodesRowsAt(GgmlType type, int preferredBits) {
+        return preferredBits < QUANTIZED_KERNEL_BITS && type.blockSize() > 1;
+    }
+
+    /** Whether the kernels of this table run at a width where some types fall back to decoding rows. */
+    boolean decodesQuantizedRows() {
+        return preferredBits < QUANTIZED_KERNEL_BITS;
+    }
+
+    /** The dedicated kernel of a type whatever the width (for tests that check it at every width). */
+    static WeightKernel dedicated(GgmlType type) {
+        WeightKernel k = DEDICATED.get(type);
+        if (k == null) throw new IllegalArgumentException("no dedicated kernel for " + type);
+        return k;
     }
 
     /**

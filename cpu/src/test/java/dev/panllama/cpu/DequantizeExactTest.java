@@ -58,7 +58,7 @@ class DequantizeExactTest {
             float[] expected = new float[k + 5];
             float[] actual = new float[k + 5];
             type.codec().dequantize(data, rowOffset, expected, 5, k);
-            new KernelTable().forType(type).dequantize(data, rowOffset, actual, 5, k);
+            KernelTable.dedicated(type).dequantize(data, rowOffset, actual, 5, k);
             for (int i = 0; i < expected.length; i++) {
                 assertThat(Float.floatToRawIntBits(actual[i]))
                         .as("%s element %d: ours %s, codec %s", type, i - 5, actual[i], expected[i])

@@ -93,7 +93,7 @@ class IqkKernelsTest {
         try (Arena arena = Arena.ofConfined()) {
             Tensor w = randomTensor(arena, type, k, 3 * unit, new Random(type.ordinal()));
             assertThat(KernelTable.isDedicated(type)).as("%s has a dedicated kernel", type).isTrue();
-            WeightKernel kernel = new KernelTable().forType(type);
+            WeightKernel kernel = KernelTable.dedicated(type);
             assertThat(kernel.rows()).isEqualTo(unit);
             float[] actual = new float[5 + unit * k];
             float[] expected = new float[k];
