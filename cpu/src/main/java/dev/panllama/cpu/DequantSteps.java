@@ -22,16 +22,19 @@ final class DequantSteps {
 
     static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
 
-    /** 8 bytes at {@code off}, zero-extended to ints. */
-    static IntVector unsigned8(MemorySegment w, long off) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
-        return (IntVector) ByteVector.fromMemorySegment(B64, w, off, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0);
+    /*
+     * The steps take vectors their caller loaded: a helper that loads from the weight segment itself needs
+     * its own fault mark (VecMath.FAULT_GUARD), and one per 8 bytes cost a fifth of the prompt speed.
+     */
+
+    /** 8 bytes ({@link #B64}), zero-extended to ints. */
+    static IntVector unsigned8(ByteVector b8) {
+        return (IntVector) b8.convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0);
     }
 
-    /** 8 bytes at {@code off}, sign-extended to ints. */
-    static IntVector signed8(MemorySegment w, long off) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
-        return (IntVector) ByteVector.fromMemorySegment(B64, w, off, VecMath.LE).convertShape(VectorOperators.B2I, I256, 0);
+    /** 8 bytes ({@link #B64}), sign-extended to ints. */
+    static IntVector signed8(ByteVector b8) {
+        return (IntVector) b8.convertShape(VectorOperators.B2I, I256, 0);
     }
 
     /** The IQ4 levels selected by the low nibbles of 8 byte lanes, as ints. */

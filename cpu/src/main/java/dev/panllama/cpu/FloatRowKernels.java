@@ -1,5 +1,6 @@
 package dev.panllama.cpu;
 
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;
@@ -8,6 +9,7 @@ import static dev.panllama.cpu.VecMath.F;
 import static dev.panllama.cpu.VecMath.F32;
 import static dev.panllama.cpu.VecMath.FL;
 import static dev.panllama.cpu.VecMath.LE;
+import static dev.panllama.cpu.VecMath.S_HALF;
 
 /**
  * F32, F16 and BF16 weights against float activations. F16/BF16 widen in registers
@@ -32,15 +34,6 @@ final class FloatRowKernels {
             this.bytes = format == FLOAT32 ? 4 : 2;
         }
 
-        private FloatVector load(MemorySegment w, long off) {
-            VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
-            return switch (format) {
-                case FLOAT32 -> FloatVector.fromMemorySegment(F, w, off, LE);
-                case HALF -> VecMath.halfToFloat(w, off);
-                default -> VecMath.bf16ToFloat(w, off);
-            };
-        }
-
         private float scalar(MemorySegment w, long off) {
             return switch (format) {
                 case FLOAT32 -> w.get(F32, off);
@@ -59,16 +52,33 @@ final class FloatRowKernels {
 
         @Override
         public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-            VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+            w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
             float[] x = a.x;
             int xo = t * a.k;
             int k = a.k;
             FloatVector acc0 = FloatVector.zero(F);
             FloatVector acc1 = FloatVector.zero(F);
             int i = 0;
+            long step = (long) FL * bytes;
             for (; i + 2 * FL <= k; i += 2 * FL) {
-                acc0 = load(w, rowOff + (long) i * bytes).fma(FloatVector.fromArray(F, x, xo + i), acc0);
-                acc1 = load(w, rowOff + (long) (i + FL) * bytes).fma(FloatVector.fromArray(F, x, xo + i + FL), acc1);
+                long o = rowOff + (long) i * bytes;
+                FloatVector w0, w1;
+                switch (format) {     // inline, not in a helper method: see VecMath.FAULT_GUARD
+                    case FLOAT32 -> {
+                        w0 = FloatVector.fromMemorySegment(F, w, o, LE);
+                        w1 = FloatVector.fromMemorySegment(F, w, o + step, LE);
+                    }
+                    case HALF -> {
+                        w0 = VecMath.halfToFloat(ShortVector.fromMemorySegment(S_HALF, w, o, LE));
+                        w1 = VecMath.halfToFloat(ShortVector.fromMemorySegment(S_HALF, w, o + step, LE));
+                    }
+                    default -> {
+                        w0 = VecMath.bf16ToFloat(ShortVector.fromMemorySegment(S_HALF, w, o, LE));
+                        w1 = VecMath.bf16ToFloat(ShortVector.fromMemorySegment(S_HALF, w, o + step, LE));
+                    }
+                }
+                acc0 = w0.fma(FloatVector.fromArray(F, x, xo + i), acc0);
+                acc1 = w1.fma(FloatVector.fromArray(F, x, xo + i + FL), acc1);
             }
             float s = VecMath.sum(acc0.add(acc1));
             for (; i < k; i++) s += scalar(w, rowOff + (long) i * bytes) * x[xo + i];
@@ -77,9 +87,17 @@ final class FloatRowKernels {
 
         @Override
         public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
-            VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+            w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
             int i = 0;
-            for (; i + FL <= k; i += FL) load(w, rowOff + (long) i * bytes).intoArray(dst, dstOff + i);
+            for (; i + FL <= k; i += FL) {
+                long o = rowOff + (long) i * bytes;
+                FloatVector v = switch (format) {     // inline, not in a helper method: see VecMath.FAULT_GUARD
+                    case FLOAT32 -> FloatVector.fromMemorySegment(F, w, o, LE);
+                    case HALF -> VecMath.halfToFloat(ShortVector.fromMemorySegment(S_HALF, w, o, LE));
+                    default -> VecMath.bf16ToFloat(ShortVector.fromMemorySegment(S_HALF, w, o, LE));
+                };
+                v.intoArray(dst, dstOff + i);
+            }
             for (; i < k; i++) dst[dstOff + i] = scalar(w, rowOff + (long) i * bytes);
         }
     }

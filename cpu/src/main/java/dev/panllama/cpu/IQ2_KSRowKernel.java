@@ -40,7 +40,7 @@ final class IQ2_KSRowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         int nb = a.k / 256;
         int ab = t * nb;
         int ao = t * a.k;
@@ -86,7 +86,7 @@ final class IQ2_KSRowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         float d = KQuantDot.half(w, rowOff);
         long off = rowOff + ROW_META;
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
@@ -98,7 +98,7 @@ final class IQ2_KSRowKernel implements RowKernel {
                 long qs = off + QS + 32L * (g / 4);
                 int o = dstOff + i + 32 * g;
                 for (int l = 0; l < 32; l += 8) {
-                    IntVector q = DequantSteps.unsigned8(w, qs + l).lanewise(VectorOperators.LSHR, 2 * (g % 4)).and(3);
+                    IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, qs + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * (g % 4)).and(3);
                     DequantSteps.scaled(IqkDequant.levels(q, IqkTables.IQ2).add(shift), dl, dst, o + l);
                 }
             }

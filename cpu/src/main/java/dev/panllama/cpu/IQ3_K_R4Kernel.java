@@ -48,7 +48,7 @@ final class IQ3_K_R4Kernel implements WeightKernel {
     }
 
     private static void dotGroup(MemorySegment w, long off, Activations a, int[] sc, int t, float[] y, int o) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, off);   // see VecMath.FAULT_GUARD
         int nb = a.k / 256;
         int ab = t * nb;
         int so = t * (a.k / 16);

@@ -38,7 +38,7 @@ final class IQ4_KRowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         int nb = a.k / 256;
         int ab = t * nb;
         int ao = t * a.k;
@@ -87,7 +87,7 @@ final class IQ4_KRowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         long off = rowOff;
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
             float d = KQuantDot.half(w, off);

@@ -38,7 +38,7 @@ final class IQ5_KRowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         int nb = a.k / 256;
         int ab = t * nb;
         int ao = t * a.k;
@@ -94,7 +94,7 @@ final class IQ5_KRowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         long off = rowOff;
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
             float d = KQuantDot.half(w, off);
@@ -110,8 +110,8 @@ final class IQ5_KRowKernel implements RowKernel {
                 int e0 = 16 * (s % 2);
                 int o = dstOff + i + 16 * s;
                 for (int l = 0; l < 16; l += 8) {
-                    IntVector q = DequantSteps.unsigned8(w, off + QS + 32L * c + e0 + l).lanewise(VectorOperators.LSHR, nibble).and(0x0F)
-                            .or(DequantSteps.unsigned8(w, off + QH + e0 + l).lanewise(VectorOperators.LSHR, 2 * c + nibble / 4).and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QS + 32L * c + e0 + l, VecMath.LE)).lanewise(VectorOperators.LSHR, nibble).and(0x0F)
+                            .or(DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QH + e0 + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * c + nibble / 4).and(1).lanewise(VectorOperators.LSHL, 4));
                     DequantSteps.scaled(IqkDequant.levels(q, IqkTables.IQ5_LOW, IqkTables.IQ5_HIGH).add(shift), dl, dst, o + l);
                 }
             }

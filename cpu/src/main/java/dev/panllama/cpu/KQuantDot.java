@@ -71,14 +71,12 @@ final class KQuantDot {
     }
 
     /**
-     * 16 bytes of the row, zero-extended to 16 shorts. The bit fields of the weights are then taken
+     * 16 bytes of the row (loaded by the caller: see VecMath.FAULT_GUARD), zero-extended to 16 shorts. The bit fields of the weights are then taken
      * apart on 16-bit lanes, where AVX2 has shifts (it has none for bytes) and no mask is needed for
      * the top field.
      */
-    static ShortVector unsignedBytes(MemorySegment w, long off) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
-        return (ShortVector) ByteVector.fromMemorySegment(B128, w, off, VecMath.LE)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+    static ShortVector unsignedBytes(ByteVector b16) {
+        return (ShortVector) b16.convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
     }
 
     /**
@@ -90,9 +88,8 @@ final class KQuantDot {
     }
 
     /** 16 bytes of the row, sign-extended to 16 shorts (the 8-bit weight types). */
-    static ShortVector signedBytes(MemorySegment w, long off) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
-        return widen(ByteVector.fromMemorySegment(B128, w, off, VecMath.LE));
+    static ShortVector signedBytes(ByteVector b16) {
+        return widen(b16);
     }
 
     /**

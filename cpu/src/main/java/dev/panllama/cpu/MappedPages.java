@@ -12,7 +12,7 @@ import java.lang.foreign.ValueLayout;
  * C2 emits for the Vector API: such a fault ended the JVM with "ShouldNotReachHere" in
  * Assembler::locate_operand (JDK 25, seen on IQ4_XS at 128-bit). Touched first, a lost page faults
  * here, on a scalar load. What remains is a file truncated in the microseconds between this touch and
- * the kernel's reads; {@link VecMath#FAULT_MARK} makes HotSpot handle the common case of that too.
+ * the kernel's reads; {@link VecMath#FAULT_GUARD} makes HotSpot handle the common case of that too.
  * The touch reads one byte per 4 KiB of rows the kernel then streams, mostly lines it would miss on
  * anyway.
  */

@@ -40,7 +40,7 @@ final class Q2_KRowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         int nb = a.k / 256;
         int ab = t * nb;
         int ao = t * a.k;
@@ -87,7 +87,7 @@ final class Q2_KRowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         long off = rowOff;
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
             float d = KQuantDot.half(w, off + D);
@@ -96,7 +96,7 @@ final class Q2_KRowKernel implements RowKernel {
                 for (int kq = 0; kq < 4; kq++) {
                     for (int l = 0; l < 32; l += 8) {
                         int packed = w.get(ValueLayout.JAVA_BYTE, off + 8 * h + 2 * kq + (l >> 4)) & 0xFF;
-                        IntVector q = DequantSteps.unsigned8(w, off + QS + 32 * h + l).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
+                        IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QS + 32 * h + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
                         DequantSteps.scaledMinus(q, d * (packed & 0x0F), dmin * (packed >>> 4), dst, dstOff + i + 128 * h + 32 * kq + l);
                     }
                 }

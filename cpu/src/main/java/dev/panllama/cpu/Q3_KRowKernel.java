@@ -41,7 +41,7 @@ final class Q3_KRowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         int nb = a.k / 256;
         int ab = t * nb;
         int ao = t * a.k;
@@ -108,7 +108,7 @@ final class Q3_KRowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         int[] sc = KQuantDot.scaleScratch();
         long off = rowOff;
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
@@ -124,8 +124,8 @@ final class Q3_KRowKernel implements RowKernel {
                 for (int kq = 0; kq < 4; kq++) {
                     for (int l = 0; l < 32; l += 8) {
                         float step = d * sc[8 * h + 2 * kq + (l >> 4)];
-                        IntVector low = DequantSteps.unsigned8(w, off + QS + 32 * h + l).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
-                        IntVector high = DequantSteps.unsigned8(w, off + l).lanewise(VectorOperators.LSHR, 4 * h + kq).and(1);
+                        IntVector low = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QS + 32 * h + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
+                        IntVector high = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 4 * h + kq).and(1);
                         DequantSteps.scaled(low.or(high.lanewise(VectorOperators.LSHL, 2)).sub(4), step, dst, dstOff + i + 128 * h + 32 * kq + l);
                     }
                 }

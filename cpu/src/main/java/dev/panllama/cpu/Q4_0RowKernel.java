@@ -29,7 +29,7 @@ final class Q4_0RowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         int nb = a.k / 32;
         int ab = t * nb;
         int ao = t * a.k;
@@ -59,13 +59,13 @@ final class Q4_0RowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         long off = rowOff;
         for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
             float d = Float.float16ToFloat(w.get(VecMath.I16, off));
             // 8 bytes at a time widened to ints (converting the upper part of a wider vector is a slow shuffle).
-            IntVector q0 = DequantSteps.unsigned8(w, off + 2);
-            IntVector q1 = DequantSteps.unsigned8(w, off + 10);
+            IntVector q0 = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 2, VecMath.LE));
+            IntVector q1 = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 10, VecMath.LE));
             DequantSteps.scaled(q0.and(0x0F).sub(8), d, dst, dstOff + i);
             DequantSteps.scaled(q1.and(0x0F).sub(8), d, dst, dstOff + i + 8);
             DequantSteps.scaled(q0.lanewise(VectorOperators.LSHR, 4).sub(8), d, dst, dstOff + i + 16);

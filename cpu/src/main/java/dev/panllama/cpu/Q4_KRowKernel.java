@@ -38,7 +38,7 @@ final class Q4_KRowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         int nb = a.k / 256;
         int ab = t * nb;
         int ao = t * a.k;
@@ -92,7 +92,7 @@ final class Q4_KRowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         long off = rowOff;
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
             float d = KQuantDot.half(w, off);
@@ -111,7 +111,7 @@ final class Q4_KRowKernel implements RowKernel {
                 float scaleLo = d * (sc & 0xFF), minLo = dmin * (mn & 0xFF);
                 float scaleHi = d * ((sc >>> 8) & 0xFF), minHi = dmin * ((mn >>> 8) & 0xFF);
                 for (int l = 0; l < 32; l += 8) {
-                    IntVector q = DequantSteps.unsigned8(w, off + 16 + 32L * c + l);
+                    IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 16 + 32L * c + l, VecMath.LE));
                     int o = dstOff + i + 64 * c + l;
                     DequantSteps.scaledMinus(q.and(0x0F), scaleLo, minLo, dst, o);
                     DequantSteps.scaledMinus(q.lanewise(VectorOperators.LSHR, 4), scaleHi, minHi, dst, o + 32);

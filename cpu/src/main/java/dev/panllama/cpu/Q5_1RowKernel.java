@@ -1,5 +1,6 @@
 package dev.panllama.cpu;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -27,7 +28,7 @@ final class Q5_1RowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         int nb = a.k / 32;
         int ab = t * nb;
         int ao = t * a.k;
@@ -41,7 +42,7 @@ final class Q5_1RowKernel implements RowKernel {
             float da = a.d[ab + b];
             float d = Float.float16ToFloat((short) head) * da;
             offsetAcc += Float.float16ToFloat((short) (head >>> 16)) * da * a.sums[ab + b];
-            ShortVector q = KQuantDot.unsignedBytes(w, off + 8);
+            ShortVector q = KQuantDot.unsignedBytes(ByteVector.fromMemorySegment(IntDot.B128, w, off + 8, VecMath.LE));
             IntVector s = KQuantDot.dot32Narrow(q.and((short) 0x0F).or(KQuantDot.bitsAsSixteens(qh)),
                     q.lanewise(VectorOperators.LSHR, 4).or(KQuantDot.bitsAsSixteens(qh >>> 16)), aq, ao);
             acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);
@@ -51,14 +52,14 @@ final class Q5_1RowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         long off = rowOff;
         for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
             float d = KQuantDot.half(w, off);
             float m = KQuantDot.half(w, off + 2);
             int qh = w.get(KQuantDot.I32, off + 4);
             for (int l = 0; l < 16; l += 8) {
-                IntVector q = DequantSteps.unsigned8(w, off + 8 + l);
+                IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 8 + l, VecMath.LE));
                 DequantSteps.scaledPlus(q.and(0x0F).or(DequantSteps.bitsAsSixteens8(qh, l)), d, m, dst, dstOff + i + l);
                 DequantSteps.scaledPlus(q.lanewise(VectorOperators.LSHR, 4).or(DequantSteps.bitsAsSixteens8(qh, l + 16)), d, m, dst, dstOff + i + l + 16);
             }

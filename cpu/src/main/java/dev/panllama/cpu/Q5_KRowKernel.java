@@ -40,7 +40,7 @@ final class Q5_KRowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         int nb = a.k / 256;
         int ab = t * nb;
         int ao = t * a.k;
@@ -101,7 +101,7 @@ final class Q5_KRowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         long off = rowOff;
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
             float d = KQuantDot.half(w, off);
@@ -118,8 +118,8 @@ final class Q5_KRowKernel implements RowKernel {
                 float scale = d * (((j < 4 ? scLo : scHi) >>> shift) & 0xFF);
                 float min = dmin * (((j < 4 ? mnLo : mnHi) >>> shift) & 0xFF);
                 for (int l = 0; l < 32; l += 8) {
-                    IntVector low = DequantSteps.unsigned8(w, off + QS + 32 * (j >> 1) + l).lanewise(VectorOperators.LSHR, 4 * (j & 1)).and(0x0F);
-                    IntVector high = DequantSteps.unsigned8(w, off + QH + l).lanewise(VectorOperators.LSHR, j).and(1).lanewise(VectorOperators.LSHL, 4);
+                    IntVector low = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QS + 32 * (j >> 1) + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 4 * (j & 1)).and(0x0F);
+                    IntVector high = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QH + l, VecMath.LE)).lanewise(VectorOperators.LSHR, j).and(1).lanewise(VectorOperators.LSHL, 4);
                     DequantSteps.scaledMinus(low.add(high), scale, min, dst, dstOff + i + 32 * j + l);
                 }
             }

@@ -42,7 +42,7 @@ final class Q6_KRowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         int nb = a.k / 256;
         int ab = t * nb;
         int ao = t * a.k;
@@ -97,7 +97,7 @@ final class Q6_KRowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         long off = rowOff;
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
             float d = KQuantDot.half(w, off + D);
@@ -105,8 +105,8 @@ final class Q6_KRowKernel implements RowKernel {
                 for (int kq = 0; kq < 4; kq++) {
                     for (int l = 0; l < 32; l += 8) {
                         float scale = d * w.get(ValueLayout.JAVA_BYTE, off + SCALES + 8 * h + 2 * kq + (l >> 4));
-                        IntVector low = DequantSteps.unsigned8(w, off + 64 * h + 32 * (kq & 1) + l).lanewise(VectorOperators.LSHR, 4 * (kq >> 1)).and(0x0F);
-                        IntVector high = DequantSteps.unsigned8(w, off + QH + 32 * h + l).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
+                        IntVector low = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 64 * h + 32 * (kq & 1) + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 4 * (kq >> 1)).and(0x0F);
+                        IntVector high = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QH + 32 * h + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
                         DequantSteps.scaled(low.or(high.lanewise(VectorOperators.LSHL, 4)).sub(32), scale, dst, dstOff + i + 128 * h + 32 * kq + l);
                     }
                 }

@@ -27,7 +27,7 @@ final class Q8_0RowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         int nb = a.k / 32;
         int ab = t * nb;
         int ao = t * a.k;
@@ -48,12 +48,12 @@ final class Q8_0RowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         long off = rowOff;
         for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
             float d = Float.float16ToFloat(w.get(VecMath.I16, off));
             // 8 bytes at a time widened to ints (converting the upper part of a wider vector is a slow shuffle).
-            for (int p = 0; p < 32; p += 8) DequantSteps.scaled(DequantSteps.signed8(w, off + 2 + p), d, dst, dstOff + i + p);
+            for (int p = 0; p < 32; p += 8) DequantSteps.scaled(DequantSteps.signed8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 2 + p, VecMath.LE)), d, dst, dstOff + i + p);
         }
     }
 }

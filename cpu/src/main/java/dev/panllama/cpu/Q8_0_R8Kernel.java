@@ -42,7 +42,7 @@ final class Q8_0_R8Kernel implements WeightKernel {
     }
 
     private static void dotGroup(MemorySegment w, long off, Activations a, int t, float[] y, int o) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, off);   // see VecMath.FAULT_GUARD
         int nb = a.k / 32;
         int ab = t * nb;
         int ao = t * a.k;
@@ -52,7 +52,7 @@ final class Q8_0_R8Kernel implements WeightKernel {
         long blk = off;
         // Vector steps written in place, as in the K-quant kernels (see KQuantDot).
         for (int b = 0; b < nb; b++, blk += BLOCK_BYTES, ao += 32) {
-            FloatVector d = VecMath.halfToFloat8(w, blk).mul(a.d[ab + b]);
+            FloatVector d = VecMath.halfToFloat8(ShortVector.fromMemorySegment(ShortVector.SPECIES_128, w, blk, VecMath.LE)).mul(a.d[ab + b]);
             LongVector low = ShortVector.fromArray(S256, aq, ao).reinterpretAsLongs();         // elements 0..15
             LongVector high = ShortVector.fromArray(S256, aq, ao + 16).reinterpretAsLongs();   // elements 16..31
             IntVector s0 = IntVector.zero(I256);

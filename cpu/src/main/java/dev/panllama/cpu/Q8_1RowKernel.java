@@ -1,5 +1,6 @@
 package dev.panllama.cpu;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -25,7 +26,7 @@ final class Q8_1RowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         int nb = a.k / 32;
         int ab = t * nb;
         int ao = t * a.k;
@@ -33,7 +34,7 @@ final class Q8_1RowKernel implements RowKernel {
         long off = rowOff;
         for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 32) {
             float d = Float.float16ToFloat(w.get(VecMath.I16, off)) * a.d[ab + b];
-            FloatVector s = (FloatVector) IntDot.dot32(KQuantDot.signedBytes(w, off + 4), KQuantDot.signedBytes(w, off + 20), a.q, ao)
+            FloatVector s = (FloatVector) IntDot.dot32(KQuantDot.signedBytes(ByteVector.fromMemorySegment(IntDot.B128, w, off + 4, VecMath.LE)), KQuantDot.signedBytes(ByteVector.fromMemorySegment(IntDot.B128, w, off + 20, VecMath.LE)), a.q, ao)
                     .convert(VectorOperators.I2F, 0);
             acc = s.fma(FloatVector.broadcast(F256, d), acc);
         }
@@ -42,11 +43,11 @@ final class Q8_1RowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         long off = rowOff;
         for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
             float d = KQuantDot.half(w, off);
-            for (int l = 0; l < 32; l += 8) DequantSteps.scaled(DequantSteps.signed8(w, off + 4 + l), d, dst, dstOff + i + l);
+            for (int l = 0; l < 32; l += 8) DequantSteps.scaled(DequantSteps.signed8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 4 + l, VecMath.LE)), d, dst, dstOff + i + l);
         }
     }
 }

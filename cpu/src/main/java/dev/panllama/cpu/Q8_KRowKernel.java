@@ -1,5 +1,6 @@
 package dev.panllama.cpu;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -27,7 +28,7 @@ final class Q8_KRowKernel implements RowKernel {
 
     @Override
     public float dot(MemorySegment w, long rowOff, Activations a, int t) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         int nb = a.k / 256;
         int ab = t * nb;
         int ao = t * a.k;
@@ -38,7 +39,7 @@ final class Q8_KRowKernel implements RowKernel {
             IntVector isum = IntVector.zero(I256);
             for (int c = 0; c < 8; c++) {
                 long q = off + 4 + 32 * c;
-                isum = isum.add(IntDot.dot32(KQuantDot.signedBytes(w, q), KQuantDot.signedBytes(w, q + 16), a.q, ao + 32 * c));
+                isum = isum.add(IntDot.dot32(KQuantDot.signedBytes(ByteVector.fromMemorySegment(IntDot.B128, w, q, VecMath.LE)), KQuantDot.signedBytes(ByteVector.fromMemorySegment(IntDot.B128, w, q + 16, VecMath.LE)), a.q, ao + 32 * c));
             }
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);
         }
@@ -47,11 +48,11 @@ final class Q8_KRowKernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long rowOff, float[] dst, int dstOff, int k) {
-        VecMath.FAULT_MARK.get(VecMath.FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
+        w.get(VecMath.FAULT_GUARD, rowOff);   // see VecMath.FAULT_GUARD
         long off = rowOff;
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
             float d = w.get(VecMath.F32, off);
-            for (int e = 0; e < 256; e += 8) DequantSteps.scaled(DequantSteps.signed8(w, off + 4 + e), d, dst, dstOff + i + e);
+            for (int e = 0; e < 256; e += 8) DequantSteps.scaled(DequantSteps.signed8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 4 + e, VecMath.LE)), d, dst, dstOff + i + e);
         }
     }
 }

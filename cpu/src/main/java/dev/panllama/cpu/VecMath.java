@@ -7,7 +7,6 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -26,18 +25,18 @@ final class VecMath {
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     /**
-     * Read, and discarded, at the top of every method that loads vectors from a weight segment, helpers
-     * included: {@code FAULT_MARK.get(FAULT_GUARD, 0)}. A mapped model file truncated while in use makes
-     * the next read of a lost page raise SIGBUS. HotSpot turns that into an InternalError (which the tools
-     * report as "changed on disk while mapped") only in compiled code that it marked as making unsafe
-     * accesses, and C2 (JDK 25) marks a compilation for a scalar segment access but not for a Vector API
-     * load: a kernel with vector loads alone crashed the JVM. One scalar read marks the method and every
-     * method it is inlined into. A constant byte of the global arena, read at a constant offset, needs no
-     * bounds or liveness check and C2 drops the load as dead, so the mark costs nothing even per vector
-     * (a read of the weight segment itself cost up to 15% on F16). MappedFileFaultTest checks every
-     * kernel, compiled, at each width.
+     * Read once, and discarded, at the top of every method that loads vectors from a weight segment:
+     * {@code w.get(FAULT_GUARD, rowOff)}. A mapped model file truncated while in use makes the next read
+     * of a lost page raise SIGBUS. HotSpot turns that into an InternalError (which the tools report as
+     * "changed on disk while mapped") only in compiled code that it marked as making unsafe accesses, and
+     * C2 (JDK 25) marks a compilation for a scalar segment access but not for a Vector API load: a kernel
+     * with vector loads alone crashed the JVM. One scalar read marks the method and every method it is
+     * inlined into; C2 drops the load itself. A helper that loads vectors would need its own mark, as C2
+     * also compiles small methods alone, and a mark per vector (its checks stay) cost about a fifth of the
+     * 512-bit prompt speed: so the shared steps (DequantSteps, KQuantDot, halfToFloat) take vectors their
+     * caller loaded, and only the kernels' own methods, marked once per call, read the segment.
+     * MappedFileFaultTest checks every kernel, compiled, at each width.
      */
-    static final MemorySegment FAULT_MARK = Arena.global().allocate(1);
     static final ValueLayout.OfByte FAULT_GUARD = ValueLayout.JAVA_BYTE;
     /** Shorts in half a vector: the input of a widening conversion to FL ints/floats. */
     static final VectorSpecies<Short> S_HALF = ShortVector.SPECIES_128.length() == FL ? ShortVector.SPECIES_128
@@ -117,20 +116,18 @@ final class VecMath {
     private static final float HALF_MAGIC = Float.intBitsToFloat(0x77800000);   // 2^112
 
     /**
-     * FL half-precision values at {@code seg[off..]} as floats, at the preferred width.
+     * FL half-precision values (loaded by the caller with S_HALF: see FAULT_GUARD) as floats, at the preferred width.
      */
-    static FloatVector halfToFloat(MemorySegment seg, long off) {
-        FAULT_MARK.get(FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
-        return halfBitsToFloat(ShortVector.fromMemorySegment(S_HALF, seg, off, LE), I);
+    static FloatVector halfToFloat(ShortVector h) {
+        return halfBitsToFloat(h, I);
     }
 
     /**
-     * 8 half-precision values at {@code seg[off..]} as a 256-bit float vector, whatever the preferred
+     * 8 half-precision values (a 128-bit load) as a 256-bit float vector, whatever the preferred
      * width: for the kernels written in fixed 256-bit shapes (the 8 row scales of an _R8 block column).
      */
-    static FloatVector halfToFloat8(MemorySegment seg, long off) {
-        FAULT_MARK.get(FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
-        return halfBitsToFloat(ShortVector.fromMemorySegment(ShortVector.SPECIES_128, seg, off, LE), IntVector.SPECIES_256);
+    static FloatVector halfToFloat8(ShortVector h) {
+        return halfBitsToFloat(h, IntVector.SPECIES_256);
     }
 
     /**
@@ -148,10 +145,8 @@ final class VecMath {
         return bits.or(v.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
-    /** FL bfloat16 values at {@code seg[off..]} as floats (the upper half of a float's bits). */
-    static FloatVector bf16ToFloat(MemorySegment seg, long off) {
-        FAULT_MARK.get(FAULT_GUARD, 0);   // see VecMath.FAULT_MARK
-        ShortVector h = ShortVector.fromMemorySegment(S_HALF, seg, off, LE);
+    /** FL bfloat16 values (loaded with S_HALF) as floats (the upper half of a float's bits). */
+    static FloatVector bf16ToFloat(ShortVector h) {
         IntVector v = (IntVector) h.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
         return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }

@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A weight file truncated while mapped must give the JVM's InternalError, which the tools turn into
  * "changed on disk while mapped", and never crash the JVM. Two ways it crashed: C2 code with Vector API
  * loads alone is not marked as making unsafe accesses, so HotSpot treats its SIGBUS as fatal
- * (VecMath.FAULT_MARK), and HotSpot cannot decode some AVX loads to step over them (MappedPages). So
+ * (VecMath.FAULT_GUARD), and HotSpot cannot decode some AVX loads to step over them (MappedPages). So
  * every dedicated kernel, on both matmul paths, is compiled by C2 (-Xbatch, low threshold) in a child
  * JVM at this run's vector width, its file truncated, and run again.
  */

@@ -1,5 +1,6 @@
 package dev.panllama.cpu;
 
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +18,7 @@ class VecMathTest {
         MemorySegment seg = MemorySegment.ofArray(all);
         float[] out = new float[VecMath.FL];
         for (int i = 0; i < all.length; i += VecMath.FL) {
-            VecMath.halfToFloat(seg, 2L * i).intoArray(out, 0);
+            VecMath.halfToFloat(ShortVector.fromMemorySegment(VecMath.S_HALF, seg, 2L * i, VecMath.LE)).intoArray(out, 0);
             for (int l = 0; l < VecMath.FL; l++) {
                 float expected = Float.float16ToFloat(all[i + l]);
                 if (Float.isNaN(expected)) assertThat(out[l]).as("half 0x%04x", i + l).isNaN();
@@ -34,7 +35,7 @@ class VecMathTest {
         MemorySegment seg = MemorySegment.ofArray(all);
         float[] out = new float[8];
         for (int i = 0; i < all.length; i += 8) {
-            FloatVector v = VecMath.halfToFloat8(seg, 2L * i);
+            FloatVector v = VecMath.halfToFloat8(ShortVector.fromMemorySegment(ShortVector.SPECIES_128, seg, 2L * i, VecMath.LE));
             assertThat(v.length()).isEqualTo(8);
             v.intoArray(out, 0);
             for (int l = 0; l < 8; l++) {
@@ -52,7 +53,7 @@ class VecMathTest {
         MemorySegment seg = MemorySegment.ofArray(all);
         float[] out = new float[VecMath.FL];
         for (int i = 0; i < all.length; i += VecMath.FL) {
-            VecMath.bf16ToFloat(seg, 2L * i).intoArray(out, 0);
+            VecMath.bf16ToFloat(ShortVector.fromMemorySegment(VecMath.S_HALF, seg, 2L * i, VecMath.LE)).intoArray(out, 0);
             for (int l = 0; l < VecMath.FL; l++) {
                 assertThat(Float.floatToRawIntBits(out[l])).isEqualTo((all[i + l] & 0xFFFF) << 16);
             }
