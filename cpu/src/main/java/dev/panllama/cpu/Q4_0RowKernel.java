@@ -43,7 +43,10 @@ final class Q4_0RowKernel implements RowKernel {
         ShortVector high4 = ShortVector.broadcast(S256, (short) 0xF0);
         ShortVector eight = ShortVector.broadcast(S256, (short) 8);
         ShortVector eight16 = ShortVector.broadcast(S256, (short) 128);
+        // Two accumulators that swap each block: each FMA waits on the one two blocks back, not the last
+        // (one chain of dependent FMAs costs an FMA latency per block).
         FloatVector acc = FloatVector.zero(F256);
+        FloatVector other = acc;
         long off = rowOff;
         for (int b = 0; b < nb; b++, off += BLOCK_BYTES) {
             ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 2, VecMath.LE)
@@ -52,9 +55,11 @@ final class Q4_0RowKernel implements RowKernel {
             ShortVector hi = q.and(high4).sub(eight16);
             FloatVector s = (FloatVector) IntDot.dot32(lo, hi, aq, ao + 32 * b).convert(VectorOperators.I2F, 0);
             float d = Float.float16ToFloat(w.get(VecMath.I16, off)) * ad[ab + b];
-            acc = s.fma(FloatVector.broadcast(F256, d), acc);
+            FloatVector next = s.fma(FloatVector.broadcast(F256, d), other);
+            other = acc;
+            acc = next;
         }
-        return VecMath.sum(acc);
+        return VecMath.sum(acc.add(other));
     }
 
     @Override
