@@ -6,7 +6,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.MemorySegment;
 
 import static dev.panllama.cpu.IntDot.I256;
 
@@ -16,16 +15,13 @@ import static dev.panllama.cpu.IntDot.I256;
  * but the lowest part of a wider vector compiles to a general shuffle on AVX2, so every step starts
  * from its own 8-byte load.) The float expressions repeat the scalar codecs' operations in the same
  * order — Java never fuses a multiply and an add on its own — so the results equal theirs bit for bit.
+ * The steps take vectors their caller loaded: a helper that loads from the weight segment itself needs its
+ * own fault mark (VecMath.FAULT_GUARD), and one per 8 bytes cost a fifth of the prompt speed.
  */
 final class DequantSteps {
     private DequantSteps() {}
 
     static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
-
-    /*
-     * The steps take vectors their caller loaded: a helper that loads from the weight segment itself needs
-     * its own fault mark (VecMath.FAULT_GUARD), and one per 8 bytes cost a fifth of the prompt speed.
-     */
 
     /** 8 bytes ({@link #B64}), zero-extended to ints. */
     static IntVector unsigned8(ByteVector b8) {

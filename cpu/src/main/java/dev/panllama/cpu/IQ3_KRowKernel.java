@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
@@ -112,8 +113,8 @@ final class IQ3_KRowKernel implements RowKernel {
                 int e0 = 16 * (s % 2);
                 int o = dstOff + i + 16 * s;
                 for (int l = 0; l < 16; l += 8) {
-                    IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QS + 32L * (g / 4) + e0 + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * (g % 4)).and(3)
-                            .or(DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QH + e0 + l, VecMath.LE)).lanewise(VectorOperators.LSHR, g).and(1).lanewise(VectorOperators.LSHL, 2));
+                    IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + QS + 32L * (g / 4) + e0 + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * (g % 4)).and(3)
+                            .or(DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + QH + e0 + l, VecMath.LE)).lanewise(VectorOperators.LSHR, g).and(1).lanewise(VectorOperators.LSHL, 2));
                     DequantSteps.scaled(IqkDequant.levels(q, IqkTables.IQ3).add(shift), dl, dst, o + l);
                 }
             }

@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
@@ -101,7 +102,7 @@ final class IQ4_KRowKernel implements RowKernel {
                 long qs = off + QS + 16L * (s / 2);
                 int o = dstOff + i + 16 * s;
                 for (int l = 0; l < 16; l += 8) {
-                    ByteVector q = ByteVector.fromMemorySegment(DequantSteps.B64, w, qs + l, VecMath.LE);
+                    ByteVector q = ByteVector.fromMemorySegment(B64, w, qs + l, VecMath.LE);
                     if (s % 2 == 1) q = KQuantDot.highNibbles(q);
                     DequantSteps.scaled(DequantSteps.iq4Levels8(q).add(shift), dl, dst, o + l);
                 }

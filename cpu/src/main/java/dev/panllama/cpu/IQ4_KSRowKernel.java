@@ -9,6 +9,7 @@ import jdk.incubator.vector.VectorOperators;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
@@ -53,7 +54,7 @@ final class IQ4_KSRowKernel implements RowKernel {
         // Vector steps written in place, as in the K-quant kernels (see KQuantDot).
         for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 256, so += 16) {
             float d = rowScale * a.d[ab + b];
-            IntVector raw = (IntVector) ByteVector.fromMemorySegment(DequantSteps.B64, w, off, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0);
+            IntVector raw = (IntVector) ByteVector.fromMemorySegment(B64, w, off, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0);
             IntVector ls = raw.and(254).sub(127);
             ls.intoArray(sc, 0);
             IntVector shifted = ls.mul(raw.and(1));
@@ -89,7 +90,7 @@ final class IQ4_KSRowKernel implements RowKernel {
                 int shift = 4 * (scale & 1);
                 int o = dstOff + i + 32 * g;
                 for (int l = 0; l < 16; l += 8) {
-                    ByteVector q = ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QS + 16L * g + l, VecMath.LE);
+                    ByteVector q = ByteVector.fromMemorySegment(B64, w, off + QS + 16L * g + l, VecMath.LE);
                     DequantSteps.scaled(DequantSteps.iq4Levels8(q).add(shift), dl, dst, o + l);
                     DequantSteps.scaled(DequantSteps.iq4Levels8(KQuantDot.highNibbles(q)).add(shift), dl, dst, o + l + 16);
                 }

@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.S256;
@@ -56,7 +57,7 @@ final class IQ4_NLRowKernel implements RowKernel {
         for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
             float d = KQuantDot.half(w, off);
             for (int l = 0; l < 16; l += 8) {
-                ByteVector q = ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 2 + l, VecMath.LE);
+                ByteVector q = ByteVector.fromMemorySegment(B64, w, off + 2 + l, VecMath.LE);
                 DequantSteps.scaled(DequantSteps.iq4Levels8(q), d, dst, dstOff + i + l);
                 DequantSteps.scaled(DequantSteps.iq4Levels8(KQuantDot.highNibbles(q)), d, dst, dstOff + i + l + 16);
             }

@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
@@ -86,7 +87,7 @@ final class IQ4_XSRowKernel implements RowKernel {
                 int ls = ((scalesLow >>> (4 * ib)) & 0x0F) | (((scalesHigh >>> (2 * ib)) & 3) << 4);
                 float dl = d * (ls - 32);
                 for (int l = 0; l < 16; l += 8) {
-                    ByteVector q = ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QS + 16 * ib + l, VecMath.LE);
+                    ByteVector q = ByteVector.fromMemorySegment(B64, w, off + QS + 16 * ib + l, VecMath.LE);
                     int o = dstOff + i + 32 * ib + l;
                     DequantSteps.scaled(DequantSteps.iq4Levels8(q), dl, dst, o);
                     DequantSteps.scaled(DequantSteps.iq4Levels8(KQuantDot.highNibbles(q)), dl, dst, o + 16);

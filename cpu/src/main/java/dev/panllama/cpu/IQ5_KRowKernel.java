@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
@@ -110,8 +111,8 @@ final class IQ5_KRowKernel implements RowKernel {
                 int e0 = 16 * (s % 2);
                 int o = dstOff + i + 16 * s;
                 for (int l = 0; l < 16; l += 8) {
-                    IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QS + 32L * c + e0 + l, VecMath.LE)).lanewise(VectorOperators.LSHR, nibble).and(0x0F)
-                            .or(DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QH + e0 + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * c + nibble / 4).and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + QS + 32L * c + e0 + l, VecMath.LE)).lanewise(VectorOperators.LSHR, nibble).and(0x0F)
+                            .or(DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + QH + e0 + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * c + nibble / 4).and(1).lanewise(VectorOperators.LSHL, 4));
                     DequantSteps.scaled(IqkDequant.levels(q, IqkTables.IQ5_LOW, IqkTables.IQ5_HIGH).add(shift), dl, dst, o + l);
                 }
             }

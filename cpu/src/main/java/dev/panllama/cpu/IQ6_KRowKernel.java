@@ -10,6 +10,7 @@ import jdk.incubator.vector.VectorOperators;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
@@ -57,8 +58,8 @@ final class IQ6_KRowKernel implements RowKernel {
             int head = w.get(KQuantDot.I32, off);
             float d = Float.float16ToFloat((short) head) * a.d[ab + b];
             int extra = head >>> 16;
-            IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(DequantSteps.B64, w, off + SCALES, VecMath.LE).convertShape(VectorOperators.B2I, I256, 0);
-            IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(DequantSteps.B64, w, off + SCALES + 8, VecMath.LE).convertShape(VectorOperators.B2I, I256, 0);
+            IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(B64, w, off + SCALES, VecMath.LE).convertShape(VectorOperators.B2I, I256, 0);
+            IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(B64, w, off + SCALES + 8, VecMath.LE).convertShape(VectorOperators.B2I, I256, 0);
             sc0.intoArray(sc, 0);
             sc1.intoArray(sc, 8);
             IntVector shifts = sc0.mul(IntVector.broadcast(I256, extra).lanewise(VectorOperators.LSHR, IqkTables.IOTA).and(1)).mul(IntVector.fromArray(I256, sums, so))
@@ -110,8 +111,8 @@ final class IQ6_KRowKernel implements RowKernel {
                 int e0 = 16 * (s % 2);
                 int o = dstOff + i + 16 * s;
                 for (int l = 0; l < 16; l += 8) {
-                    IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QS + 32L * c + e0 + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 4 * high).and(0x0F)
-                            .or(DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QH + 32L * (c / 2) + e0 + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 4 * (c % 2) + 2 * high).and(3).lanewise(VectorOperators.LSHL, 4));
+                    IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + QS + 32L * c + e0 + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 4 * high).and(0x0F)
+                            .or(DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + QH + 32L * (c / 2) + e0 + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 4 * (c % 2) + 2 * high).and(3).lanewise(VectorOperators.LSHL, 4));
                     DequantSteps.scaled(IqkDequant.levels(q, IqkTables.IQ6_0, IqkTables.IQ6_1, IqkTables.IQ6_2, IqkTables.IQ6_3).add(shift), dl, dst, o + l);
                 }
             }

@@ -23,7 +23,10 @@ final class IntDot {
     static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
     static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
 
-    /** 16 signed bytes widened to 16 shorts. */
+    /**
+     * 16 signed bytes widened to 16 shorts. Kernels load 128-bit byte vectors: widening the upper half
+     * of a 256-bit one compiles to a general lane shuffle, several instructions instead of one.
+     */
     static ShortVector widen(ByteVector b16) {
         return (ShortVector) b16.convertShape(VectorOperators.B2S, S256, 0);
     }

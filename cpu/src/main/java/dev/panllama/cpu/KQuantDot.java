@@ -53,14 +53,6 @@ final class KQuantDot {
     }
 
     /**
-     * 16 bytes sign-extended to 16 shorts. Kernels load 128-bit byte vectors: widening the upper half
-     * of a 256-bit one compiles to a general lane shuffle, several instructions instead of one.
-     */
-    static ShortVector widen(ByteVector b16) {
-        return (ShortVector) b16.convertShape(VectorOperators.B2S, S256, 0);
-    }
-
-    /**
      * Σ w·a over 32 weights given as two halves of 16 byte lanes and the activations at
      * {@code a[ao..ao+32)}, as 8 32-bit partial sums, where every sum of four products w·a of adjacent
      * lanes fits 16 bits (callers check).
@@ -71,8 +63,8 @@ final class KQuantDot {
     }
 
     /**
-     * 16 bytes of the row (loaded by the caller: see VecMath.FAULT_GUARD), zero-extended to 16 shorts. The bit fields of the weights are then taken
-     * apart on 16-bit lanes, where AVX2 has shifts (it has none for bytes) and no mask is needed for
+     * 16 bytes of the row (loaded by the caller: see VecMath.FAULT_GUARD), zero-extended to 16 shorts.
+     * The bit fields of the weights are then taken apart on 16-bit lanes, where AVX2 has shifts (it has none for bytes) and no mask is needed for
      * the top field.
      */
     static ShortVector unsignedBytes(ByteVector b16) {
@@ -85,11 +77,6 @@ final class KQuantDot {
      */
     static ByteVector highNibbles(ByteVector q) {
         return q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
-    }
-
-    /** 16 bytes of the row, sign-extended to 16 shorts (the 8-bit weight types). */
-    static ShortVector signedBytes(ByteVector b16) {
-        return widen(b16);
     }
 
     /**
@@ -115,7 +102,7 @@ final class KQuantDot {
 
     /** The IQ4 level of each nibble (0..15) in the 16 byte lanes, sign-extended to shorts: one byte shuffle. */
     static ShortVector iq4Levels(ByteVector nibbles) {
-        return widen(nibbles.selectFrom(IQ4_LEVELS));
+        return IntDot.widen(nibbles.selectFrom(IQ4_LEVELS));
     }
 
     private static final ThreadLocal<int[]> SCALES = ThreadLocal.withInitial(() -> new int[16]);

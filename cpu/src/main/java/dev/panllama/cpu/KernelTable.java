@@ -73,18 +73,14 @@ final class KernelTable {
         return cache.computeIfAbsent(type, t -> {
             WeightKernel k = DEDICATED.get(t);
             boolean codecRow = t.hasCodec() && t.interleavedRows() == 1;
-            if (k != null && !(codecRow && decodesRowsAt(t, preferredBits))) return k;
-            if (codecRow) return new CodecRowKernel(t.codec(), dotFormat(t));
+            boolean decodeRow = codecRow && (k == null || decodesQuantizedRows() && t.blockSize() > 1);
+            if (decodeRow) return new CodecRowKernel(t.codec(), dotFormat(t));
+            if (k != null) return k;
             throw new UnsupportedOperationException("no CPU kernel for tensor type " + t);
         });
     }
 
-    /** Whether a dedicated quantized kernel gives way to the row codec at this width (see the class comment). */
-    static boolean decodesRowsAt(GgmlType type, int preferredBits) {
-        return preferredBits < QUANTIZED_KERNEL_BITS && type.blockSize() > 1;
-    }
-
-    /** Whether the kernels of this table run at a width where some types fall back to decoding rows. */
+    /** Whether quantized types with a row codec decode rows at this table's width (see the class comment). */
     boolean decodesQuantizedRows() {
         return preferredBits < QUANTIZED_KERNEL_BITS;
     }

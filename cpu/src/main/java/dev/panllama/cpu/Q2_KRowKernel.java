@@ -9,6 +9,7 @@ import jdk.incubator.vector.VectorOperators;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
@@ -59,8 +60,8 @@ final class Q2_KRowKernel implements RowKernel {
             float dmin = Float.float16ToFloat(w.get(VecMath.I16, off + DMIN)) * da;
             // Scale (low nibble) and min (high nibble) of the 16 sub-blocks: scales into the scratch for
             // one broadcast load each, mins against the activations' sums per 16.
-            IntVector packed0 = (IntVector) ByteVector.fromMemorySegment(DequantSteps.B64, w, off, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0);
-            IntVector packed1 = (IntVector) ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 8, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0);
+            IntVector packed0 = (IntVector) ByteVector.fromMemorySegment(B64, w, off, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0);
+            IntVector packed1 = (IntVector) ByteVector.fromMemorySegment(B64, w, off + 8, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0);
             packed0.and(0x0F).intoArray(sc, 0);
             packed1.and(0x0F).intoArray(sc, 8);
             IntVector mins = packed0.lanewise(VectorOperators.LSHR, 4).mul(IntVector.fromArray(I256, sums, so))
@@ -96,7 +97,7 @@ final class Q2_KRowKernel implements RowKernel {
                 for (int kq = 0; kq < 4; kq++) {
                     for (int l = 0; l < 32; l += 8) {
                         int packed = w.get(ValueLayout.JAVA_BYTE, off + 8 * h + 2 * kq + (l >> 4)) & 0xFF;
-                        IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QS + 32 * h + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
+                        IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + QS + 32 * h + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
                         DequantSteps.scaledMinus(q, d * (packed & 0x0F), dmin * (packed >>> 4), dst, dstOff + i + 128 * h + 32 * kq + l);
                     }
                 }

@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
@@ -124,8 +125,8 @@ final class Q3_KRowKernel implements RowKernel {
                 for (int kq = 0; kq < 4; kq++) {
                     for (int l = 0; l < 32; l += 8) {
                         float step = d * sc[8 * h + 2 * kq + (l >> 4)];
-                        IntVector low = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QS + 32 * h + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
-                        IntVector high = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 4 * h + kq).and(1);
+                        IntVector low = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + QS + 32 * h + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
+                        IntVector high = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 4 * h + kq).and(1);
                         DequantSteps.scaled(low.or(high.lanewise(VectorOperators.LSHL, 2)).sub(4), step, dst, dstOff + i + 128 * h + 32 * kq + l);
                     }
                 }

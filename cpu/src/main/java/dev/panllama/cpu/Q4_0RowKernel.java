@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.S256;
@@ -69,8 +70,8 @@ final class Q4_0RowKernel implements RowKernel {
         for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
             float d = Float.float16ToFloat(w.get(VecMath.I16, off));
             // 8 bytes at a time widened to ints (converting the upper part of a wider vector is a slow shuffle).
-            IntVector q0 = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 2, VecMath.LE));
-            IntVector q1 = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 10, VecMath.LE));
+            IntVector q0 = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + 2, VecMath.LE));
+            IntVector q1 = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + 10, VecMath.LE));
             DequantSteps.scaled(q0.and(0x0F).sub(8), d, dst, dstOff + i);
             DequantSteps.scaled(q1.and(0x0F).sub(8), d, dst, dstOff + i + 8);
             DequantSteps.scaled(q0.lanewise(VectorOperators.LSHR, 4).sub(8), d, dst, dstOff + i + 16);

@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.F256;
 
 /**
@@ -57,7 +58,7 @@ final class Q4_1RowKernel implements RowKernel {
             float d = KQuantDot.half(w, off);
             float m = KQuantDot.half(w, off + 2);
             for (int l = 0; l < 16; l += 8) {
-                IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 4 + l, VecMath.LE));
+                IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + 4 + l, VecMath.LE));
                 DequantSteps.scaledPlus(q.and(0x0F), d, m, dst, dstOff + i + l);
                 DequantSteps.scaledPlus(q.lanewise(VectorOperators.LSHR, 4), d, m, dst, dstOff + i + l + 16);
             }

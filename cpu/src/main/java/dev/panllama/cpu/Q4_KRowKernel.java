@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
@@ -111,7 +112,7 @@ final class Q4_KRowKernel implements RowKernel {
                 float scaleLo = d * (sc & 0xFF), minLo = dmin * (mn & 0xFF);
                 float scaleHi = d * ((sc >>> 8) & 0xFF), minHi = dmin * ((mn >>> 8) & 0xFF);
                 for (int l = 0; l < 32; l += 8) {
-                    IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 16 + 32L * c + l, VecMath.LE));
+                    IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + 16 + 32L * c + l, VecMath.LE));
                     int o = dstOff + i + 64 * c + l;
                     DequantSteps.scaledMinus(q.and(0x0F), scaleLo, minLo, dst, o);
                     DequantSteps.scaledMinus(q.lanewise(VectorOperators.LSHR, 4), scaleHi, minHi, dst, o + 32);

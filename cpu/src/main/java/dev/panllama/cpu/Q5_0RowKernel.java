@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.F256;
 
 /**
@@ -57,7 +58,7 @@ final class Q5_0RowKernel implements RowKernel {
             float d = KQuantDot.half(w, off);
             int qh = w.get(KQuantDot.I32, off + 2);
             for (int l = 0; l < 16; l += 8) {
-                IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 6 + l, VecMath.LE));
+                IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + 6 + l, VecMath.LE));
                 DequantSteps.scaled(q.and(0x0F).or(DequantSteps.bitsAsSixteens8(qh, l)).sub(16), d, dst, dstOff + i + l);
                 DequantSteps.scaled(q.lanewise(VectorOperators.LSHR, 4).or(DequantSteps.bitsAsSixteens8(qh, l + 16)).sub(16), d, dst, dstOff + i + l + 16);
             }

@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.F256;
 
 /**
@@ -59,7 +60,7 @@ final class Q5_1RowKernel implements RowKernel {
             float m = KQuantDot.half(w, off + 2);
             int qh = w.get(KQuantDot.I32, off + 4);
             for (int l = 0; l < 16; l += 8) {
-                IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 8 + l, VecMath.LE));
+                IntVector q = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + 8 + l, VecMath.LE));
                 DequantSteps.scaledPlus(q.and(0x0F).or(DequantSteps.bitsAsSixteens8(qh, l)), d, m, dst, dstOff + i + l);
                 DequantSteps.scaledPlus(q.lanewise(VectorOperators.LSHR, 4).or(DequantSteps.bitsAsSixteens8(qh, l + 16)), d, m, dst, dstOff + i + l + 16);
             }

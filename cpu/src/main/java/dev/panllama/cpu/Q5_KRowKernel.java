@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
@@ -118,8 +119,8 @@ final class Q5_KRowKernel implements RowKernel {
                 float scale = d * (((j < 4 ? scLo : scHi) >>> shift) & 0xFF);
                 float min = dmin * (((j < 4 ? mnLo : mnHi) >>> shift) & 0xFF);
                 for (int l = 0; l < 32; l += 8) {
-                    IntVector low = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QS + 32 * (j >> 1) + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 4 * (j & 1)).and(0x0F);
-                    IntVector high = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QH + l, VecMath.LE)).lanewise(VectorOperators.LSHR, j).and(1).lanewise(VectorOperators.LSHL, 4);
+                    IntVector low = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + QS + 32 * (j >> 1) + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 4 * (j & 1)).and(0x0F);
+                    IntVector high = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + QH + l, VecMath.LE)).lanewise(VectorOperators.LSHR, j).and(1).lanewise(VectorOperators.LSHL, 4);
                     DequantSteps.scaledMinus(low.add(high), scale, min, dst, dstOff + i + 32 * j + l);
                 }
             }

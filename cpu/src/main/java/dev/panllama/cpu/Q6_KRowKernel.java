@@ -9,6 +9,7 @@ import jdk.incubator.vector.VectorOperators;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.B128;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
@@ -56,8 +57,8 @@ final class Q6_KRowKernel implements RowKernel {
             float d = Float.float16ToFloat(w.get(VecMath.I16, off + D)) * a.d[ab + b];
             // The 16 int8 scales, widened at once into the scratch (one broadcast load each below), and
             // their products with the activations' sums per 16 for the −32 offset.
-            IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(DequantSteps.B64, w, off + SCALES, VecMath.LE).convertShape(VectorOperators.B2I, I256, 0);
-            IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(DequantSteps.B64, w, off + SCALES + 8, VecMath.LE).convertShape(VectorOperators.B2I, I256, 0);
+            IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(B64, w, off + SCALES, VecMath.LE).convertShape(VectorOperators.B2I, I256, 0);
+            IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(B64, w, off + SCALES + 8, VecMath.LE).convertShape(VectorOperators.B2I, I256, 0);
             sc0.intoArray(sc, 0);
             sc1.intoArray(sc, 8);
             IntVector offsets = sc0.mul(IntVector.fromArray(I256, sums, so)).add(sc1.mul(IntVector.fromArray(I256, sums, so + 8)));
@@ -105,8 +106,8 @@ final class Q6_KRowKernel implements RowKernel {
                 for (int kq = 0; kq < 4; kq++) {
                     for (int l = 0; l < 32; l += 8) {
                         float scale = d * w.get(ValueLayout.JAVA_BYTE, off + SCALES + 8 * h + 2 * kq + (l >> 4));
-                        IntVector low = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 64 * h + 32 * (kq & 1) + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 4 * (kq >> 1)).and(0x0F);
-                        IntVector high = DequantSteps.unsigned8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + QH + 32 * h + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
+                        IntVector low = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + 64 * h + 32 * (kq & 1) + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 4 * (kq >> 1)).and(0x0F);
+                        IntVector high = DequantSteps.unsigned8(ByteVector.fromMemorySegment(B64, w, off + QH + 32 * h + l, VecMath.LE)).lanewise(VectorOperators.LSHR, 2 * kq).and(3);
                         DequantSteps.scaled(low.or(high.lanewise(VectorOperators.LSHL, 4)).sub(32), scale, dst, dstOff + i + 128 * h + 32 * kq + l);
                     }
                 }

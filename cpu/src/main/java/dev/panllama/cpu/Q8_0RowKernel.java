@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.S256;
 
@@ -53,7 +54,7 @@ final class Q8_0RowKernel implements RowKernel {
         for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
             float d = Float.float16ToFloat(w.get(VecMath.I16, off));
             // 8 bytes at a time widened to ints (converting the upper part of a wider vector is a slow shuffle).
-            for (int p = 0; p < 32; p += 8) DequantSteps.scaled(DequantSteps.signed8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 2 + p, VecMath.LE)), d, dst, dstOff + i + p);
+            for (int p = 0; p < 32; p += 8) DequantSteps.scaled(DequantSteps.signed8(ByteVector.fromMemorySegment(B64, w, off + 2 + p, VecMath.LE)), d, dst, dstOff + i + p);
         }
     }
 }

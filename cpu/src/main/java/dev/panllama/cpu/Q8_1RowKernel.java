@@ -2,10 +2,12 @@ package dev.panllama.cpu;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.F256;
 
 /**
@@ -34,7 +36,9 @@ final class Q8_1RowKernel implements RowKernel {
         long off = rowOff;
         for (int b = 0; b < nb; b++, off += BLOCK_BYTES, ao += 32) {
             float d = Float.float16ToFloat(w.get(VecMath.I16, off)) * a.d[ab + b];
-            FloatVector s = (FloatVector) IntDot.dot32(KQuantDot.signedBytes(ByteVector.fromMemorySegment(IntDot.B128, w, off + 4, VecMath.LE)), KQuantDot.signedBytes(ByteVector.fromMemorySegment(IntDot.B128, w, off + 20, VecMath.LE)), a.q, ao)
+            ShortVector w0 = IntDot.widen(ByteVector.fromMemorySegment(IntDot.B128, w, off + 4, VecMath.LE));
+            ShortVector w1 = IntDot.widen(ByteVector.fromMemorySegment(IntDot.B128, w, off + 20, VecMath.LE));
+            FloatVector s = (FloatVector) IntDot.dot32(w0, w1, a.q, ao)
                     .convert(VectorOperators.I2F, 0);
             acc = s.fma(FloatVector.broadcast(F256, d), acc);
         }
@@ -47,7 +51,7 @@ final class Q8_1RowKernel implements RowKernel {
         long off = rowOff;
         for (int i = 0; i < k; i += 32, off += BLOCK_BYTES) {
             float d = KQuantDot.half(w, off);
-            for (int l = 0; l < 32; l += 8) DequantSteps.scaled(DequantSteps.signed8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 4 + l, VecMath.LE)), d, dst, dstOff + i + l);
+            for (int l = 0; l < 32; l += 8) DequantSteps.scaled(DequantSteps.signed8(ByteVector.fromMemorySegment(B64, w, off + 4 + l, VecMath.LE)), d, dst, dstOff + i + l);
         }
     }
 }

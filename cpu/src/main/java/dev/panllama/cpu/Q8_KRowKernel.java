@@ -3,10 +3,12 @@ package dev.panllama.cpu;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.F256;
 import static dev.panllama.cpu.IntDot.I256;
 
@@ -39,7 +41,9 @@ final class Q8_KRowKernel implements RowKernel {
             IntVector isum = IntVector.zero(I256);
             for (int c = 0; c < 8; c++) {
                 long q = off + 4 + 32 * c;
-                isum = isum.add(IntDot.dot32(KQuantDot.signedBytes(ByteVector.fromMemorySegment(IntDot.B128, w, q, VecMath.LE)), KQuantDot.signedBytes(ByteVector.fromMemorySegment(IntDot.B128, w, q + 16, VecMath.LE)), a.q, ao + 32 * c));
+                ShortVector w0 = IntDot.widen(ByteVector.fromMemorySegment(IntDot.B128, w, q, VecMath.LE));
+                ShortVector w1 = IntDot.widen(ByteVector.fromMemorySegment(IntDot.B128, w, q + 16, VecMath.LE));
+                isum = isum.add(IntDot.dot32(w0, w1, a.q, ao + 32 * c));
             }
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F256, d), acc);
         }
@@ -52,7 +56,7 @@ final class Q8_KRowKernel implements RowKernel {
         long off = rowOff;
         for (int i = 0; i < k; i += 256, off += BLOCK_BYTES) {
             float d = w.get(VecMath.F32, off);
-            for (int e = 0; e < 256; e += 8) DequantSteps.scaled(DequantSteps.signed8(ByteVector.fromMemorySegment(DequantSteps.B64, w, off + 4 + e, VecMath.LE)), d, dst, dstOff + i + e);
+            for (int e = 0; e < 256; e += 8) DequantSteps.scaled(DequantSteps.signed8(ByteVector.fromMemorySegment(B64, w, off + 4 + e, VecMath.LE)), d, dst, dstOff + i + e);
         }
     }
 }

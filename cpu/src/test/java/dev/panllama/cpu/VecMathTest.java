@@ -1,7 +1,7 @@
 package dev.panllama.cpu;
 
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
