@@ -46,7 +46,6 @@ final class Q4_KRowKernel implements RowKernel {
         int so = t * (a.k / 16);
         short[] aq = a.q;
         int[] sums = a.sums;
-        int[] sc = KQuantDot.scaleScratch();
         FloatVector acc = FloatVector.zero(F256);
         long off = rowOff;
         // Every step below is a Vector API call written out in place, with no helper of ours: past
@@ -62,27 +61,49 @@ final class Q4_KRowKernel implements RowKernel {
             int scHi = (s2 & 0x0f0f0f0f) | (((s0 >>> 6) & 0x03030303) << 4);
             int mnLo = s1 & 0x3f3f3f3f;
             int mnHi = ((s2 >>> 4) & 0x0f0f0f0f) | (((s1 >>> 6) & 0x03030303) << 4);
-            // The eight scales, unpacked at once into the scratch for one broadcast load each, and the mins
-            // as lanes m_j·bsum_2j, m_j·bsum_2j+1 (j = 0..3, then 4..7).
-            IntVector.broadcast(I256, scLo).blend(scHi, KQuantDot.UPPER_HALF).lanewise(VectorOperators.LSHR, KQuantDot.BYTE_SHIFTS).and(0xFF).intoArray(sc, 0);
             IntVector mins = IntVector.broadcast(I256, mnLo).lanewise(VectorOperators.LSHR, KQuantDot.PAIR_SHIFTS).and(0xFF)
                     .mul(IntVector.fromArray(I256, sums, so))
                     .add(IntVector.broadcast(I256, mnHi).lanewise(VectorOperators.LSHR, KQuantDot.PAIR_SHIFTS).and(0xFF)
                             .mul(IntVector.fromArray(I256, sums, so + 8)));
-            IntVector isum = IntVector.zero(I256);
-            for (int c = 0; c < 4; c++) {
-                long qo = off + 16 + 32L * c;
-                int o = ao + 64 * c;
-                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, qo, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
-                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, qo + 16, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
-                IntVector lo = q0.and(KQuantDot.LOW4).mul(ShortVector.fromArray(S256, aq, o))
-                        .add(q1.and(KQuantDot.LOW4).mul(ShortVector.fromArray(S256, aq, o + 16))).reinterpretAsInts();
-                IntVector hi = q0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S256, aq, o + 32))
-                        .add(q1.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S256, aq, o + 48))).reinterpretAsInts();
-                lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                isum = isum.add(lo.mul(IntVector.broadcast(I256, sc[2 * c]))).add(hi.mul(IntVector.broadcast(I256, sc[2 * c + 1])));
-            }
+            // The four groups of 64 weights (32 bytes: sub-block 2c in the low nibbles, 2c+1 in the high ones)
+            // written out, not looped: C2 compiled the loop differently from run to run (as the profile of the
+            // moment unrolled it or not), and one JVM in three then ran this kernel a third slower.
+            ShortVector q0a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 16, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            ShortVector q0b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 32, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            IntVector lo0 = q0a.and(KQuantDot.LOW4).mul(ShortVector.fromArray(S256, aq, ao + 0))
+                    .add(q0b.and(KQuantDot.LOW4).mul(ShortVector.fromArray(S256, aq, ao + 16))).reinterpretAsInts();
+            IntVector hi0 = q0a.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S256, aq, ao + 32))
+                    .add(q0b.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S256, aq, ao + 48))).reinterpretAsInts();
+            lo0 = lo0.add(lo0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            hi0 = hi0.add(hi0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            ShortVector q1a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 48, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            ShortVector q1b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 64, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            IntVector lo1 = q1a.and(KQuantDot.LOW4).mul(ShortVector.fromArray(S256, aq, ao + 64))
+                    .add(q1b.and(KQuantDot.LOW4).mul(ShortVector.fromArray(S256, aq, ao + 80))).reinterpretAsInts();
+            IntVector hi1 = q1a.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S256, aq, ao + 96))
+                    .add(q1b.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S256, aq, ao + 112))).reinterpretAsInts();
+            lo1 = lo1.add(lo1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            hi1 = hi1.add(hi1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            ShortVector q2a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 80, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            ShortVector q2b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 96, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            IntVector lo2 = q2a.and(KQuantDot.LOW4).mul(ShortVector.fromArray(S256, aq, ao + 128))
+                    .add(q2b.and(KQuantDot.LOW4).mul(ShortVector.fromArray(S256, aq, ao + 144))).reinterpretAsInts();
+            IntVector hi2 = q2a.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S256, aq, ao + 160))
+                    .add(q2b.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S256, aq, ao + 176))).reinterpretAsInts();
+            lo2 = lo2.add(lo2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            hi2 = hi2.add(hi2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            ShortVector q3a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 112, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            ShortVector q3b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 128, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            IntVector lo3 = q3a.and(KQuantDot.LOW4).mul(ShortVector.fromArray(S256, aq, ao + 192))
+                    .add(q3b.and(KQuantDot.LOW4).mul(ShortVector.fromArray(S256, aq, ao + 208))).reinterpretAsInts();
+            IntVector hi3 = q3a.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S256, aq, ao + 224))
+                    .add(q3b.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S256, aq, ao + 240))).reinterpretAsInts();
+            lo3 = lo3.add(lo3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            hi3 = hi3.add(hi3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            IntVector isum = lo0.mul(scLo & 0xFF).add(hi0.mul((scLo >>> 8) & 0xFF))
+                    .add(lo1.mul((scLo >>> 16) & 0xFF).add(hi1.mul(scLo >>> 24)))
+                    .add(lo2.mul(scHi & 0xFF).add(hi2.mul((scHi >>> 8) & 0xFF)))
+                    .add(lo3.mul((scHi >>> 16) & 0xFF).add(hi3.mul(scHi >>> 24)));
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(F256, Float.float16ToFloat((short) head) * da), acc);
             acc = ((FloatVector) mins.convert(VectorOperators.I2F, 0))
