@@ -48,7 +48,6 @@ final class Q5_KRowKernel implements RowKernel {
         int so = t * (a.k / 16);
         short[] aq = a.q;
         int[] sums = a.sums;
-        int[] sc = KQuantDot.scaleScratch();
         FloatVector acc = FloatVector.zero(F256);
         long off = rowOff;
         // Every vector step is a Vector API call written in place, with no helper of ours: this method
@@ -63,8 +62,7 @@ final class Q5_KRowKernel implements RowKernel {
             int scHi = (s2 & 0x0f0f0f0f) | (((s0 >>> 6) & 0x03030303) << 4);
             int mnLo = s1 & 0x3f3f3f3f;
             int mnHi = ((s2 >>> 4) & 0x0f0f0f0f) | (((s1 >>> 6) & 0x03030303) << 4);
-            // Scales and mins as for Q4_K.
-            IntVector.broadcast(I256, scLo).blend(scHi, KQuantDot.UPPER_HALF).lanewise(VectorOperators.LSHR, KQuantDot.BYTE_SHIFTS).and(0xFF).intoArray(sc, 0);
+            // Mins as for Q4_K.
             IntVector mins = IntVector.broadcast(I256, mnLo).lanewise(VectorOperators.LSHR, KQuantDot.PAIR_SHIFTS).and(0xFF)
                     .mul(IntVector.fromArray(I256, sums, so))
                     .add(IntVector.broadcast(I256, mnHi).lanewise(VectorOperators.LSHR, KQuantDot.PAIR_SHIFTS).and(0xFF)
@@ -74,24 +72,53 @@ final class Q5_KRowKernel implements RowKernel {
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0)).lanewise(VectorOperators.LSHL, 4);
             ShortVector h1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + QH + 16, VecMath.LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0)).lanewise(VectorOperators.LSHL, 4);
-            IntVector isum = IntVector.zero(I256);
-            // Sub-blocks 2c (low nibbles) and 2c + 1 (high nibbles) per step.
-            for (int c = 0; c < 4; c++) {
-                long qs = off + QS + 32L * c;
-                int o = ao + 64 * c;
-                ShortVector l0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, qs, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
-                ShortVector l1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, qs + 16, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
-                ShortVector t0 = h0.lanewise(VectorOperators.LSHR, 2 * c);
-                ShortVector t1 = h1.lanewise(VectorOperators.LSHR, 2 * c);
-                IntVector lo = l0.and(KQuantDot.LOW4).or(t0.and(BIT4)).mul(ShortVector.fromArray(S256, aq, o))
-                        .add(l1.and(KQuantDot.LOW4).or(t1.and(BIT4)).mul(ShortVector.fromArray(S256, aq, o + 16))).reinterpretAsInts();
-                IntVector hi = l0.lanewise(VectorOperators.LSHR, 4).or(t0.lanewise(VectorOperators.LSHR, 1).and(BIT4)).mul(ShortVector.fromArray(S256, aq, o + 32))
-                        .add(l1.lanewise(VectorOperators.LSHR, 4).or(t1.lanewise(VectorOperators.LSHR, 1).and(BIT4)).mul(ShortVector.fromArray(S256, aq, o + 48))).reinterpretAsInts();
-                // Narrow pair sums (KQuantDot.pairSumNarrow, written out), times each sub-block's scale.
-                lo = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                hi = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                isum = isum.add(lo.mul(IntVector.broadcast(I256, sc[2 * c]))).add(hi.mul(IntVector.broadcast(I256, sc[2 * c + 1])));
-            }
+            // Sub-blocks 2c (low nibbles) and 2c + 1 (high nibbles) for c = 0..3, written out, not looped: as
+            // for Q4_K, C2 compiled the loop differently from run to run, and some JVMs ran a third slower.
+            ShortVector l0a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + QS + 0, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            ShortVector l0b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + QS + 16, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            ShortVector t0a = h0;
+            ShortVector t0b = h1;
+            IntVector lo0 = l0a.and(KQuantDot.LOW4).or(t0a.and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 0))
+                    .add(l0b.and(KQuantDot.LOW4).or(t0b.and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 16))).reinterpretAsInts();
+            IntVector hi0 = l0a.lanewise(VectorOperators.LSHR, 4).or(t0a.lanewise(VectorOperators.LSHR, 1).and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 32))
+                    .add(l0b.lanewise(VectorOperators.LSHR, 4).or(t0b.lanewise(VectorOperators.LSHR, 1).and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 48))).reinterpretAsInts();
+            lo0 = lo0.add(lo0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            hi0 = hi0.add(hi0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            ShortVector l1a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + QS + 32, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            ShortVector l1b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + QS + 48, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            ShortVector t1a = h0.lanewise(VectorOperators.LSHR, 2);
+            ShortVector t1b = h1.lanewise(VectorOperators.LSHR, 2);
+            IntVector lo1 = l1a.and(KQuantDot.LOW4).or(t1a.and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 64))
+                    .add(l1b.and(KQuantDot.LOW4).or(t1b.and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 80))).reinterpretAsInts();
+            IntVector hi1 = l1a.lanewise(VectorOperators.LSHR, 4).or(t1a.lanewise(VectorOperators.LSHR, 1).and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 96))
+                    .add(l1b.lanewise(VectorOperators.LSHR, 4).or(t1b.lanewise(VectorOperators.LSHR, 1).and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 112))).reinterpretAsInts();
+            lo1 = lo1.add(lo1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            hi1 = hi1.add(hi1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            ShortVector l2a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + QS + 64, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            ShortVector l2b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + QS + 80, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            ShortVector t2a = h0.lanewise(VectorOperators.LSHR, 4);
+            ShortVector t2b = h1.lanewise(VectorOperators.LSHR, 4);
+            IntVector lo2 = l2a.and(KQuantDot.LOW4).or(t2a.and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 128))
+                    .add(l2b.and(KQuantDot.LOW4).or(t2b.and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 144))).reinterpretAsInts();
+            IntVector hi2 = l2a.lanewise(VectorOperators.LSHR, 4).or(t2a.lanewise(VectorOperators.LSHR, 1).and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 160))
+                    .add(l2b.lanewise(VectorOperators.LSHR, 4).or(t2b.lanewise(VectorOperators.LSHR, 1).and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 176))).reinterpretAsInts();
+            lo2 = lo2.add(lo2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            hi2 = hi2.add(hi2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            ShortVector l3a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + QS + 96, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            ShortVector l3b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + QS + 112, VecMath.LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+            ShortVector t3a = h0.lanewise(VectorOperators.LSHR, 6);
+            ShortVector t3b = h1.lanewise(VectorOperators.LSHR, 6);
+            IntVector lo3 = l3a.and(KQuantDot.LOW4).or(t3a.and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 192))
+                    .add(l3b.and(KQuantDot.LOW4).or(t3b.and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 208))).reinterpretAsInts();
+            IntVector hi3 = l3a.lanewise(VectorOperators.LSHR, 4).or(t3a.lanewise(VectorOperators.LSHR, 1).and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 224))
+                    .add(l3b.lanewise(VectorOperators.LSHR, 4).or(t3b.lanewise(VectorOperators.LSHR, 1).and(BIT4)).mul(ShortVector.fromArray(S256, aq, ao + 240))).reinterpretAsInts();
+            lo3 = lo3.add(lo3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            hi3 = hi3.add(hi3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            // Narrow pair sums (KQuantDot.pairSumNarrow, written out above), times each sub-block's scale.
+            IntVector isum = lo0.mul(scLo & 0xFF).add(hi0.mul((scLo >>> 8) & 0xFF))
+                    .add(lo1.mul((scLo >>> 16) & 0xFF).add(hi1.mul(scLo >>> 24)))
+                    .add(lo2.mul(scHi & 0xFF).add(hi2.mul((scHi >>> 8) & 0xFF)))
+                    .add(lo3.mul((scHi >>> 16) & 0xFF).add(hi3.mul(scHi >>> 24)));
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(F256, Float.float16ToFloat((short) head) * da), acc);
             acc = ((FloatVector) mins.convert(VectorOperators.I2F, 0))
