@@ -45,6 +45,33 @@ public interface Kernels extends AutoCloseable {
         }
     }
 
+    /**
+     * ggml's mul_mat_id: {@code w} stacks matrices of {@code rows} rows each (expert e is rows
+     * {@code [e*rows, (e+1)*rows)}), and each pair p < pairs multiplies expert {@code expert[p]} by input
+     * vector {@code input[p]} of {@code x} ({@code [inputs][k]}, k = {@code w.rowLength()}):
+     * {@code y[p*rows + r] = sum_j w[expert[p]*rows + r][j] * x[input[p]*k + j]}.
+     *
+     * <p>The default groups the pairs by expert and runs one {@link #matmul} per expert over its inputs, so
+     * that each expert's rows stream once per call.
+     */
+    default void matmulExperts(Tensor w, int rows, int[] expert, int[] input, int pairs, float[] x, int inputs, float[] y) {
+        int k = Math.toIntExact(w.rowLength());
+        int[] order = ExpertPairs.byExpert(expert, pairs, Math.toIntExact(w.rows() / rows));
+        float[] xe = new float[0];
+        float[] ye = new float[0];
+        for (int i = 0; i < pairs; ) {
+            int e = expert[order[i]];
+            int m = 0;
+            while (i + m < pairs && expert[order[i + m]] == e) m++;
+            if (xe.length < m * k) xe = new float[m * k];
+            if (ye.length < m * rows) ye = new float[m * rows];
+            for (int j = 0; j < m; j++) System.arraycopy(x, input[order[i + j]] * k, xe, j * k, k);
+            matmul(w, (long) e * rows, rows, xe, ye, m);
+            for (int j = 0; j < m; j++) System.arraycopy(ye, j * rows, y, order[i + j] * rows, rows);
+            i += m;
+        }
+    }
+
     /** RMS norm of each of {@code tokens} vectors of {@code dim}, times {@code weight}: ggml_rms_norm then mul. */
     default void rmsnorm(float[] x, float[] weight, float[] out, int tokens, int dim, float eps) {
         for (int t = 0; t < tokens; t++) {

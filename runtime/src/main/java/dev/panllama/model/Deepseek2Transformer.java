@@ -178,7 +178,7 @@ public final class Deepseek2Transformer implements ForwardPass {
                 dc.routing().route(m.router, t * nExp, nExp, layer.probsBias(), used, m.chosen, m.weight, t * used, s.routing);
             }
             MoeFeedForward.runExperts(k(d.expGate()), k(d.expUp()), k(d.expDown()), layer.expGate(), layer.expUp(), layer.expDown(),
-                    b.in(d.expGate(), XB), b.out(d.expDown(), XB2, n * dim), n, dim, c.expertFeedForwardLength(), nExp, used, m);
+                    b.in(d.expGate(), XB), b.out(d.expDown(), XB2, n * dim), n, dim, c.expertFeedForwardLength(), used, m);
             last = d.expDown();
             if (layer.hasSharedExperts()) {
                 int ff = c.expertFeedForwardLength() * dc.sharedExperts();

@@ -5,8 +5,6 @@ import dev.panllama.scheduler.ExecutionPlan;
 import dev.panllama.scheduler.SplitBuffers;
 import dev.panllama.tensor.Tensor;
 
-import java.util.Arrays;
-
 /**
  * A routed mixture-of-experts feed-forward (Mixtral-style llama experts and qwen3moe): router logits →
  * softmax over all experts → the top {@code expert_used_count} → weights renormalised to sum to 1
@@ -22,23 +20,27 @@ final class MoeFeedForward {
 
     static final class Scratch {
         final float[] router;      // [tokens][nExpert]
-        final int[] chosen;        // [tokens][used]
+        final int[] chosen;        // [tokens][used]: the (token, slot) pairs' experts
         final float[] weight;      // [tokens][used]
-        final int[] members;       // tokens routed to one expert
-        final int[] memberSlot;
-        final float[] xe, ge, ue, de; // gathered inputs and outputs of one expert
+        final int[] token;         // [tokens][used]: each pair's token
+        final int[] pair;          // 0, 1, 2, ...: the down projection's input of each pair is its own
+        final float[] ge, ue, de;  // [tokens][used][ff], [tokens][used][ff], [tokens][used][dim]: per pair
 
         Scratch(ModelConfig c, int tokens) {
             int used = c.expertUsedCount();
+            int pairs = tokens * used;
             router = new float[tokens * c.expertCount()];
-            chosen = new int[tokens * used];
-            weight = new float[tokens * used];
-            members = new int[tokens];
-            memberSlot = new int[tokens];
-            xe = new float[tokens * c.embeddingLength()];
-            ge = new float[tokens * c.expertFeedForwardLength()];
-            ue = new float[tokens * c.expertFeedForwardLength()];
-            de = new float[tokens * c.embeddingLength()];
+            chosen = new int[pairs];
+            weight = new float[pairs];
+            token = new int[pairs];
+            pair = new int[pairs];
+            for (int p = 0; p < pairs; p++) {
+                token[p] = p / used;
+                pair[p] = p;
+            }
+            ge = new float[pairs * c.expertFeedForwardLength()];
+            ue = new float[pairs * c.expertFeedForwardLength()];
+            de = new float[pairs * c.embeddingLength()];
         }
     }
 
@@ -59,38 +61,34 @@ final class MoeFeedForward {
         float[] in = b.in(d.expGate(), Transformer.XB);
         float[] out = b.out(d.expDown(), Transformer.XB2, n * dim);
         runExperts(plan.kernels(d.expGate()), plan.kernels(d.expUp()), plan.kernels(d.expDown()),
-                layer.expertGate(), layer.expertUp(), layer.expertDown(), in, out, n, dim, ff, nExp, used, s);
+                layer.expertGate(), layer.expertUp(), layer.expertDown(), in, out, n, dim, ff, used, s);
     }
 
     /**
      * The chosen experts ({@code s.chosen}, {@code s.weight}) of n tokens: {@code in} ({@code [n][dim]},
      * readable by the gate's device) in, the weighted sum of the experts' SwiGLU outputs into {@code out}
-     * ({@code [n][dim]}), each expert's rows streamed once for all the tokens routed to it.
+     * ({@code [n][dim]}). Each projection is one {@link Kernels#matmulExperts} over all (token, slot)
+     * pairs, so each expert's rows stream once for all the tokens routed to it; the weighted outputs are
+     * added in slot order, as llama.cpp's build_moe_ffn adds its per-slot views.
      */
     static void runExperts(Kernels gateK, Kernels upK, Kernels downK, Tensor gateExps, Tensor upExps, Tensor downExps,
-                           float[] in, float[] out, int n, int dim, int ff, int nExp, int used, Scratch s) {
-        Arrays.fill(out, 0, n * dim, 0f);
-        for (int e = 0; e < nExp; e++) {
-            int m = 0;
-            for (int t = 0; t < n; t++) {
-                for (int j = 0; j < used; j++) {
-                    if (s.chosen[t * used + j] == e) {
-                        s.members[m] = t;
-                        s.memberSlot[m] = t * used + j;
-                        System.arraycopy(in, t * dim, s.xe, m * dim, dim);
-                        m++;
-                    }
+                           float[] in, float[] out, int n, int dim, int ff, int used, Scratch s) {
+        int pairs = n * used;
+        gateK.matmulExperts(gateExps, ff, s.chosen, s.token, pairs, in, n, s.ge);
+        upK.matmulExperts(upExps, ff, s.chosen, s.token, pairs, in, n, s.ue);
+        gateK.swiglu(s.ge, s.ue, pairs * ff);
+        downK.matmulExperts(downExps, dim, s.chosen, s.pair, pairs, s.ge, pairs, s.de);
+        for (int t = 0; t < n; t++) {
+            int o = t * dim;
+            for (int j = 0; j < used; j++) {
+                int p = t * used + j;
+                float wgt = s.weight[p];
+                int d = p * dim;
+                if (j == 0) {
+                    for (int i = 0; i < dim; i++) out[o + i] = wgt * s.de[d + i];
+                } else {
+                    for (int i = 0; i < dim; i++) out[o + i] += wgt * s.de[d + i];
                 }
-            }
-            if (m == 0) continue;
-            gateK.matmul(gateExps, (long) e * ff, ff, s.xe, s.ge, m);
-            upK.matmul(upExps, (long) e * ff, ff, s.xe, s.ue, m);
-            gateK.swiglu(s.ge, s.ue, m * ff);
-            downK.matmul(downExps, (long) e * dim, dim, s.ge, s.de, m);
-            for (int i = 0; i < m; i++) {
-                float wgt = s.weight[s.memberSlot[i]];
-                int o = s.members[i] * dim;
-                for (int k = 0; k < dim; k++) out[o + k] += wgt * s.de[i * dim + k];
             }
         }
     }
