@@ -19,13 +19,14 @@ import java.lang.foreign.ValueLayout;
 final class MappedPages {
     private MappedPages() {}
 
-    private static final long PAGE = 4096;
+    private static final long PAGE = 4096;       // a power of two (the loop below relies on it)
 
     /** Reads a byte of every page that {@code seg[from, to)} overlaps: one load for a row within a page. */
     static void touch(MemorySegment seg, long from, long to) {
         long base = seg.address();
         int sum = 0;
-        for (long p = from; p < to; p = ((base + p) / PAGE + 1) * PAGE - base) sum += seg.get(ValueLayout.JAVA_BYTE, p);
+        // The next page's start by bit operations: a long division per row cost generation ~5% (bench-moe).
+        for (long p = from; p < to; p = ((base + p) | (PAGE - 1)) + 1 - base) sum += seg.get(ValueLayout.JAVA_BYTE, p);
         // Never true (bytes summed stay far above it); it keeps the loads, which C2 drops when unused.
         if (sum == Integer.MIN_VALUE) throw new AssertionError(sum);
     }
