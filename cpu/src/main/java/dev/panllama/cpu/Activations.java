@@ -82,11 +82,7 @@ final class Activations {
         int nSums = format == ActivationFormat.Q8_0 ? nb : tokens * (k / 16);
         if (sums.length < nSums) sums = new int[nSums];
         if (floats && rounded.length < n) rounded = new float[n];
-        if (tokens >= 8) {
-            pool.parallelFor(tokens, t -> quantizeToken(t, floats));
-        } else {
-            for (int t = 0; t < tokens; t++) quantizeToken(t, floats);
-        }
+        pool.parallelFor(tokens, tokens < 8 ? 0 : (long) tokens * k, t -> quantizeToken(t, floats));
         if (cacheable) {
             if (lastX.length < n) lastX = new float[n];
             System.arraycopy(x, 0, lastX, 0, n);

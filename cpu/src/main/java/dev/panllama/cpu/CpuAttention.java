@@ -28,6 +28,8 @@ final class CpuAttention {
 
     void run(AttentionKernel.Job j) {
         int pairs = j.tokens() * j.nHeadKv();
+        // Scores and weighted values: about this many multiply-adds (every token sees at most all keys).
+        long work = (long) j.tokens() * j.nHead() * (j.pos0() + j.tokens()) * (j.headDimK() + j.headDimV());
         // Few (token, KV head) pairs but large groups (one latent KV head for all of DeepSeek's 128 query
         // heads, one token while generating): split each group so that every thread has work; each part
         // decodes the rows again, which is cheap next to its dot products when parts keep >= 8 heads.
@@ -36,14 +38,14 @@ final class CpuAttention {
         if (parts == 1 && blocks * j.nHeadKv() >= 4 * pool.threads()) {
             // A prompt batch: a work item is a block of tokens of one KV head, so that each key and value
             // row is decoded once for the block rather than once per token.
-            pool.parallelFor(blocks * j.nHeadKv(), c -> {
+            pool.parallelFor(blocks * j.nHeadKv(), work, c -> {
                 int t0 = (c / j.nHeadKv()) * TOKEN_BLOCK;
                 block(j, t0, Math.min(j.tokens(), t0 + TOKEN_BLOCK), c % j.nHeadKv());
             });
             return;
         }
         int per = (j.groupSize() + parts - 1) / parts;
-        pool.parallelFor(pairs * parts, c -> {
+        pool.parallelFor(pairs * parts, work, c -> {
             int pair = c / parts, i0 = (c % parts) * per;
             if (i0 < j.groupSize()) pair(j, pair / j.nHeadKv(), pair % j.nHeadKv(), i0, Math.min(j.groupSize(), i0 + per));
         });

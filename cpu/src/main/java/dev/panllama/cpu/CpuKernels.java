@@ -73,7 +73,7 @@ final class CpuKernels implements Kernels {
         long rowBytes = w.rowBytes();
         int chunk = chunkRows(rowCount, k, unit);
         int chunks = (rowCount + chunk - 1) / chunk;
-        pool.parallelFor(chunks, c -> {
+        pool.parallelFor(chunks, (long) rowCount * k * tokens, c -> {
             int r1 = Math.min(rowCount, (c + 1) * chunk);
             for (int r = c * chunk; r < r1; r += unit) {
                 long off = (rowStart + r) * rowBytes;
@@ -109,7 +109,7 @@ final class CpuKernels implements Kernels {
         long rowBytes = w.rowBytes();
         int chunk = chunkRows(rows, k, 1);
         int perHead = (rows + chunk - 1) / chunk;
-        pool.parallelFor(heads * perHead, c -> {
+        pool.parallelFor(heads * perHead, (long) heads * rows * k * tokens, c -> {
             int h = c / perHead;
             int r0 = (c % perHead) * chunk, r1 = Math.min(rows, r0 + chunk);
             long headOff = (rowStart + h * headStride) * rowBytes;
@@ -172,7 +172,7 @@ final class CpuKernels implements Kernels {
         int chunk = chunkRows(rows, k, 1);
         int perGroup = (rows + chunk - 1) / chunk;
         int[] starts = groupStart;
-        pool.parallelFor(groups * perGroup, c -> {
+        pool.parallelFor(groups * perGroup, (long) pairs * rows * k, c -> {
             int g = c / perGroup;
             int r0 = (c % perGroup) * chunk, r1 = Math.min(rows, r0 + chunk);
             int i0 = starts[g], i1 = ends[g];
@@ -212,11 +212,11 @@ final class CpuKernels implements Kernels {
         int tp = panels * GemmTile.NT;
         if (packed.length < tp * k) packed = new float[tp * k];
         float[] xp = packed;
-        pool.parallelFor(panels, p -> GemmTile.pack(x, tokens, k, p, xp));
+        pool.parallelFor(panels, (long) tokens * k, p -> GemmTile.pack(x, tokens, k, p, xp));
         int tiles = (rowCount + TILE_ROWS - 1) / TILE_ROWS;
         int chunk = kChunk(w, k);
         int unit = kernel.rows();          // divides TILE_ROWS and rowCount, so tiles hold whole units
-        pool.parallelFor(tiles, c -> {
+        pool.parallelFor(tiles, (long) rowCount * k * tokens, c -> {
             int r0 = c * TILE_ROWS;
             int rows = Math.min(TILE_ROWS, rowCount - r0);
             Scratch s = scratch.get().ensure(TILE_ROWS * chunk, TILE_ROWS * tp);

@@ -65,6 +65,22 @@ final class WorkerPool implements AutoCloseable {
 
     int threads() { return workers.length + 1; }
 
+    /**
+     * Below this many multiply-adds (or comparable steps) a loop runs on the caller alone: handing it to a
+     * worker costs several microseconds, more than such a loop takes (stories260K, whose matrices are
+     * 64 wide, generated faster on one thread than on two).
+     */
+    static final long MIN_PARALLEL_WORK = 1 << 16;
+
+    /** As {@link #parallelFor(int, IntConsumer)}, on the caller alone when {@code work} is below {@link #MIN_PARALLEL_WORK}. */
+    void parallelFor(int chunks, long work, IntConsumer body) {
+        if (work < MIN_PARALLEL_WORK) {
+            for (int c = 0; c < chunks; c++) body.accept(c);
+        } else {
+            parallelFor(chunks, body);
+        }
+    }
+
     /** Runs {@code body.accept(c)} for every c in [0, chunks), spread over all threads; returns when all are done. */
     synchronized void parallelFor(int chunks, IntConsumer body) {
         if (chunks <= 0) return;

@@ -30,10 +30,11 @@ import java.util.concurrent.Callable;
  * combination of options, a pp test (n_prompt tokens in batches of -b, from an empty cache, BOS first
  * then random ids) and a tg test (n_gen tokens one at a time, BOS then random ids), each timed -r times
  * after one warm-up run; t/s = tokens / time per repetition, reported as mean ± sample stddev.
- * llama-bench's warm-up evaluates the prompt and one generated token; here it is a whole untimed run of
- * the test, because the JIT compiles the kernels during it (a first run of tg32 on bench-moe ran at
- * half the speed of the next ones, and the mean of -r 3 swung by ±30%). Start-up speed is not hidden:
- * {@code run} reports the first prompt and tokens, and --no-warmup times them here.
+ * llama-bench's warm-up evaluates the prompt and one generated token; here it repeats the whole test,
+ * untimed, for 2 s (at least once), because the JIT compiles the kernels meanwhile (a first run of tg32
+ * on bench-moe ran at half the speed of the next ones, and the mean of -r 3 swung by ±30%; stories260K's
+ * pp128 took some 30 runs to reach its speed). Start-up speed is not hidden: {@code run} reports the
+ * first prompt and tokens, and --no-warmup times them here.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Prompt processing (pp) and generation (tg) speed, as llama-bench measures it.",
@@ -82,7 +83,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--progress", description = "print each run's start on stderr")
     boolean progress;
 
-    @Option(names = "--no-warmup", description = "skip the warm-up run (whose purpose here is to let the JIT compile the kernels)")
+    @Option(names = "--no-warmup", description = "skip the warm-up runs (2 s of the test, untimed, while the JIT compiles the kernels)")
     boolean noWarmup;
 
     @Option(names = {"-ngl", "--n-gpu-layers"}, paramLabel = "N", description = "layers to offload (with -dev, or to the GPUs found) (default: 0)")
@@ -143,6 +144,9 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The warm-up repeats the test until this much time has passed (at least once). */
+    private static final long WARMUP_NANOS = 2_000_000_000L;
+
     private BenchResult run(Model model, Instance inst, String where, PrintWriter err) {
         String testTime = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         SplittableRandom random = new SplittableRandom(1);
@@ -150,8 +154,12 @@ final class BenchCommand implements Callable<Integer> {
         int ctx = Math.addExact(inst.nPrompt(), inst.nGen());
         MemoryBudget.checkKvCache(model, ctx, "-p " + inst.nPrompt() + " -n " + inst.nGen());
         try (Session s = model.newSession(ctx)) {
-            if (!noWarmup) {
-                report(err, where, "warmup run");
+            // At least one whole run, repeated for WARMUP_NANOS: a test of a tiny model runs in milliseconds,
+            // and the JIT needs many of them before it has compiled the kernels.
+            long warmStart = System.nanoTime();
+            for (int w = 0; !noWarmup && (w == 0 || System.nanoTime() - warmStart < WARMUP_NANOS); w++) {
+                report(err, where, "warmup run " + (w + 1));
+                s.clear();
                 if (inst.nPrompt() > 0) prompt(s, model, inst.nPrompt(), inst.batch(), random);
                 if (inst.nGen() > 0) generate(s, model, inst.nGen(), random);
             }
