@@ -64,6 +64,11 @@ public final class NativeMemory {
             throw new IOException(file + ": cannot allocate " + size + " bytes to read the file (--no-mmap): " + lastError());
         }
         MemorySegment buffer = raw.reinterpret(size, arena, s -> libc_h.munmap(s, size));
+        // Transparent huge pages for the weights, asked before read() faults the pages in: generation streams
+        // every weight once per token, and 2 MiB pages spare it the TLB misses and the prefetcher stops at
+        // each 4 KiB page (streaming matvec of bench-1b Q8_0's FFN tensors, 1 thread: 11.4 -> 14.5 GB/s). A
+        // hint: where THP is off the call fails and the read goes on with small pages.
+        libc_h.madvise(raw.reinterpret(size), size, libc_h.MADV_HUGEPAGE());
         int fd;
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment cpath = tmp.allocateFrom(file, StandardCharsets.UTF_8);
