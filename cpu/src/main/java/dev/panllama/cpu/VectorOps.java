@@ -91,6 +91,15 @@ final class VectorOps {
         for (; i < n; i++) x[i] += y[i];
     }
 
+    /** 0, 1, 2, ... as floats: lanes below a count, by one compare. */
+    private static final FloatVector LANE_INDEX = FloatVector.fromArray(F, laneIndices(), 0);
+
+    private static float[] laneIndices() {
+        float[] f = new float[FL];
+        for (int i = 0; i < FL; i++) f[i] = i;
+        return f;
+    }
+
     /** x[i] = exp(x[i] - max) for i < n; returns the sum (in double, as ggml's soft_max accumulates). */
     static double expShifted(float[] x, int off, int n, float max) {
         FloatVector acc = FloatVector.zero(F);
@@ -103,7 +112,7 @@ final class VectorOps {
         if (i < n) {
             // The tail as one masked vector: up to FL − 1 scalar Math.exp calls per row cost attention over a
             // short context (a prompt batch of stories260K) a quarter of its time.
-            VectorMask<Float> m = F.indexInRange(i, n);
+            VectorMask<Float> m = LANE_INDEX.lt((float) (n - i));   // a compare: indexInRange compiled to a slow fallback here
             FloatVector e = VecMath.exp(FloatVector.fromArray(F, x, off + i, m).sub(max));
             e.intoArray(x, off + i, m);
             acc = acc.add(e, m);
