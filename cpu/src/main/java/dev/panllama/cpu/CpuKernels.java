@@ -135,54 +135,30 @@ final class CpuKernels implements Kernels {
             return;
         }
         int k = Math.toIntExact(w.rowLength());
-        if (rows <= 0 || w.rows() % rows != 0) throw new IllegalArgumentException(rows + " rows per expert do not divide " + w);
-        for (int p = 0; p < pairs; p++) {
-            if (input[p] < 0 || input[p] >= inputs) throw new IllegalArgumentException("input " + input[p] + " of pair " + p + " outside [0, " + inputs + ")");
+        ExpertPairs groups = ExpertPairs.of(w, rows, expert, input, pairs, inputs);
+        int[] small = new int[groups.groups()];
+        int n = 0;
+        for (int g = 0; g < groups.groups(); g++) {
+            if (groups.size(g) >= BATCH_PATH_MIN_TOKENS) groups.matmulGroup(this, w, rows, g, x, y);
+            else small[n++] = g;
         }
-        int[] order = ExpertPairs.byExpert(expert, pairs, Math.toIntExact(w.rows() / rows));
-        int[] groupStart = new int[pairs + 1];
-        int groups = 0;
-        float[] xe = null, ye = null;
-        for (int i = 0; i < pairs; ) {
-            int e = expert[order[i]];
-            int m = 0;
-            while (i + m < pairs && expert[order[i + m]] == e) m++;
-            if (m >= BATCH_PATH_MIN_TOKENS) {
-                if (xe == null || xe.length < m * k) xe = new float[m * k];
-                if (ye == null || ye.length < m * rows) ye = new float[m * rows];
-                for (int j = 0; j < m; j++) System.arraycopy(x, input[order[i + j]] * k, xe, j * k, k);
-                matmul(w, (long) e * rows, rows, xe, ye, m);
-                for (int j = 0; j < m; j++) System.arraycopy(ye, j * rows, y, order[i + j] * rows, rows);
-            } else {
-                groupStart[groups++] = i;
-            }
-            i += m;
-        }
-        if (groups == 0) return;
-        int[] ends = new int[groups];
-        for (int g = 0; g < groups; g++) {
-            int e = expert[order[groupStart[g]]], i = groupStart[g];
-            while (i < pairs && expert[order[i]] == e) i++;
-            ends[g] = i;
-        }
+        if (n == 0) return;
         Activations a = activations;
         a.prepare(kernel.activation(), x, inputs, k, kernel instanceof CodecRowKernel, pool);
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
         int chunk = chunkRows(rows, k, 1);
         int perGroup = (rows + chunk - 1) / chunk;
-        int[] starts = groupStart;
-        pool.parallelFor(groups * perGroup, (long) pairs * rows * k, c -> {
-            int g = c / perGroup;
+        pool.parallelFor(n * perGroup, (long) pairs * rows * k, c -> {
+            int g = small[c / perGroup];
             int r0 = (c % perGroup) * chunk, r1 = Math.min(rows, r0 + chunk);
-            int i0 = starts[g], i1 = ends[g];
-            long base = (long) expert[order[i0]] * rows;
+            long base = (long) groups.expert(g) * rows;
             for (int r = r0; r < r1; r++) {
                 long off = (base + r) * rowBytes;
                 MappedPages.touch(seg, off, off + rowBytes);
-                for (int i = i0; i < i1; i++) {
-                    int p = order[i];
-                    y[p * rows + r] = kernel.dot(seg, off, a, input[p]);
+                for (int i = groups.start(g); i < groups.end(g); i++) {
+                    int p = groups.pair(i);
+                    y[p * rows + r] = kernel.dot(seg, off, a, groups.input(p));
                 }
             }
         });

@@ -55,21 +55,8 @@ public interface Kernels extends AutoCloseable {
      * that each expert's rows stream once per call.
      */
     default void matmulExperts(Tensor w, int rows, int[] expert, int[] input, int pairs, float[] x, int inputs, float[] y) {
-        int k = Math.toIntExact(w.rowLength());
-        int[] order = ExpertPairs.byExpert(expert, pairs, Math.toIntExact(w.rows() / rows));
-        float[] xe = new float[0];
-        float[] ye = new float[0];
-        for (int i = 0; i < pairs; ) {
-            int e = expert[order[i]];
-            int m = 0;
-            while (i + m < pairs && expert[order[i + m]] == e) m++;
-            if (xe.length < m * k) xe = new float[m * k];
-            if (ye.length < m * rows) ye = new float[m * rows];
-            for (int j = 0; j < m; j++) System.arraycopy(x, input[order[i + j]] * k, xe, j * k, k);
-            matmul(w, (long) e * rows, rows, xe, ye, m);
-            for (int j = 0; j < m; j++) System.arraycopy(ye, j * rows, y, order[i + j] * rows, rows);
-            i += m;
-        }
+        ExpertPairs groups = ExpertPairs.of(w, rows, expert, input, pairs, inputs);
+        for (int g = 0; g < groups.groups(); g++) groups.matmulGroup(this, w, rows, g, x, y);
     }
 
     /** RMS norm of each of {@code tokens} vectors of {@code dim}, times {@code weight}: ggml_rms_norm then mul. */
