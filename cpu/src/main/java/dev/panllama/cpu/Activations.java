@@ -82,7 +82,7 @@ final class Activations {
         int nSums = format == ActivationFormat.Q8_0 ? nb : tokens * (k / 16);
         if (sums.length < nSums) sums = new int[nSums];
         if (floats && rounded.length < n) rounded = new float[n];
-        pool.parallelFor(tokens, tokens < 8 ? 0 : (long) tokens * k, t -> quantizeToken(t, floats));
+        pool.parallelFor(tokens, (long) tokens * k, t -> quantizeToken(t, floats));
         if (cacheable) {
             if (lastX.length < n) lastX = new float[n];
             System.arraycopy(x, 0, lastX, 0, n);

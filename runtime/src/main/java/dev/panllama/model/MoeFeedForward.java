@@ -12,8 +12,8 @@ import dev.panllama.tensor.Tensor;
  * computed: the batch's tokens are grouped by expert so each expert's rows stream once per batch.
  *
  * <p>Expert tensors are 3-D {@code [ne0, ne1, n_expert]}: expert e is rows {@code [e*ne1, (e+1)*ne1)}.
- * The gathered per-expert inputs and outputs (the scratch) are host arrays that the expert tensors'
- * devices read and write directly.
+ * The per-pair outputs (the scratch) are host arrays that the expert tensors' devices read and write
+ * directly.
  */
 final class MoeFeedForward {
     private MoeFeedForward() {}

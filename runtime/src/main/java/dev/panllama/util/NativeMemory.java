@@ -68,7 +68,7 @@ public final class NativeMemory {
         // every weight once per token, and 2 MiB pages spare it the TLB misses and the prefetcher stops at
         // each 4 KiB page (streaming matvec of bench-1b Q8_0's FFN tensors, 1 thread: 11.4 -> 14.5 GB/s). A
         // hint: where THP is off the call fails and the read goes on with small pages.
-        libc_h.madvise(raw.reinterpret(size), size, libc_h.MADV_HUGEPAGE());
+        libc_h.madvise(raw, size, libc_h.MADV_HUGEPAGE());
         int fd;
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment cpath = tmp.allocateFrom(file, StandardCharsets.UTF_8);
