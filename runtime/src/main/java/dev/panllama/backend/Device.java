@@ -34,6 +34,14 @@ public interface Device extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " cannot hold weights");
     }
 
+    /**
+     * Runs graph splits on this device. The default runs them with {@link #kernels()} over Java arrays
+     * this device owns ({@link HostRunner}); a device with memory of its own returns a runner over it.
+     */
+    default DeviceRunner newRunner() {
+        return new HostRunner(this);
+    }
+
     @Override
     default void close() {
         kernels().close();

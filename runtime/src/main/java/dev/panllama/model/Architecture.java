@@ -12,7 +12,7 @@ public enum Architecture {
     QWEN2("qwen2", true, true, false),
     QWEN3("qwen3", true, false, true),
     QWEN3MOE("qwen3moe", true, false, true),
-    /** DeepSeek-V2/V3: multi-head latent attention and its own MoE routing ({@link Deepseek2Transformer}). */
+    /** DeepSeek-V2/V3: multi-head latent attention and its own MoE routing ({@link Deepseek2Graph}). */
     DEEPSEEK2("deepseek2", false, false, false);
 
     private final String ggufName;
@@ -40,7 +40,7 @@ public enum Architecture {
 
     /**
      * Whether attention is DeepSeek's multi-head latent attention (low-rank q and kv projections, a latent
-     * KV cache): such models run on {@link Deepseek2Transformer}, the others on {@link Transformer}.
+     * KV cache): such models run on {@link Deepseek2Graph}, the others on {@link LlamaGraph}.
      */
     public boolean latentAttention() { return this == DEEPSEEK2; }
 

@@ -89,6 +89,12 @@ public record ExpertRouting(Gating gating, boolean normalize, float scale, int g
         }
     }
 
+    /** Routes {@code tokens} tokens: logits {@code [tokens][experts]} in, ids and weights {@code [tokens][used]} out. */
+    public void routeAll(float[] logits, int tokens, int experts, float[] bias, int used, int[] ids, float[] weights) {
+        Scratch s = new Scratch(experts, groups);
+        for (int t = 0; t < tokens; t++) route(logits, t * experts, experts, bias, used, ids, weights, t * used, s);
+    }
+
     /**
      * Routes one token: {@code logits[off, off + n)} in; the chosen experts, best first, and their weights
      * out at {@code chosen/weight[outOff, outOff + used)}.

@@ -1,11 +1,12 @@
 package dev.panllama.model;
 
+import dev.panllama.scheduler.Schedule;
+
 /**
  * An architecture's forward pass over one micro-batch of consecutive tokens, with the KV cache of a
- * session: {@link Transformer} for the llama family, {@link Deepseek2Transformer} for deepseek2. An
- * instance keeps scratch buffers between calls and serves one session.
+ * session. An instance keeps its activation buffers between calls and serves one session.
  */
-public interface ForwardPass {
+public interface ForwardPass extends AutoCloseable {
 
     ModelConfig config();
 
@@ -16,6 +17,13 @@ public interface ForwardPass {
      */
     void forward(int[] tokens, int off, int n, int pos0, KvCache cache, int logitsFrom, float[] logits);
 
-    /** Boundary copies made so far (0 when everything runs on one device). */
+    /** Copies between devices made so far (0 when everything runs on one device). */
     int boundaryCopies();
+
+    /** The splits of the last micro-batch, or null before the first. */
+    Schedule lastSchedule();
+
+    /** Frees the activation buffers. */
+    @Override
+    void close();
 }

@@ -89,7 +89,7 @@ public final class Model implements AutoCloseable {
             DeviceSet devices = DeviceSet.discover(options.effectiveThreads());
             try {
                 Placement placement = Placement.plan(gguf.tensors(), config.blockCount(), options.placement(), devices);
-                ExecutionPlan plan = ExecutionPlan.of(placement, config, devices);
+                ExecutionPlan plan = ExecutionPlan.of(placement, devices);
                 network = network.placed(name -> devices.get(placement.deviceOf(name)));
                 long ms = (System.nanoTime() - start) / 1_000_000;
                 return new Model(path, gguf, config, network, tokenizer, devices, plan, options, ms);

@@ -56,7 +56,7 @@ sealed interface Network {
 
         @Override
         public ForwardPass newForwardPass(ExecutionPlan plan) {
-            return new Transformer(config, weights, plan);
+            return new GraphForwardPass(config, plan, new LlamaGraph(config, weights));
         }
 
         @Override
@@ -83,14 +83,14 @@ sealed interface Network {
 
         @Override
         public ForwardPass newForwardPass(ExecutionPlan plan) {
-            return new Deepseek2Transformer(config, weights, plan);
+            return new GraphForwardPass(config.base(), plan, new Deepseek2Graph(config, weights));
         }
 
         @Override
         public KvCache newCache(int contextLength, GgmlType keyType, GgmlType valueType) {
             checkCacheType(keyType, config.ropeDim(), "-ctk");
             checkCacheType(keyType, config.kvLoraRank(), "-ctk");
-            return Deepseek2Transformer.newCache(config, contextLength, keyType);
+            return KvCache.latent(config.base().blockCount(), contextLength, config.latentDim(), config.kvLoraRank(), keyType);
         }
 
         @Override

@@ -1,5 +1,7 @@
 package dev.panllama.model;
 
+import dev.panllama.scheduler.Schedule;
+
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -81,6 +83,9 @@ public final class Session implements AutoCloseable {
     /** Activation copies made between devices so far (0 when the whole model runs on one device). */
     public int boundaryCopies() { return transformer.boundaryCopies(); }
 
+    /** How the last micro-batch was split over the devices, or null before the first ({@code --print-splits}). */
+    public Schedule lastSchedule() { return transformer.lastSchedule(); }
+
     /** Forgets everything: the next token goes at position 0. */
     public void clear() { position = 0; }
 
@@ -92,6 +97,7 @@ public final class Session implements AutoCloseable {
 
     @Override
     public void close() {
+        transformer.close();
         cache.close();
     }
 }

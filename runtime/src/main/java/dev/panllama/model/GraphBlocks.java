@@ -1,0 +1,103 @@
+package dev.panllama.model;
+
+import dev.panllama.graph.Graph;
+import dev.panllama.graph.Op;
+import dev.panllama.graph.Slot;
+import dev.panllama.graph.Value;
+import dev.panllama.tensor.Tensor;
+
+import static dev.panllama.model.TensorNames.weight;
+
+/**
+ * The blocks every architecture's graph is made of, as llama.cpp's llm_graph_context has them
+ * (build_norm, build_attn, build_ffn, build_moe_ffn) plus the graph's input and output head. Each adds
+ * its nodes to a {@link Graph} and returns the value it computes; the caller chains them.
+ */
+final class GraphBlocks {
+    private GraphBlocks() {}
+
+    /** The batch's token embeddings, into the residual stream (slot X). */
+    static Value embed(Graph g, Tensor table, Batch b) {
+        return g.embed(table, b.tokens(), b.off(), b.n(), Math.toIntExact(table.rowLength()));
+    }
+
+    /** RoPE's cos/sin table for the batch's positions, an input of the graph (llama.cpp's inp_pos). */
+    static Value ropeAngles(Graph g, RopeAngles rope, float[] table, Batch b) {
+        rope.fill(b.pos0(), b.n(), table);
+        return g.input("rope_angles", Slot.ROPE_ANGLES, table, b.n() * rope.nRot());
+    }
+
+    /** {@code rms_norm(x) * weight} of {@code rows} vectors of {@code dim}. */
+    static Value norm(Graph g, Value x, String weightName, float[] weight, int rows, int dim, float eps, Slot slot) {
+        return g.rmsNorm(x, weightName, weight, rows, dim, eps, weightName.replace(".weight", ""), slot);
+    }
+
+    /** A SwiGLU feed-forward: {@code down · (silu(gate · x) ⊙ (up · x))}. */
+    static Value ffn(Graph g, Value x, Tensor gate, Tensor up, Tensor down, int n, String prefix, Slot out) {
+        Value h = g.matmul(gate, x, n, prefix + "gate", Slot.HB);
+        Value u = g.matmul(up, x, n, prefix + "up", Slot.HB2);
+        h = g.swiglu(h, u, prefix + "swiglu");
+        return g.matmul(down, h, n, prefix + "out", out);
+    }
+
+    /** The router and the tensors of one layer's routed experts. */
+    record Experts(Tensor router, ExpertRouting routing, float[] selectionBias, Tensor gate, Tensor up, Tensor down,
+                   int count, int used, int ff) {}
+
+    /**
+     * Routed experts (build_moe_ffn): router logits → top-k ids and weights → each chosen expert's SwiGLU
+     * over the tokens routed to it (mul_mat_id, one per projection) → the weighted sum, into XB2.
+     */
+    static Value moeFfn(Graph g, Value x, Experts e, int n, int dim, String prefix) {
+        Value logits = g.matmul(e.router(), x, n, prefix + "ffn_moe_logits", Slot.ROUTER);
+        Value[] route = g.route(logits, e.routing(), e.selectionBias(), n, e.count(), e.used(), prefix);
+        Value ids = route[0];
+        Value h = g.matmulExperts(e.gate(), e.ff(), x, ids, n, e.used(), false, prefix + "ffn_moe_gate", Slot.EXPERT_GATE);
+        Value u = g.matmulExperts(e.up(), e.ff(), x, ids, n, e.used(), false, prefix + "ffn_moe_up", Slot.EXPERT_UP);
+        h = g.swiglu(h, u, prefix + "ffn_moe_swiglu");
+        Value y = g.matmulExperts(e.down(), dim, h, ids, n, e.used(), true, prefix + "ffn_moe_down", Slot.EXPERT_DOWN);
+        return g.moeCombine(y, route[1], n, e.used(), dim, e.down().name(), prefix + "ffn_moe_out", Slot.XB2);
+    }
+
+    /**
+     * Grouped-query self-attention (build_attn with a KV cache) from the normed input: q/k/v projections
+     * (+ biases, + per-head q/k norms where the architecture has them), RoPE, the cache store, attention
+     * and the output projection, into XB2. The cache and attention run with attn_k, where llama.cpp
+     * keeps a layer's cache.
+     */
+    static Value attention(Graph g, Value x, Value angles, ModelConfig c, ModelWeights.Layer w, int l, Batch b) {
+        int n = b.n();
+        String p = "blk." + l + ".";
+        Value q = g.matmul(w.wq(), x, n, p + "Qcur", Slot.Q);
+        Value k = g.matmul(w.wk(), x, n, p + "Kcur", Slot.K);
+        Value v = g.matmul(w.wv(), x, n, p + "Vcur", Slot.V);
+        if (w.bq() != null) {
+            q = g.addBias(q, TensorNames.bias(l, "attn_q"), w.bq(), n);
+            k = g.addBias(k, TensorNames.bias(l, "attn_k"), w.bk(), n);
+            v = g.addBias(v, TensorNames.bias(l, "attn_v"), w.bv(), n);
+        }
+        if (w.qNorm() != null) {
+            q = norm(g, q, weight(l, "attn_q_norm"), w.qNorm(), n * c.headCount(), c.headDimK(), c.rmsEps(), Slot.Q);
+            k = norm(g, k, weight(l, "attn_k_norm"), w.kNorm(), n * c.headCountKv(), c.headDimK(), c.rmsEps(), Slot.K);
+        }
+        boolean neox = c.arch().neoxRope();
+        q = g.rope(q, angles, n, c.headCount(), c.headDimK(), c.nRot(), neox);
+        k = g.rope(k, angles, n, c.headCountKv(), c.headDimK(), c.nRot(), neox);
+        String cacheDevice = w.wk().name();
+        g.kvStore(b.cache(), l, b.pos0(), n, cacheDevice, k, v);
+        Value att = g.attention(new Op.Attention(b.cache(), l, b.pos0(), n, c.headCount(), c.headCountKv(), c.headDimK(),
+                c.headDimV(), (float) (1.0 / Math.sqrt(c.headDimK())), cacheDevice), q, p + "kqv_out", Slot.ATT);
+        return g.matmul(w.wo(), att, n, p + "attn_out", Slot.XB2);
+    }
+
+    /** Final norm and output projection of the rows whose logits are wanted, read out to the batch's array. */
+    static void outputHead(Graph g, Value x, float[] outputNorm, Tensor output, ModelConfig c, Batch b) {
+        int rows = b.logitRows();
+        if (rows <= 0) return;
+        int dim = c.embeddingLength();
+        Value tail = b.logitsFrom() > 0 ? g.takeRows(x, b.logitsFrom(), rows, dim, "result_rows", Slot.TAIL) : x;
+        Value normed = g.rmsNorm(tail, TensorNames.OUTPUT_NORM, outputNorm, rows, dim, c.rmsEps(), "result_norm", Slot.XB);
+        Value logits = g.matmul(output, TensorNames.OUTPUT, normed, rows, "result_output", Slot.LOGITS);
+        g.output(logits, b.logits());
+    }
+}

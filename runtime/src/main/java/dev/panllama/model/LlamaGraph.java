@@ -1,0 +1,54 @@
+package dev.panllama.model;
+
+import dev.panllama.graph.Graph;
+import dev.panllama.graph.Slot;
+import dev.panllama.graph.Value;
+
+import static dev.panllama.model.GraphBlocks.norm;
+import static dev.panllama.model.TensorNames.weight;
+
+/**
+ * The graph of the llama family (llama, qwen2, qwen3 and their mixture-of-experts forms), as
+ * llama.cpp's build_llama / build_qwen3 build it: embed, then per block RMS norm → attention →
+ * residual, RMS norm → SwiGLU feed-forward or routed experts → residual; last the output head.
+ */
+final class LlamaGraph implements GraphForwardPass.Builder {
+    /** Mixtral and qwen3moe route by softmax, keep the top k and renormalise their weights (norm_w). */
+    static final ExpertRouting ROUTING = new ExpertRouting(ExpertRouting.Gating.SOFTMAX, true, 1f, 0, 0);
+
+    private final ModelConfig c;
+    private final ModelWeights w;
+    private final RopeAngles rope;
+    private float[] angles = new float[0];
+
+    LlamaGraph(ModelConfig config, ModelWeights weights) {
+        this.c = config;
+        this.w = weights;
+        this.rope = new RopeAngles(config.nRot(), config.ropeFreqBase(), config.ropeFreqScale(), weights.ropeFreqs());
+    }
+
+    @Override
+    public Graph build(Batch b) {
+        Graph g = new Graph();
+        int n = b.n(), dim = c.embeddingLength();
+        float eps = c.rmsEps();
+        if (angles.length < n * c.nRot()) angles = new float[n * c.nRot()];
+        Value x = GraphBlocks.embed(g, w.tokenEmbedding(), b);
+        Value ropeAngles = GraphBlocks.ropeAngles(g, rope, angles, b);
+        for (int l = 0; l < c.blockCount(); l++) {
+            ModelWeights.Layer layer = w.layer(l);
+            String p = "blk." + l + ".";
+            Value cur = norm(g, x, weight(l, "attn_norm"), layer.attnNorm(), n, dim, eps, Slot.XB);
+            cur = GraphBlocks.attention(g, cur, ropeAngles, c, layer, l, b);
+            x = g.add(cur, x, p + "ffn_inp", Slot.X);
+            cur = norm(g, x, weight(l, "ffn_norm"), layer.ffnNorm(), n, dim, eps, Slot.XB);
+            cur = layer.isMoe()
+                    ? GraphBlocks.moeFfn(g, cur, new GraphBlocks.Experts(layer.expertRouter(), ROUTING, null, layer.expertGate(),
+                            layer.expertUp(), layer.expertDown(), c.expertCount(), c.expertUsedCount(), c.expertFeedForwardLength()), n, dim, p)
+                    : GraphBlocks.ffn(g, cur, layer.ffnGate(), layer.ffnUp(), layer.ffnDown(), n, p + "ffn_", Slot.XB2);
+            x = g.add(cur, x, p + "l_out", Slot.X);
+        }
+        GraphBlocks.outputHead(g, x, w.outputNorm(), w.output(), c, b);
+        return g;
+    }
+}
