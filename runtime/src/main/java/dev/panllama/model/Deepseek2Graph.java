@@ -29,7 +29,7 @@ import static dev.panllama.model.TensorNames.weight;
  * rounding differs from llama.cpp's decompressing path on legacy files. The cache and attention run
  * with attn_kv_a_mqa; a legacy file's transposed key rows run where attn_kv_b is.
  */
-final class Deepseek2Graph implements GraphForwardPass.Builder {
+final class Deepseek2Graph implements ForwardPass.Builder {
     private final Deepseek2Config dc;
     private final ModelConfig c;
     private final Deepseek2Weights w;

@@ -12,7 +12,7 @@ import static dev.panllama.model.TensorNames.weight;
  * llama.cpp's build_llama / build_qwen3 build it: embed, then per block RMS norm → attention →
  * residual, RMS norm → SwiGLU feed-forward or routed experts → residual; last the output head.
  */
-final class LlamaGraph implements GraphForwardPass.Builder {
+final class LlamaGraph implements ForwardPass.Builder {
     /** Mixtral and qwen3moe route by softmax, keep the top k and renormalise their weights (norm_w). */
     static final ExpertRouting ROUTING = new ExpertRouting(ExpertRouting.Gating.SOFTMAX, true, 1f, 0, 0);
 

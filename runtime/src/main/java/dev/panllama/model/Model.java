@@ -8,6 +8,7 @@ import dev.panllama.gguf.MappedGguf;
 import dev.panllama.gguf.TensorSource;
 import dev.panllama.scheduler.ExecutionPlan;
 import dev.panllama.scheduler.Placement;
+import dev.panllama.scheduler.Schedule;
 import dev.panllama.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -152,7 +153,18 @@ public final class Model implements AutoCloseable {
     /** A session with an empty KV cache of {@code contextLength} positions, run by the architecture's forward pass. */
     public Session newSession(int contextLength) {
         KvCache cache = network.newCache(contextLength, options.cacheTypeK(), options.cacheTypeV());
-        return new Session(network.newForwardPass(plan), cache, options.ubatch(), forwardLock);
+        return new Session(new ForwardPass(config, plan, network.newGraphBuilder()), cache, options.ubatch(), forwardLock);
+    }
+
+    /**
+     * How a micro-batch of {@code tokens} tokens would be split over the devices (what
+     * {@code --print-splits} shows); builds the graph without running it.
+     */
+    public Schedule schedule(int tokens) {
+        try (KvCache cache = network.newCache(tokens, options.cacheTypeK(), options.cacheTypeV())) {
+            Batch b = new Batch(new int[tokens], 0, tokens, 0, cache, tokens - 1, new float[config.vocabSize()]);
+            return Schedule.of(network.newGraphBuilder().build(b), plan);
+        }
     }
 
     /**

@@ -2,7 +2,6 @@ package dev.panllama.model;
 
 import dev.panllama.backend.Device;
 import dev.panllama.gguf.TensorSource;
-import dev.panllama.scheduler.ExecutionPlan;
 import dev.panllama.tensor.GgmlType;
 
 import java.util.function.Function;
@@ -37,7 +36,8 @@ sealed interface Network {
     /** These weights on the devices that hold them ({@link Device#place}). */
     Network placed(Function<String, Device> deviceOf);
 
-    ForwardPass newForwardPass(ExecutionPlan plan);
+    /** The architecture's graph builder (holds per-batch scratch: one per forward pass). */
+    ForwardPass.Builder newGraphBuilder();
 
     /** An empty cache for {@code contextLength} positions, in the types of -ctk / -ctv where they apply. */
     KvCache newCache(int contextLength, GgmlType keyType, GgmlType valueType);
@@ -55,8 +55,8 @@ sealed interface Network {
         }
 
         @Override
-        public ForwardPass newForwardPass(ExecutionPlan plan) {
-            return new GraphForwardPass(config, plan, new LlamaGraph(config, weights));
+        public ForwardPass.Builder newGraphBuilder() {
+            return new LlamaGraph(config, weights);
         }
 
         @Override
@@ -82,8 +82,8 @@ sealed interface Network {
         }
 
         @Override
-        public ForwardPass newForwardPass(ExecutionPlan plan) {
-            return new GraphForwardPass(config.base(), plan, new Deepseek2Graph(config, weights));
+        public ForwardPass.Builder newGraphBuilder() {
+            return new Deepseek2Graph(config, weights);
         }
 
         @Override

@@ -11,19 +11,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * turns on the model's forward lock (see {@link Model}).
  */
 public final class Session implements AutoCloseable {
-    private final ForwardPass transformer;
+    private final ForwardPass forwardPass;
     private final KvCache cache;
     private final int ubatch;
     private final int vocab;
     private final ReentrantLock forwardLock;
     private int position;
 
-    Session(ForwardPass transformer, KvCache cache, int ubatch, ReentrantLock forwardLock) {
-        this.transformer = transformer;
+    Session(ForwardPass forwardPass, KvCache cache, int ubatch, ReentrantLock forwardLock) {
+        this.forwardPass = forwardPass;
         this.cache = cache;
         this.ubatch = ubatch;
         this.forwardLock = forwardLock;
-        this.vocab = transformer.config().vocabSize();
+        this.vocab = forwardPass.config().vocabSize();
     }
 
     /** Positions evaluated so far (the next token goes at this position). */
@@ -64,7 +64,7 @@ public final class Session implements AutoCloseable {
             chunk = ensure(chunk, n - from);
             forwardLock.lock();
             try {
-                transformer.forward(tokens, off, n, position, cache, from, chunk);
+                forwardPass.forward(tokens, off, n, position, cache, from, chunk);
             } finally {
                 forwardLock.unlock();
             }
@@ -81,10 +81,10 @@ public final class Session implements AutoCloseable {
     }
 
     /** Activation copies made between devices so far (0 when the whole model runs on one device). */
-    public int boundaryCopies() { return transformer.boundaryCopies(); }
+    public int boundaryCopies() { return forwardPass.boundaryCopies(); }
 
     /** How the last micro-batch was split over the devices, or null before the first ({@code --print-splits}). */
-    public Schedule lastSchedule() { return transformer.lastSchedule(); }
+    public Schedule lastSchedule() { return forwardPass.lastSchedule(); }
 
     /** Forgets everything: the next token goes at position 0. */
     public void clear() { position = 0; }
@@ -97,7 +97,7 @@ public final class Session implements AutoCloseable {
 
     @Override
     public void close() {
-        transformer.close();
+        forwardPass.close();
         cache.close();
     }
 }

@@ -135,6 +135,26 @@ public final class Schedule {
     public int crossingEdges() { return crossingEdges; }
 
     /**
+     * Every node in order with its device, inputs and output, and the copies before it; what
+     * {@code --print-graph} shows (ggml's GGML_SCHED_DEBUG listing).
+     */
+    public String describeNodes(ExecutionPlan plan) {
+        StringBuilder sb = new StringBuilder();
+        for (Split s : splits) {
+            String dev = plan.device(s.device()).name();
+            for (Step st : s.steps()) {
+                switch (st) {
+                    case Copy c -> sb.append(String.format(Locale.ROOT, "       %-8s copy %s from %s%n", dev, c.value(), plan.device(c.from()).name()));
+                    case Run r -> sb.append(String.format(Locale.ROOT, "%5d  %-8s %s%s%n", r.node().index(), dev, r.node().op().name(),
+                            (r.node().inputs().isEmpty() ? "" : " " + r.node().inputs())
+                                    + (r.node().outputs().isEmpty() ? "" : " -> " + r.node().outputs())));
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
      * The splits, one line each (device, nodes, first and last node, the values copied in), and a total
      * line; what {@code --print-splits} shows.
      */

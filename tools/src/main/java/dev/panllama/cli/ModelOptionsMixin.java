@@ -76,6 +76,13 @@ final class ModelOptionsMixin {
     @Option(names = "--print-placement", description = "Print which buffer holds each tensor, with totals, after loading")
     boolean printPlacement;
 
+    @Option(names = "--print-splits", description = "Print how one generated token's graph is split over the devices: "
+            + "each split's device and nodes, the values copied between devices and the bytes per token")
+    boolean printSplits;
+
+    @Option(names = "--print-graph", description = "Print every node of one generated token's graph with its device and the copies between devices")
+    boolean printGraph;
+
     Path modelPath() {
         return model != null ? model : BundledModel.path();
     }
@@ -127,6 +134,14 @@ final class ModelOptionsMixin {
             }
             if (printPlacement) err.print(m.placement().report());
             else m.placement().notes().forEach(n -> err.println("warning: " + n));
+            if (printGraph) {
+                err.println("graph of one generated token (node, device, op(weight) [inputs] -> [outputs]):");
+                err.print(m.schedule(1).describeNodes(m.plan()));
+            }
+            if (printSplits) {
+                err.println("graph of one generated token:");
+                err.print(m.schedule(1).describe(m.plan()));
+            }
             err.flush();
             return m;
         } catch (RuntimeException e) {
