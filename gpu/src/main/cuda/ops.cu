@@ -136,3 +136,34 @@ softmax_f32(float* __restrict__ x, int n) {
     const float inv = (float) (1.0 / sum);
     for (int i = threadIdx.x; i < n; i += OPS_THREADS) xr[i] *= inv;
 }
+
+// x[i] += b[i % width] for the n = rows * width values of x: a bias added to every token's row.
+extern "C" __global__ void __launch_bounds__(OPS_THREADS)
+add_rows_f32(float* __restrict__ x, const float* __restrict__ b, int width, int n) {
+    const int i = elem_index();
+    if (i < n) x[i] += b[i % width];
+}
+
+// Row blockIdx.x of a row copy: dst row dstRows[r] (r when dstRows is null) = src row srcRows[r] (r when
+// null), width floats each. Gathers mul_mat_id's inputs in expert order and scatters its results back.
+extern "C" __global__ void __launch_bounds__(OPS_THREADS)
+copy_rows_f32(const float* __restrict__ src, const int* __restrict__ srcRows, float* __restrict__ dst,
+              const int* __restrict__ dstRows, int width) {
+    const int r = blockIdx.x;
+    const float* __restrict__ s = src + (long long) (srcRows ? srcRows[r] : r) * width;
+    float* __restrict__ d = dst + (long long) (dstRows ? dstRows[r] : r) * width;
+    for (int i = threadIdx.x; i < width; i += OPS_THREADS) d[i] = s[i];
+}
+
+// Token blockIdx.x of a routed feed-forward's weighted sum: out[t][i] = sum over slots j, in order, of
+// w[t*used + j] * y[t*used + j][i], each product rounded before it is added, as the Java MoeCombine.
+extern "C" __global__ void __launch_bounds__(OPS_THREADS)
+moe_combine_f32(const float* __restrict__ y, const float* __restrict__ w, float* __restrict__ out, int used, int dim) {
+    const long long t = blockIdx.x;
+    const float* __restrict__ wt = w + t * used;
+    for (int i = threadIdx.x; i < dim; i += OPS_THREADS) {
+        float acc = __fmul_rn(wt[0], y[(t * used) * dim + i]);
+        for (int j = 1; j < used; j++) acc = __fadd_rn(acc, __fmul_rn(wt[j], y[(t * used + j) * dim + i]));
+        out[t * dim + i] = acc;
+    }
+}

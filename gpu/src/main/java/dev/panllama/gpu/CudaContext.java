@@ -1,9 +1,11 @@
 package dev.panllama.gpu;
 
 import jcuda.Pointer;
+import jcuda.driver.CUDA_MEMCPY2D;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUmemorytype;
 import jcuda.driver.CUstream;
 
 import java.lang.foreign.MemorySegment;
@@ -19,6 +21,8 @@ import static jcuda.driver.JCudaDriver.cuMemAllocHost;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
+import static jcuda.driver.JCudaDriver.cuMemcpy2DAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
@@ -147,12 +151,30 @@ final class CudaContext implements AutoCloseable {
                 4L * n, 4, dst);
     }
 
+    /** Copies {@code src[0, n)} to the device. */
+    void upload(int[] src, int n, CUdeviceptr dst) {
+        upload((buf, o, bytes) -> MemorySegment.copy(src, (int) (o / 4), buf, ValueLayout.JAVA_INT, 0, (int) (bytes / 4)), 4L * n, 4, dst);
+    }
+
+    /** Fills {@code bytes} bytes of host memory at {@code offset} from a staging buffer. */
+    private interface Sink {
+        void take(MemorySegment staging, long offset, long bytes);
+    }
+
     /**
      * Copies {@code n} floats from the device into {@code dst[off, off + n)}, after everything queued on the
      * stream before (so a kernel's result is complete). The next chunk's copy overlaps reading this one.
      */
     void download(CUdeviceptr src, float[] dst, int off, int n) {
-        long total = 4L * n;
+        download(src, 4L * n, (buf, o, bytes) -> MemorySegment.copy(buf, ValueLayout.JAVA_FLOAT, 0, dst, off + (int) (o / 4), (int) (bytes / 4)));
+    }
+
+    /** Copies {@code n} ints from the device into {@code dst[0, n)}, as {@link #download(CUdeviceptr, float[], int, int)}. */
+    void download(CUdeviceptr src, int[] dst, int n) {
+        download(src, 4L * n, (buf, o, bytes) -> MemorySegment.copy(buf, ValueLayout.JAVA_INT, 0, dst, (int) (o / 4), (int) (bytes / 4)));
+    }
+
+    private void download(CUdeviceptr src, long total, Sink sink) {
         long chunk = STAGING_BYTES;
         if (total == 0) {
             synchronize();
@@ -168,8 +190,31 @@ final class CudaContext implements AutoCloseable {
                 CudaError.check(cuMemcpyDtoHAsync(staging[(i + 1) & 1], src.withByteOffset(next), Math.min(chunk, total - next), stream),
                         "cuMemcpyDtoHAsync");
             }
-            MemorySegment.copy(stagingMemory[i & 1], ValueLayout.JAVA_FLOAT, 0, dst, off + (int) (done / 4), (int) (bytes / 4));
+            sink.take(stagingMemory[i & 1], done, bytes);
         }
+    }
+
+    /** Queues a device-to-device copy of {@code bytes} bytes on the stream. */
+    void copyAsync(CUdeviceptr src, CUdeviceptr dst, long bytes) {
+        if (bytes > 0) CudaError.check(cuMemcpyDtoDAsync(dst, src, bytes, stream), "cuMemcpyDtoDAsync");
+    }
+
+    /**
+     * Queues a strided device-to-device copy: {@code rows} rows of {@code widthBytes}, consecutive source
+     * rows {@code srcPitch} bytes apart, destination rows {@code dstPitch} apart (column slices and concatenations).
+     */
+    void copy2dAsync(CUdeviceptr src, long srcPitch, CUdeviceptr dst, long dstPitch, long widthBytes, int rows) {
+        if (widthBytes <= 0 || rows <= 0) return;
+        CUDA_MEMCPY2D c = new CUDA_MEMCPY2D();
+        c.srcMemoryType = CUmemorytype.CU_MEMORYTYPE_DEVICE;
+        c.srcDevice = src;
+        c.srcPitch = srcPitch;
+        c.dstMemoryType = CUmemorytype.CU_MEMORYTYPE_DEVICE;
+        c.dstDevice = dst;
+        c.dstPitch = dstPitch;
+        c.WidthInBytes = widthBytes;
+        c.Height = rows;
+        CudaError.check(cuMemcpy2DAsync(c, stream), "cuMemcpy2DAsync");
     }
 
     /** Frees every allocation, the staging buffers and the stream, and releases the primary context. */

@@ -1,7 +1,9 @@
 package dev.panllama.gpu;
 
 import dev.panllama.backend.Device;
+import dev.panllama.backend.DeviceRunner;
 import dev.panllama.backend.Kernels;
+import dev.panllama.tensor.GgmlType;
 import dev.panllama.tensor.Tensor;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
@@ -99,6 +101,21 @@ public final class CudaDevice implements Device {
 
     @Override
     public Kernels kernels() { return kernels; }
+
+    /** Graph splits on this GPU run with their activations in device memory. */
+    @Override
+    public DeviceRunner newRunner() { return new CudaRunner(this); }
+
+    /** F16 and F32 caches live in device memory only: the graph's KV store writes them with a kernel. */
+    @Override
+    public boolean keepsKvCache(GgmlType keyType, GgmlType valueType) {
+        return CudaRunner.encodable(keyType) && CudaRunner.encodable(valueType);
+    }
+
+    CudaKernels cudaKernels() { return kernels; }
+
+    /** Whether the device is in use and not closed (its allocations can still be freed one by one). */
+    boolean isOpen() { return !closed && state != null; }
 
     @Override
     public long memoryTotal() { return totalMemory; }

@@ -19,14 +19,13 @@ import static dev.panllama.gpu.DeviceScratch.Slot.X16;
 /**
  * The {@link Kernels} SPI on one CUDA device, with the PTX kernels of gpu/KERNELS.md and cuBLAS.
  *
- * <p><b>What each op costs today.</b> The SPI hands over activations as host {@code float[]}s and takes
- * results back the same way, so every op copies its inputs to device scratch buffers (through pinned
- * staging memory), launches its kernel(s), and copies its output back, waiting for the stream each time.
+ * <p>These per-op methods hand over activations as host {@code float[]}s and take results back the same
+ * way (every op uploads its inputs, launches, downloads and waits): they serve the kernel tests and
+ * callers outside a model. A model's forward pass runs on {@link CudaRunner}, which keeps activations in
+ * device memory between ops and shares the device-level helpers below ({@link #matmul(CudaDevice.State,
+ * Tensor, long, int, CUdeviceptr, CUdeviceptr, int)}, {@link #launchAttention}).
  * Weights stay on the device (uploaded by {@link CudaDevice#place}), as do norm weights (cached by array
- * identity) and the KV cache (a device copy per cache and layer that receives only each batch's new rows,
- * see {@link KvMirrors}). For a generated token that is two small copies and one sync per op: latency
- * rather than bandwidth bounds it, and a model on the GPU runs far below what the kernels could do until
- * the SPI lets activations stay on the device between ops.
+ * identity) and the KV cache ({@link KvMirrors}).
  *
  * <p>matmul: up to {@value #MATVEC_MAX_TOKENS} tokens run the {@code mv_<type>} kernel (float activations);
  * larger batches run cuBLAS ({@code cublasGemmEx}, float accumulation): F16 weights as they are, F32
@@ -63,38 +62,50 @@ final class CudaKernels implements Kernels {
         if (rowCount <= 0 || tokens <= 0) return;
         synchronized (device) {
             CudaDevice.State s = device.enter();
-            CudaWeights.Placed p = s.weights().get(w);
-            if (rowStart < 0 || rowStart + rowCount > p.rows()) {
-                throw new IndexOutOfBoundsException("rows [" + rowStart + ", " + (rowStart + rowCount) + ") of " + w.name() + " with " + p.rows() + " rows");
-            }
-            int k = p.k();
+            int k = s.weights().get(w).k();
             int xn = Math.multiplyExact(tokens, k);
             int yn = Math.multiplyExact(tokens, rowCount);
-            CUdeviceptr wp = p.ptr().withByteOffset(rowStart * p.rowBytes());
             CUdeviceptr xd = s.scratch().get(IN_A, 4L * xn);
             CUdeviceptr yd = s.scratch().get(OUT, 4L * yn);
             s.ctx().upload(x, 0, xn, xd);
-            CublasGemm gemm = tokens > MATVEC_MAX_TOKENS ? s.gemm() : null;
-            if (gemm == null) {
-                s.modules().launch(KernelTypes.matvec(p.type()), LaunchGeometry.matvec(rowCount), new CudaModules.Args()
-                        .ptr(wp).i64(p.rowBytes()).ptr(xd).ptr(yd).i32(k).i32(rowCount).i32(tokens));
-            } else if (p.type() == GgmlType.F32) {
-                gemm.gemm(GemmShape.of(rowCount, k, tokens), wp, xd, yd, true);
+            matmul(s, w, rowStart, rowCount, xd, yd, tokens);
+            s.ctx().download(yd, y, 0, yn);
+        }
+    }
+
+    /**
+     * Rows {@code [rowStart, rowStart + rowCount)} of the placed weight times {@code tokens} vectors of
+     * device memory {@code x} into {@code y}, queued on the stream: the matvec kernel for a few tokens,
+     * cuBLAS beyond. Uses the X16 and W16 scratch buffers; the caller has entered the context.
+     */
+    static void matmul(CudaDevice.State s, Tensor w, long rowStart, int rowCount, CUdeviceptr x, CUdeviceptr y, int tokens) {
+        if (rowCount <= 0 || tokens <= 0) return;
+        CudaWeights.Placed p = s.weights().get(w);
+        if (rowStart < 0 || rowStart + rowCount > p.rows()) {
+            throw new IndexOutOfBoundsException("rows [" + rowStart + ", " + (rowStart + rowCount) + ") of " + w.name() + " with " + p.rows() + " rows");
+        }
+        int k = p.k();
+        int xn = Math.multiplyExact(tokens, k);
+        CUdeviceptr wp = p.ptr().withByteOffset(rowStart * p.rowBytes());
+        CublasGemm gemm = tokens > MATVEC_MAX_TOKENS ? s.gemm() : null;
+        if (gemm == null) {
+            s.modules().launch(KernelTypes.matvec(p.type()), LaunchGeometry.matvec(rowCount), new CudaModules.Args()
+                    .ptr(wp).i64(p.rowBytes()).ptr(x).ptr(y).i32(k).i32(rowCount).i32(tokens));
+        } else if (p.type() == GgmlType.F32) {
+            gemm.gemm(GemmShape.of(rowCount, k, tokens), wp, x, y, true);
+        } else {
+            CUdeviceptr x16 = s.scratch().get(X16, 2L * xn);
+            s.modules().launch("f32_to_f16", LaunchGeometry.elementwise(xn), new CudaModules.Args().ptr(x).ptr(x16).i32(xn));
+            if (p.type() == GgmlType.F16) {
+                gemm.gemm(GemmShape.of(rowCount, k, tokens), wp, x16, y, false);
             } else {
-                CUdeviceptr x16 = s.scratch().get(X16, 2L * xn);
-                s.modules().launch("f32_to_f16", LaunchGeometry.elementwise(xn), new CudaModules.Args().ptr(xd).ptr(x16).i32(xn));
-                if (p.type() == GgmlType.F16) {
-                    gemm.gemm(GemmShape.of(rowCount, k, tokens), wp, x16, yd, false);
-                } else {
-                    for (GemmShape.RowBlock b : GemmShape.rowBlocks(rowCount, k, DEQUANT_SCRATCH_BYTES)) {
-                        CUdeviceptr w16 = s.scratch().get(W16, 2L * b.rows() * k);
-                        s.modules().launch(KernelTypes.dequant(p.type()), LaunchGeometry.dequant(b.rows()), new CudaModules.Args()
-                                .ptr(wp.withByteOffset(b.first() * p.rowBytes())).i64(p.rowBytes()).ptr(w16).i32(k).i32(b.rows()));
-                        gemm.gemm(GemmShape.block(b.first(), b.rows(), rowCount, k, tokens), w16, x16, yd, false);
-                    }
+                for (GemmShape.RowBlock b : GemmShape.rowBlocks(rowCount, k, DEQUANT_SCRATCH_BYTES)) {
+                    CUdeviceptr w16 = s.scratch().get(W16, 2L * b.rows() * k);
+                    s.modules().launch(KernelTypes.dequant(p.type()), LaunchGeometry.dequant(b.rows()), new CudaModules.Args()
+                            .ptr(wp.withByteOffset(b.first() * p.rowBytes())).i64(p.rowBytes()).ptr(w16).i32(k).i32(b.rows()));
+                    gemm.gemm(GemmShape.block(b.first(), b.rows(), rowCount, k, tokens), w16, x16, y, false);
                 }
             }
-            s.ctx().download(yd, y, 0, yn);
         }
     }
 
@@ -171,14 +182,7 @@ final class CudaKernels implements Kernels {
     @Override
     public void attention(AttentionKernel.Job j) {
         KvCache c = j.cache();
-        if (!KernelTypes.CACHE.contains(c.keyType()) || !KernelTypes.CACHE.contains(c.valueType())) {
-            throw new UnsupportedOperationException("CUDA attention reads KV caches of f32, f16, bf16, q8_0 or q4_0, not "
-                    + c.keyType() + "/" + c.valueType());
-        }
-        if (j.headDimK() > MAX_HEAD_DIM || j.headDimV() > MAX_HEAD_DIM) {
-            throw new UnsupportedOperationException("CUDA attention takes heads of up to " + MAX_HEAD_DIM + " values, not "
-                    + j.headDimK() + "/" + j.headDimV());
-        }
+        checkAttention(c, j.headDimK(), j.headDimV());
         int qn = j.tokens() * j.nHead() * j.headDimK();
         int on = j.tokens() * j.nHead() * j.headDimV();
         if (qn <= 0) return;
@@ -188,19 +192,37 @@ final class CudaKernels implements Kernels {
             CUdeviceptr q = s.scratch().get(IN_A, 4L * qn);
             CUdeviceptr out = s.scratch().get(OUT, 4L * on);
             s.ctx().upload(j.q(), 0, qn, q);
-            for (LaunchGeometry.Chunk ch : LaunchGeometry.attentionChunks(j.tokens())) {
-                long t0 = ch.first();
-                s.modules().launch("attention_f32", LaunchGeometry.attention(j.nHead(), ch.count()), new CudaModules.Args()
-                        .ptr(q.withByteOffset(4 * t0 * j.nHead() * j.headDimK()))
-                        .ptr(out.withByteOffset(4 * t0 * j.nHead() * j.headDimV()))
-                        .ptr(kv.k()).ptr(kv.v())
-                        .i64(KvMirrors.rowBytesK(c)).i64(KvMirrors.rowBytesV(c))
-                        .i32(c.keyType().id()).i32(c.valueType().id())
-                        .i32(j.pos0() + ch.first()).i32(ch.count())
-                        .i32(j.nHead()).i32(j.nHeadKv()).i32(j.headDimK()).i32(j.headDimV())
-                        .f32(j.scale()));
-            }
+            launchAttention(s, kv, c, q, out, j.pos0(), j.tokens(), j.nHead(), j.nHeadKv(), j.headDimK(), j.headDimV(), j.scale());
             s.ctx().download(out, j.out(), 0, on);
+        }
+    }
+
+    /** Fails, saying why, for a cache type or head size the attention kernel does not take. */
+    static void checkAttention(KvCache c, int headDimK, int headDimV) {
+        if (!KernelTypes.CACHE.contains(c.keyType()) || !KernelTypes.CACHE.contains(c.valueType())) {
+            throw new UnsupportedOperationException("CUDA attention reads KV caches of f32, f16, bf16, q8_0 or q4_0, not "
+                    + c.keyType() + "/" + c.valueType());
+        }
+        if (headDimK > MAX_HEAD_DIM || headDimV > MAX_HEAD_DIM) {
+            throw new UnsupportedOperationException("CUDA attention takes heads of up to " + MAX_HEAD_DIM + " values, not "
+                    + headDimK + "/" + headDimV);
+        }
+    }
+
+    /** Queues attention of {@code tokens} queries at {@code q} (device memory) over the layer's device rows into {@code out}. */
+    static void launchAttention(CudaDevice.State s, KvMirrors.Layer kv, KvCache c, CUdeviceptr q, CUdeviceptr out, int pos0, int tokens,
+                                int nHead, int nHeadKv, int headDimK, int headDimV, float scale) {
+        for (LaunchGeometry.Chunk ch : LaunchGeometry.attentionChunks(tokens)) {
+            long t0 = ch.first();
+            s.modules().launch("attention_f32", LaunchGeometry.attention(nHead, ch.count()), new CudaModules.Args()
+                    .ptr(q.withByteOffset(4 * t0 * nHead * headDimK))
+                    .ptr(out.withByteOffset(4 * t0 * nHead * headDimV))
+                    .ptr(kv.k()).ptr(kv.v())
+                    .i64(KvMirrors.rowBytesK(c)).i64(KvMirrors.rowBytesV(c))
+                    .i32(c.keyType().id()).i32(c.valueType().id())
+                    .i32(pos0 + ch.first()).i32(ch.count())
+                    .i32(nHead).i32(nHeadKv).i32(headDimK).i32(headDimV)
+                    .f32(scale));
         }
     }
 
@@ -219,7 +241,7 @@ final class CudaKernels implements Kernels {
     }
 
     /** A norm weight's device copy, uploaded on first use and kept (they live as long as the model). */
-    private CUdeviceptr smallWeight(CudaDevice.State s, float[] w, int n) {
+    CUdeviceptr smallWeight(CudaDevice.State s, float[] w, int n) {
         CUdeviceptr d = smallWeights.get(w);
         if (d == null) {
             d = s.ctx().alloc(4L * w.length, "norm weight");

@@ -6,11 +6,16 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * Device buffers reused by every op: activations in and out, their F16 copy and a dequantized weight
- * block for cuBLAS. Each grows (to the next power of two, at least 1 MiB) and never shrinks.
+ * Device buffers reused by every op: activations in and out, their F16 copy, a dequantized weight
+ * block for cuBLAS, and the gathers of per-head and per-expert matmuls. Each grows (to the next power of two, at least 1 MiB) and never shrinks.
  */
 final class DeviceScratch {
-    enum Slot { IN_A, IN_B, OUT, X16, W16 }
+    /**
+     * IN_A, IN_B, OUT: an op's operands (per-op API; the graph runner's expert matmuls gather into IN_A/OUT);
+     * X16, W16: F16 copies for cuBLAS; GATHER_X, GATHER_Y: one head's rows of a per-head matmul;
+     * ROWS_A, ROWS_B: row indices of a gather and a scatter.
+     */
+    enum Slot { IN_A, IN_B, OUT, X16, W16, GATHER_X, GATHER_Y, ROWS_A, ROWS_B }
 
     private record Buffer(CUdeviceptr ptr, long bytes) {}
 

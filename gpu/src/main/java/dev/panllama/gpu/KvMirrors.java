@@ -12,10 +12,11 @@ import java.util.Map;
 import java.util.WeakHashMap;
 
 /**
- * Device copies of the KV caches whose attention runs on this device, per (cache, layer): a layer's
+ * The KV caches of the layers whose attention runs on this device, per (cache, layer): a layer's
  * buffers ({@code contextLength} rows of K, and of V unless the cache is latent) are allocated at its
- * first attention call, and each call first uploads the rows {@link KvRows} names (normally just the
- * micro-batch's, which the forward pass has just stored on the host).
+ * first use. F16 and F32 rows are written here by the graph's KV store ({@link #forStore}) and live only
+ * on the device; other types are encoded on the host, and each attention call first uploads the rows
+ * {@link KvRows} names (normally just the micro-batch's).
  *
  * <p>Caches are looked up in a WeakHashMap, so holding a mirror does not keep a session's cache alive.
  * A mirror's device memory is freed at the next attention call after its cache was closed or
@@ -56,6 +57,30 @@ final class KvMirrors {
      * the caller has entered the context.
      */
     Layer sync(KvCache cache, int layer, int pos0, int tokens) {
+        Mirror m = mirror(cache);
+        Layer l = layer(m, cache, layer);
+        upload(cache, layer, l, m.rows.beforeAttention(layer, pos0, tokens));
+        return l;
+    }
+
+    /**
+     * The layer's device rows, about to receive positions {@code [pos0, pos0 + tokens)} from a kernel
+     * (a cache whose rows the device encodes itself): rows before pos0 the device never saw are uploaded
+     * first, and the host rows of the batch are never read.
+     */
+    Layer forStore(KvCache cache, int layer, int pos0, int tokens) {
+        Mirror m = mirror(cache);
+        Layer l = layer(m, cache, layer);
+        upload(cache, layer, l, m.rows.beforeDeviceStore(layer, pos0, tokens));
+        return l;
+    }
+
+    /** The layer's device rows as they are (for attention after {@link #forStore}). */
+    Layer layer(KvCache cache, int layer) {
+        return layer(mirror(cache), cache, layer);
+    }
+
+    private Mirror mirror(KvCache cache) {
         sweep();
         Mirror m = byCache.get(cache);
         if (m == null) {
@@ -63,6 +88,10 @@ final class KvMirrors {
             byCache.put(cache, m);
             all.add(m);
         }
+        return m;
+    }
+
+    private Layer layer(Mirror m, KvCache cache, int layer) {
         Layer l = m.layers[layer];
         if (l == null) {
             long kBytes = (long) cache.contextLength() * rowBytesK(cache);
@@ -71,16 +100,17 @@ final class KvMirrors {
             l = new Layer(k, v);
             m.layers[layer] = l;
         }
-        KvRows.Range r = m.rows.beforeAttention(layer, pos0, tokens);
-        if (r.count() > 0) {
-            long kb = rowBytesK(cache);
-            ctx.upload(cache.keys().asSlice(cache.keyOffset(layer, r.from()), r.count() * kb), l.k().withByteOffset(r.from() * kb));
-            if (!cache.isLatent()) {
-                long vb = rowBytesV(cache);
-                ctx.upload(cache.values().asSlice(cache.valueOffset(layer, r.from()), r.count() * vb), l.v().withByteOffset(r.from() * vb));
-            }
-        }
         return l;
+    }
+
+    private void upload(KvCache cache, int layer, Layer l, KvRows.Range r) {
+        if (r.count() <= 0) return;
+        long kb = rowBytesK(cache);
+        ctx.upload(cache.keys().asSlice(cache.keyOffset(layer, r.from()), r.count() * kb), l.k().withByteOffset(r.from() * kb));
+        if (!cache.isLatent()) {
+            long vb = rowBytesV(cache);
+            ctx.upload(cache.values().asSlice(cache.valueOffset(layer, r.from()), r.count() * vb), l.v().withByteOffset(r.from() * vb));
+        }
     }
 
     /** Bytes between consecutive key rows. */

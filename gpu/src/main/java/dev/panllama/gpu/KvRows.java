@@ -38,6 +38,20 @@ final class KvRows {
         return r;
     }
 
+    /**
+     * Before the device itself stores rows {@code [pos0, pos0 + tokens)} of {@code layer} (no host copy of
+     * them exists): the host rows to upload first, the gap {@code [valid, pos0)} the device never saw
+     * (empty normally); afterwards the device's rows up to {@code pos0 + tokens} are the cache's.
+     */
+    Range beforeDeviceStore(int layer, int pos0, int tokens) {
+        if (pos0 < 0 || tokens <= 0 || pos0 + tokens > contextLength) {
+            throw new IllegalArgumentException("positions [" + pos0 + ", " + (pos0 + tokens) + ") outside a context of " + contextLength);
+        }
+        Range gap = new Range(Math.min(valid[layer], pos0), pos0);
+        valid[layer] = pos0 + tokens;
+        return gap;
+    }
+
     /** Rows of {@code layer} that equal the host's. */
     int valid(int layer) {
         return valid[layer];

@@ -8,6 +8,8 @@ import dev.panllama.sampling.Sampler;
 import dev.panllama.sampling.SamplerParams;
 import dev.panllama.scheduler.Placement;
 import dev.panllama.scheduler.PlacementSettings;
+import dev.panllama.scheduler.Schedule;
+import dev.panllama.tensor.GgmlType;
 import dev.panllama.testing.LogitsOracle;
 import dev.panllama.testing.TestFiles;
 import org.junit.jupiter.api.BeforeEach;
@@ -78,6 +80,14 @@ class CudaModelGpuTest {
             }
             split = s.evaluateAll(oracle.tokens());
             assertThat(s.boundaryCopies()).isPositive();
+            for (int l = 0; l < m.config().blockCount(); l++) {
+                assertThat(s.cache().onHost(l)).as("layer " + l + "'s F16 cache is in CUDA0's memory only").isFalse();
+            }
+            int before = s.boundaryCopies();
+            s.evaluate(oracle.tokens()[1]);
+            Schedule token = s.lastSchedule();
+            System.out.println(name + " -ngl 99 -ot exps=CPU, one token:\n" + token.describe(m.plan()));
+            assertThat(s.boundaryCopies() - before).isEqualTo(token.copies()).isEqualTo(token.crossingEdges());
         }
         LogitsOracle.Comparison vsCpu = LogitsOracle.Comparison.between(split, cpu, oracle.tokens().length);
         LogitsOracle.Comparison vsLlama = oracle.compare(split);
@@ -89,6 +99,25 @@ class CudaModelGpuTest {
             assertThat(vsCpu.meanAbs()).isLessThanOrEqualTo(0.04);
             assertThat(vsLlama.meanAbs()).isLessThanOrEqualTo(0.04);
         }
+    }
+
+    /** A q8_0 cache is encoded on the host and uploaded for attention: the logits stay the CPU's with the same cache type. */
+    @Test
+    void quantizedCacheOnTheGpu() throws IOException {
+        Path file = TestFiles.requireZoo("zoo-llama-F16.gguf");
+        LogitsOracle oracle = LogitsOracle.zoo("zoo-llama-F16");
+        float[] cpu, gpu;
+        ModelOptions q8 = ModelOptions.DEFAULTS.withThreads(2).withContextLength(64).withCacheTypes(GgmlType.Q8_0, GgmlType.Q8_0);
+        try (Model m = Model.load(file, q8); Session s = m.newSession()) {
+            cpu = s.evaluateAll(oracle.tokens());
+        }
+        try (Model m = Model.load(file, q8.withPlacement(ALL_ON_GPU)); Session s = m.newSession()) {
+            assertThat(s.cache().onHost(0)).isTrue();
+            gpu = s.evaluateAll(oracle.tokens());
+        }
+        LogitsOracle.Comparison c = LogitsOracle.Comparison.between(gpu, cpu, oracle.tokens().length);
+        System.out.println("zoo-llama-F16 -ctk q8_0 -ctv q8_0 on CUDA0 vs CPU: " + c);
+        assertFloatCriterion("q8_0 cache", c);
     }
 
     /** stories260K with -ngl 99 (every layer and the output on the GPU found): 64 greedy tokens are the CPU's. */

@@ -244,6 +244,7 @@ class KernelEmulationTest {
         elementwise("gelu_f32", g, null, n, grid, GELU_TOL, a -> ref.gelu(a, n));
         elementwise("mul_f32", g, u, n, grid, 0, a -> ref.mul(a, u, n));
         elementwise("add_f32", g, u, n, grid, 0, a -> ref.add(a, u, n));
+        graphOps();
 
         int[][] softmaxes = {{4, 777}, {3, 5}, {2, 256}};  // rows, n
         for (int[] s : softmaxes) {
@@ -270,6 +271,44 @@ class KernelEmulationTest {
     }
 
     /** kernel(x, [y,] n) in place over x, against ref applied to a copy. */
+    /** The kernels only the graph runner uses: bias rows, row gathers and scatters, the MoE weighted sum. */
+    private void graphOps() {
+        int rows = 5, width = 300;
+        float[] x = gaussian(rows * width, 1f), bias = gaussian(width, 1f), want = x.clone();
+        for (int r = 0; r < rows; r++) for (int c = 0; c < width; c++) want[r * width + c] += bias[c];
+        KernelEmulator.Output o = emu.inout(x, 0);
+        int id = emu.launch("add_rows_f32", (rows * width + 255) / 256, 1, 256, 1, o, emu.in(bias, 0), i(width), i(rows * width));
+        check(id, "add_rows_f32 5 x 300", () -> assertClose(o.floats(), want, 0));
+
+        int[] gatherFrom = {3, 0, 3, 4, 1, 2, 0};
+        float[] src = gaussian(rows * width, 1f), gathered = new float[gatherFrom.length * width];
+        for (int r = 0; r < gatherFrom.length; r++) System.arraycopy(src, gatherFrom[r] * width, gathered, r * width, width);
+        KernelEmulator.Output g = emu.out(4L * gathered.length, 0);
+        id = emu.launch("copy_rows_f32", gatherFrom.length, 1, 256, 1, emu.in(src, 0), emu.in(gatherFrom, 0), g, KernelEmulator.NULL, i(width));
+        check(id, "copy_rows_f32 gather 7 rows of 300", () -> assertClose(g.floats(), gathered, 0));
+        int[] scatterTo = {4, 1, 0, 2, 3};
+        float[] scattered = new float[rows * width];
+        for (int r = 0; r < rows; r++) System.arraycopy(src, r * width, scattered, scatterTo[r] * width, width);
+        KernelEmulator.Output sc = emu.out(4L * scattered.length, 0);
+        id = emu.launch("copy_rows_f32", rows, 1, 256, 1, emu.in(src, 0), KernelEmulator.NULL, sc, emu.in(scatterTo, 0), i(width));
+        check(id, "copy_rows_f32 scatter 5 rows of 300", () -> assertClose(sc.floats(), scattered, 0));
+
+        int tokens = 3, used = 4, dim = 700;
+        float[] y = gaussian(tokens * used * dim, 1f), w = gaussian(tokens * used, 1f), sum = new float[tokens * dim];
+        for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < used; j++) {
+                int p = t * used + j;
+                for (int c = 0; c < dim; c++) {
+                    float v = w[p] * y[p * dim + c];
+                    sum[t * dim + c] = j == 0 ? v : sum[t * dim + c] + v;
+                }
+            }
+        }
+        KernelEmulator.Output m = emu.out(4L * sum.length, 0);
+        id = emu.launch("moe_combine_f32", tokens, 1, 256, 1, emu.in(y, 0), emu.in(w, 0), m, i(used), i(dim));
+        check(id, "moe_combine_f32 3 tokens x 4 experts x 700", () -> assertClose(m.floats(), sum, 0));
+    }
+
     private void elementwise(String kernel, float[] x, float[] y, int n, int grid, double tol, Consumer<float[]> ref) {
         float[] want = x.clone();
         ref.accept(want);

@@ -99,6 +99,15 @@ final class KernelEmulator {
         return in(bytes(data), misalign);
     }
 
+    String in(int[] data, int misalign) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * data.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int v : data) b.putInt(v);
+        return in(b.array(), misalign);
+    }
+
+    /** A null pointer argument (an optional pointer left out). */
+    static final String NULL = "null";
+
     /** An output buffer of {@code bytes} bytes, each 0xFF before the launch. */
     Output out(long bytes, int misalign) {
         String name = "o" + files++ + ".bin";

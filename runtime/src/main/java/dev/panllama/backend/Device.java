@@ -1,5 +1,6 @@
 package dev.panllama.backend;
 
+import dev.panllama.tensor.GgmlType;
 import dev.panllama.tensor.Tensor;
 
 /**
@@ -32,6 +33,14 @@ public interface Device extends AutoCloseable {
     default Tensor place(Tensor weight) {
         if (isHost()) return weight;
         throw new UnsupportedOperationException(name() + " cannot hold weights");
+    }
+
+    /**
+     * Whether this device keeps the KV cache rows of the layers whose attention it runs in its own memory,
+     * for caches of these types; then the host allocates none for them. Host devices use the host's.
+     */
+    default boolean keepsKvCache(GgmlType keyType, GgmlType valueType) {
+        return false;
     }
 
     /**

@@ -12,6 +12,9 @@ import java.util.List;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
+import static dev.panllama.model.TensorNames.bias;
+import static dev.panllama.model.TensorNames.weight;
+
 /**
  * The tensors of a deepseek2 model by role, with llama.cpp's names (src/llama-arch.cpp). Matrices are
  * zero-copy views of the mapped file, except in legacy files: there {@code attn_kv_b} holds each head's
@@ -62,23 +65,22 @@ public final class Deepseek2Weights {
         TensorSource gguf = s.source();
         long embd = c.embeddingLength();
         int heads = c.headCount();
-        Tensor emb = s.matrix("token_embd.weight", embd, c.vocabSize());
-        Tensor out = gguf.hasTensor("output.weight") ? s.matrix("output.weight", embd, c.vocabSize()) : emb;
-        float[] outNorm = s.vector("output_norm.weight", embd);
+        Tensor emb = s.matrix(TensorNames.TOKEN_EMBD, embd, c.vocabSize());
+        Tensor out = gguf.hasTensor(TensorNames.OUTPUT) ? s.matrix(TensorNames.OUTPUT, embd, c.vocabSize()) : emb;
+        float[] outNorm = s.vector(TensorNames.OUTPUT_NORM, embd);
         List<Layer> layers = new ArrayList<>(c.blockCount());
         for (int i = 0; i < c.blockCount(); i++) {
-            String b = "blk." + i + ".";
             long qDim = (long) heads * dc.qkHeadDim();
             boolean qLora = dc.qLoraRank() > 0;
             HeadRows kAbsorb, vUp;
             if (dc.latentLayout()) {
-                Tensor kb = s.tensor3(b + "attn_k_b.weight", dc.nopeDim(), dc.kvLoraRank(), heads);
-                Tensor vb = s.tensor3(b + "attn_v_b.weight", dc.kvLoraRank(), dc.vDim(), heads);
+                Tensor kb = s.tensor3(weight(i, "attn_k_b"), dc.nopeDim(), dc.kvLoraRank(), heads);
+                Tensor vb = s.tensor3(weight(i, "attn_v_b"), dc.kvLoraRank(), dc.vDim(), heads);
                 kAbsorb = new HeadRows(kb, 0, dc.kvLoraRank(), dc.kvLoraRank());
                 vUp = new HeadRows(vb, 0, dc.vDim(), dc.vDim());
             } else {
-                Tensor kvb = s.matrix(b + "attn_kv_b.weight", dc.kvLoraRank(), (long) heads * (dc.nopeDim() + dc.vDim()));
-                kAbsorb = new HeadRows(transposedKeyRows(kvb, dc, b + "attn_k_b.weight"), 0, dc.kvLoraRank(), dc.kvLoraRank());
+                Tensor kvb = s.matrix(weight(i, "attn_kv_b"), dc.kvLoraRank(), (long) heads * (dc.nopeDim() + dc.vDim()));
+                kAbsorb = new HeadRows(transposedKeyRows(kvb, dc, weight(i, "attn_k_b")), 0, dc.kvLoraRank(), dc.kvLoraRank());
                 vUp = new HeadRows(kvb, dc.nopeDim(), dc.nopeDim() + dc.vDim(), dc.vDim());
             }
             boolean moe = !dc.isDenseLayer(i);
@@ -87,27 +89,27 @@ public final class Deepseek2Weights {
             long sff = eff * dc.sharedExperts();
             boolean shared = moe && dc.sharedExperts() > 0;
             layers.add(new Layer(
-                    s.vector(b + "attn_norm.weight", embd),
-                    qLora ? s.matrix(b + "attn_q_a.weight", embd, dc.qLoraRank()) : null,
-                    qLora ? s.vector(b + "attn_q_a_norm.weight", dc.qLoraRank()) : null,
-                    qLora ? s.matrix(b + "attn_q_b.weight", dc.qLoraRank(), qDim) : null,
-                    qLora ? null : s.matrix(b + "attn_q.weight", embd, qDim),
-                    s.matrix(b + "attn_kv_a_mqa.weight", embd, dc.latentDim()),
-                    s.vector(b + "attn_kv_a_norm.weight", dc.kvLoraRank()),
+                    s.vector(weight(i, "attn_norm"), embd),
+                    qLora ? s.matrix(weight(i, "attn_q_a"), embd, dc.qLoraRank()) : null,
+                    qLora ? s.vector(weight(i, "attn_q_a_norm"), dc.qLoraRank()) : null,
+                    qLora ? s.matrix(weight(i, "attn_q_b"), dc.qLoraRank(), qDim) : null,
+                    qLora ? null : s.matrix(weight(i, "attn_q"), embd, qDim),
+                    s.matrix(weight(i, "attn_kv_a_mqa"), embd, dc.latentDim()),
+                    s.vector(weight(i, "attn_kv_a_norm"), dc.kvLoraRank()),
                     kAbsorb, vUp,
-                    s.matrix(b + "attn_output.weight", (long) heads * dc.vDim(), embd),
-                    s.vector(b + "ffn_norm.weight", embd),
-                    moe ? null : s.matrix(b + "ffn_gate.weight", embd, ff),
-                    moe ? null : s.matrix(b + "ffn_up.weight", embd, ff),
-                    moe ? null : s.matrix(b + "ffn_down.weight", ff, embd),
-                    moe ? s.matrix(b + "ffn_gate_inp.weight", embd, c.expertCount()) : null,
-                    moe && gguf.hasTensor(b + "exp_probs_b.bias") ? s.vector(b + "exp_probs_b.bias", c.expertCount()) : null,
-                    moe ? s.tensor3(b + "ffn_gate_exps.weight", embd, eff, c.expertCount()) : null,
-                    moe ? s.tensor3(b + "ffn_up_exps.weight", embd, eff, c.expertCount()) : null,
-                    moe ? s.tensor3(b + "ffn_down_exps.weight", eff, embd, c.expertCount()) : null,
-                    shared ? s.matrix(b + "ffn_gate_shexp.weight", embd, sff) : null,
-                    shared ? s.matrix(b + "ffn_up_shexp.weight", embd, sff) : null,
-                    shared ? s.matrix(b + "ffn_down_shexp.weight", sff, embd) : null));
+                    s.matrix(weight(i, "attn_output"), (long) heads * dc.vDim(), embd),
+                    s.vector(weight(i, "ffn_norm"), embd),
+                    moe ? null : s.matrix(weight(i, "ffn_gate"), embd, ff),
+                    moe ? null : s.matrix(weight(i, "ffn_up"), embd, ff),
+                    moe ? null : s.matrix(weight(i, "ffn_down"), ff, embd),
+                    moe ? s.matrix(weight(i, "ffn_gate_inp"), embd, c.expertCount()) : null,
+                    moe && gguf.hasTensor(bias(i, "exp_probs_b")) ? s.vector(bias(i, "exp_probs_b"), c.expertCount()) : null,
+                    moe ? s.tensor3(weight(i, "ffn_gate_exps"), embd, eff, c.expertCount()) : null,
+                    moe ? s.tensor3(weight(i, "ffn_up_exps"), embd, eff, c.expertCount()) : null,
+                    moe ? s.tensor3(weight(i, "ffn_down_exps"), eff, embd, c.expertCount()) : null,
+                    shared ? s.matrix(weight(i, "ffn_gate_shexp"), embd, sff) : null,
+                    shared ? s.matrix(weight(i, "ffn_up_shexp"), embd, sff) : null,
+                    shared ? s.matrix(weight(i, "ffn_down_shexp"), sff, embd) : null));
         }
         return new Deepseek2Weights(emb, out, outNorm, layers);
     }
@@ -152,7 +154,7 @@ public final class Deepseek2Weights {
                     p.apply(l.shexpGate()), p.apply(l.shexpUp()), p.apply(l.shexpDown())));
         }
         Tensor emb = p.apply(tokenEmbedding);
-        Tensor out0 = output == tokenEmbedding ? deviceOf.apply("output.weight").place(tokenEmbedding) : p.apply(output);
+        Tensor out0 = output == tokenEmbedding ? deviceOf.apply(TensorNames.OUTPUT).place(tokenEmbedding) : p.apply(output);
         return new Deepseek2Weights(emb, out0, outputNorm, out);
     }
 

@@ -14,6 +14,10 @@ import java.lang.foreign.MemorySegment;
  * <p>A {@linkplain #latent latent} cache (multi-head latent attention) holds one row per position that
  * serves as the key of every head, and whose first elements are also the value: the values are views
  * of the key rows and take no memory of their own.
+ *
+ * <p>The host allocates rows only for the layers it holds ({@link #onHost}): a layer whose attention runs
+ * on a device that keeps its cache in its own memory ({@link dev.panllama.backend.Device#keepsKvCache})
+ * takes none here, as llama.cpp allocates each layer's cache in its device's buffer.
  */
 public final class KvCache implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
@@ -28,9 +32,15 @@ public final class KvCache implements AutoCloseable {
     private final MemorySegment k;
     private final MemorySegment v;
     private final boolean latent;
+    private final int[] hostSlot;        // [layer] -> index of its rows in k and v, or -1 when the host holds none
 
     public KvCache(int layers, int contextLength, int kRowElems, int vRowElems, GgmlType kType, GgmlType vType) {
-        this(layers, contextLength, kRowElems, vRowElems, kType, vType, false);
+        this(layers, contextLength, kRowElems, vRowElems, kType, vType, false, null);
+    }
+
+    /** @param onHost per layer, whether the host holds its rows (null: all) */
+    public KvCache(int layers, int contextLength, int kRowElems, int vRowElems, GgmlType kType, GgmlType vType, boolean[] onHost) {
+        this(layers, contextLength, kRowElems, vRowElems, kType, vType, false, onHost);
     }
 
     /**
@@ -38,14 +48,20 @@ public final class KvCache implements AutoCloseable {
      * {@code valueElems} of its row (which must fill whole blocks of the type).
      */
     public static KvCache latent(int layers, int contextLength, int rowElems, int valueElems, GgmlType type) {
+        return latent(layers, contextLength, rowElems, valueElems, type, null);
+    }
+
+    /** A latent cache whose host rows exist for the layers {@code onHost} marks (null: all). */
+    public static KvCache latent(int layers, int contextLength, int rowElems, int valueElems, GgmlType type, boolean[] onHost) {
         if (valueElems > rowElems || valueElems % type.blockSize() != 0) {
             throw new IllegalArgumentException("latent values of " + valueElems + " must be whole " + type.ggmlName()
                     + " blocks within rows of " + rowElems);
         }
-        return new KvCache(layers, contextLength, rowElems, valueElems, type, type, true);
+        return new KvCache(layers, contextLength, rowElems, valueElems, type, type, true, onHost);
     }
 
-    private KvCache(int layers, int contextLength, int kRowElems, int vRowElems, GgmlType kType, GgmlType vType, boolean latent) {
+    private KvCache(int layers, int contextLength, int kRowElems, int vRowElems, GgmlType kType, GgmlType vType, boolean latent,
+                    boolean[] onHost) {
         for (GgmlType t : new GgmlType[]{kType, vType}) {
             if (t != GgmlType.F16 && t != GgmlType.F32 && t != GgmlType.BF16 && t != GgmlType.Q8_0 && t != GgmlType.Q4_0) {
                 throw new IllegalArgumentException("KV cache type " + t + " is not supported (use f16, bf16, f32, q8_0 or q4_0)");
@@ -60,8 +76,21 @@ public final class KvCache implements AutoCloseable {
         this.kRowBytes = kType.rowBytes(kRowElems);
         this.vRowBytes = vType.rowBytes(vRowElems);
         this.latent = latent;
-        this.k = arena.allocate(kRowBytes * layers * contextLength, 64);
-        this.v = latent ? k : arena.allocate(vRowBytes * layers * contextLength, 64);
+        if (onHost != null && onHost.length != layers) throw new IllegalArgumentException(onHost.length + " host flags for " + layers + " layers");
+        this.hostSlot = new int[layers];
+        int hosted = 0;
+        for (int l = 0; l < layers; l++) hostSlot[l] = onHost == null || onHost[l] ? hosted++ : -1;
+        this.k = arena.allocate(kRowBytes * hosted * contextLength, 64);
+        this.v = latent ? k : arena.allocate(vRowBytes * hosted * contextLength, 64);
+    }
+
+    /** Whether the host holds the rows of {@code layer} (else its device does). */
+    public boolean onHost(int layer) { return hostSlot[layer] >= 0; }
+
+    private long slot(int layer) {
+        int s = hostSlot[layer];
+        if (s < 0) throw new IllegalStateException("the KV cache of layer " + layer + " lives on its device, not on the host");
+        return s;
     }
 
     /** Bytes of a cache of {@code layers × contextLength} positions of {@code bytesPerPosition} each (K and V rows together). */
@@ -84,7 +113,7 @@ public final class KvCache implements AutoCloseable {
 
     public int valueRowElements() { return vRowElems; }
 
-    /** Bytes used, K and V together. */
+    /** Bytes the host holds, K and V together. */
     public long byteSize() { return latent ? k.byteSize() : k.byteSize() + v.byteSize(); }
 
     /** The encoded key row of (layer, pos). */
@@ -102,11 +131,11 @@ public final class KvCache implements AutoCloseable {
     public MemorySegment values() { return v; }
 
     public long keyOffset(int layer, int pos) {
-        return ((long) layer * contextLength + pos) * kRowBytes;
+        return (slot(layer) * contextLength + pos) * kRowBytes;
     }
 
     public long valueOffset(int layer, int pos) {
-        return latent ? keyOffset(layer, pos) : ((long) layer * contextLength + pos) * vRowBytes;
+        return latent ? keyOffset(layer, pos) : (slot(layer) * contextLength + pos) * vRowBytes;
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.panllama.model;
 
+import dev.panllama.backend.Device;
 import dev.panllama.backend.DeviceSet;
 import dev.panllama.convert.ModelSources;
 import dev.panllama.gguf.GgufLoadOptions;
@@ -152,7 +153,7 @@ public final class Model implements AutoCloseable {
 
     /** A session with an empty KV cache of {@code contextLength} positions, run by the architecture's forward pass. */
     public Session newSession(int contextLength) {
-        KvCache cache = network.newCache(contextLength, options.cacheTypeK(), options.cacheTypeV());
+        KvCache cache = network.newCache(contextLength, options.cacheTypeK(), options.cacheTypeV(), cacheOnHost());
         return new Session(new ForwardPass(config, plan, network.newGraphBuilder()), cache, options.ubatch(), forwardLock);
     }
 
@@ -161,18 +162,30 @@ public final class Model implements AutoCloseable {
      * {@code --print-splits} shows); builds the graph without running it.
      */
     public Schedule schedule(int tokens) {
-        try (KvCache cache = network.newCache(tokens, options.cacheTypeK(), options.cacheTypeV())) {
+        try (KvCache cache = network.newCache(tokens, options.cacheTypeK(), options.cacheTypeV(), cacheOnHost())) {
             Batch b = new Batch(new int[tokens], 0, tokens, 0, cache, tokens - 1, new float[config.vocabSize()]);
             return Schedule.of(network.newGraphBuilder().build(b), plan);
         }
     }
 
     /**
-     * Off-heap bytes the KV cache of a session of {@code contextLength} positions takes, in the -ctk /
+     * Host bytes the KV cache of a session of {@code contextLength} positions takes, in the -ctk /
      * -ctv types; nothing is allocated, so a tool can refuse a context that memory cannot hold.
      */
     public long kvCacheBytes(int contextLength) {
-        return network.cacheBytes(contextLength, options.cacheTypeK(), options.cacheTypeV());
+        int hostLayers = 0;
+        for (boolean h : cacheOnHost()) if (h) hostLayers++;
+        return network.cacheBytes(contextLength, options.cacheTypeK(), options.cacheTypeV(), hostLayers);
+    }
+
+    /** Per layer, whether the host holds its KV cache: not when its device keeps the cache in its own memory. */
+    private boolean[] cacheOnHost() {
+        boolean[] host = new boolean[config.blockCount()];
+        for (int l = 0; l < host.length; l++) {
+            Device d = plan.device(plan.deviceIndex(network.cacheWeight(l)));
+            host[l] = d.isHost() || !d.keepsKvCache(options.cacheTypeK(), options.cacheTypeV());
+        }
+        return host;
     }
 
     /** What {@link ModelConfig#describe} leaves out for this architecture (empty for the llama family). */

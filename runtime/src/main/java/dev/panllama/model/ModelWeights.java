@@ -9,6 +9,9 @@ import java.util.List;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
+import static dev.panllama.model.TensorNames.bias;
+import static dev.panllama.model.TensorNames.weight;
+
 /**
  * The tensors of a llama-family model by role, with llama.cpp's tensor names. Matrices stay zero-copy
  * {@link Tensor}s over the mapped file; the small vectors (norms, biases) are decoded to float once.
@@ -40,36 +43,35 @@ public final class ModelWeights {
     /** Loads every weight through {@code s}, which checks its shape (and notes it as used). */
     static ModelWeights load(WeightShapes s, ModelConfig c) {
         TensorSource gguf = s.source();
-        Tensor emb = s.matrix("token_embd.weight", c.embeddingLength(), c.vocabSize());
+        Tensor emb = s.matrix(TensorNames.TOKEN_EMBD, c.embeddingLength(), c.vocabSize());
         // Without output.weight the output projection is tied to the embeddings (llama.cpp does the same).
-        Tensor out = gguf.hasTensor("output.weight") ? s.matrix("output.weight", c.embeddingLength(), c.vocabSize()) : emb;
-        float[] outNorm = s.vector("output_norm.weight", c.embeddingLength());
-        float[] ropeFreqs = gguf.hasTensor("rope_freqs.weight") ? s.vector("rope_freqs.weight", c.nRot() / 2) : null;
+        Tensor out = gguf.hasTensor(TensorNames.OUTPUT) ? s.matrix(TensorNames.OUTPUT, c.embeddingLength(), c.vocabSize()) : emb;
+        float[] outNorm = s.vector(TensorNames.OUTPUT_NORM, c.embeddingLength());
+        float[] ropeFreqs = gguf.hasTensor(TensorNames.ROPE_FREQS) ? s.vector(TensorNames.ROPE_FREQS, c.nRot() / 2) : null;
         Architecture a = c.arch();
         List<Layer> layers = new ArrayList<>(c.blockCount());
         for (int i = 0; i < c.blockCount(); i++) {
-            String b = "blk." + i + ".";
             // As in llama.cpp (build_llama, qwen3moe): with experts every block routes, without none does.
             boolean moe = c.isMoe();
             layers.add(new Layer(
-                    s.vector(b + "attn_norm.weight", c.embeddingLength()),
-                    s.matrix(b + "attn_q.weight", c.embeddingLength(), c.qDim()),
-                    s.matrix(b + "attn_k.weight", c.embeddingLength(), c.kvDimK()),
-                    s.matrix(b + "attn_v.weight", c.embeddingLength(), c.kvDimV()),
-                    s.matrix(b + "attn_output.weight", c.headCount() * c.headDimV(), c.embeddingLength()),
-                    a.qkvBias() ? s.vector(b + "attn_q.bias", c.qDim()) : null,
-                    a.qkvBias() ? s.vector(b + "attn_k.bias", c.kvDimK()) : null,
-                    a.qkvBias() ? s.vector(b + "attn_v.bias", c.kvDimV()) : null,
-                    a.qkNorm() ? s.vector(b + "attn_q_norm.weight", c.headDimK()) : null,
-                    a.qkNorm() ? s.vector(b + "attn_k_norm.weight", c.headDimK()) : null,
-                    s.vector(b + "ffn_norm.weight", c.embeddingLength()),
-                    moe ? null : s.matrix(b + "ffn_gate.weight", c.embeddingLength(), c.feedForwardLength()),
-                    moe ? null : s.matrix(b + "ffn_up.weight", c.embeddingLength(), c.feedForwardLength()),
-                    moe ? null : s.matrix(b + "ffn_down.weight", c.feedForwardLength(), c.embeddingLength()),
-                    moe ? s.matrix(b + "ffn_gate_inp.weight", c.embeddingLength(), c.expertCount()) : null,
-                    moe ? s.tensor3(b + "ffn_gate_exps.weight", c.embeddingLength(), c.expertFeedForwardLength(), c.expertCount()) : null,
-                    moe ? s.tensor3(b + "ffn_up_exps.weight", c.embeddingLength(), c.expertFeedForwardLength(), c.expertCount()) : null,
-                    moe ? s.tensor3(b + "ffn_down_exps.weight", c.expertFeedForwardLength(), c.embeddingLength(), c.expertCount()) : null));
+                    s.vector(weight(i, "attn_norm"), c.embeddingLength()),
+                    s.matrix(weight(i, "attn_q"), c.embeddingLength(), c.qDim()),
+                    s.matrix(weight(i, "attn_k"), c.embeddingLength(), c.kvDimK()),
+                    s.matrix(weight(i, "attn_v"), c.embeddingLength(), c.kvDimV()),
+                    s.matrix(weight(i, "attn_output"), c.headCount() * c.headDimV(), c.embeddingLength()),
+                    a.qkvBias() ? s.vector(bias(i, "attn_q"), c.qDim()) : null,
+                    a.qkvBias() ? s.vector(bias(i, "attn_k"), c.kvDimK()) : null,
+                    a.qkvBias() ? s.vector(bias(i, "attn_v"), c.kvDimV()) : null,
+                    a.qkNorm() ? s.vector(weight(i, "attn_q_norm"), c.headDimK()) : null,
+                    a.qkNorm() ? s.vector(weight(i, "attn_k_norm"), c.headDimK()) : null,
+                    s.vector(weight(i, "ffn_norm"), c.embeddingLength()),
+                    moe ? null : s.matrix(weight(i, "ffn_gate"), c.embeddingLength(), c.feedForwardLength()),
+                    moe ? null : s.matrix(weight(i, "ffn_up"), c.embeddingLength(), c.feedForwardLength()),
+                    moe ? null : s.matrix(weight(i, "ffn_down"), c.feedForwardLength(), c.embeddingLength()),
+                    moe ? s.matrix(weight(i, "ffn_gate_inp"), c.embeddingLength(), c.expertCount()) : null,
+                    moe ? s.tensor3(weight(i, "ffn_gate_exps"), c.embeddingLength(), c.expertFeedForwardLength(), c.expertCount()) : null,
+                    moe ? s.tensor3(weight(i, "ffn_up_exps"), c.embeddingLength(), c.expertFeedForwardLength(), c.expertCount()) : null,
+                    moe ? s.tensor3(weight(i, "ffn_down_exps"), c.expertFeedForwardLength(), c.embeddingLength(), c.expertCount()) : null));
         }
         return new ModelWeights(emb, out, outNorm, ropeFreqs, layers);
     }
@@ -88,7 +90,7 @@ public final class ModelWeights {
                     p.apply(l.expertRouter()), p.apply(l.expertGate()), p.apply(l.expertUp()), p.apply(l.expertDown())));
         }
         Tensor emb = p.apply(tokenEmbedding);
-        Tensor out0 = output == tokenEmbedding ? deviceOf.apply("output.weight").place(tokenEmbedding) : p.apply(output);
+        Tensor out0 = output == tokenEmbedding ? deviceOf.apply(TensorNames.OUTPUT).place(tokenEmbedding) : p.apply(output);
         return new ModelWeights(emb, out0, outputNorm, ropeFreqs, out);
     }
 

@@ -39,11 +39,20 @@ sealed interface Network {
     /** The architecture's graph builder (holds per-batch scratch: one per forward pass). */
     ForwardPass.Builder newGraphBuilder();
 
-    /** An empty cache for {@code contextLength} positions, in the types of -ctk / -ctv where they apply. */
-    KvCache newCache(int contextLength, GgmlType keyType, GgmlType valueType);
+    /**
+     * An empty cache for {@code contextLength} positions, in the types of -ctk / -ctv where they apply, with
+     * host rows for the layers {@code onHost} marks (null: all).
+     */
+    KvCache newCache(int contextLength, GgmlType keyType, GgmlType valueType, boolean[] onHost);
 
-    /** Bytes {@link #newCache} would allocate, computed without allocating (so a caller can refuse a -c that does not fit). */
-    long cacheBytes(int contextLength, GgmlType keyType, GgmlType valueType);
+    /**
+     * Host bytes {@link #newCache} would allocate for {@code hostLayers} layers, computed without allocating
+     * (so a caller can refuse a -c that does not fit).
+     */
+    long cacheBytes(int contextLength, GgmlType keyType, GgmlType valueType, int hostLayers);
+
+    /** The weight whose device holds a layer's KV cache and runs its attention (llama.cpp keeps them together). */
+    String cacheWeight(int layer);
 
     /** A short line of what {@link ModelConfig#describe} leaves out. */
     default String describe() { return ""; }
@@ -60,18 +69,21 @@ sealed interface Network {
         }
 
         @Override
-        public KvCache newCache(int contextLength, GgmlType keyType, GgmlType valueType) {
+        public KvCache newCache(int contextLength, GgmlType keyType, GgmlType valueType, boolean[] onHost) {
             checkCacheType(keyType, config.headDimK(), "-ctk");
             checkCacheType(valueType, config.headDimV(), "-ctv");
-            return new KvCache(config.blockCount(), contextLength, config.kvDimK(), config.kvDimV(), keyType, valueType);
+            return new KvCache(config.blockCount(), contextLength, config.kvDimK(), config.kvDimV(), keyType, valueType, onHost);
         }
 
         @Override
-        public long cacheBytes(int contextLength, GgmlType keyType, GgmlType valueType) {
+        public long cacheBytes(int contextLength, GgmlType keyType, GgmlType valueType, int hostLayers) {
             checkCacheType(keyType, config.headDimK(), "-ctk");
             checkCacheType(valueType, config.headDimV(), "-ctv");
-            return KvCache.bytes(config.blockCount(), contextLength, keyType.rowBytes(config.kvDimK()) + valueType.rowBytes(config.kvDimV()));
+            return KvCache.bytes(hostLayers, contextLength, keyType.rowBytes(config.kvDimK()) + valueType.rowBytes(config.kvDimV()));
         }
+
+        @Override
+        public String cacheWeight(int layer) { return TensorNames.weight(layer, "attn_k"); }
     }
 
     /** DeepSeek-V2/V3: a latent cache in the -ctk type (-ctv does not apply: the values are the latent). */
@@ -87,18 +99,21 @@ sealed interface Network {
         }
 
         @Override
-        public KvCache newCache(int contextLength, GgmlType keyType, GgmlType valueType) {
+        public KvCache newCache(int contextLength, GgmlType keyType, GgmlType valueType, boolean[] onHost) {
             checkCacheType(keyType, config.ropeDim(), "-ctk");
             checkCacheType(keyType, config.kvLoraRank(), "-ctk");
-            return KvCache.latent(config.base().blockCount(), contextLength, config.latentDim(), config.kvLoraRank(), keyType);
+            return KvCache.latent(config.base().blockCount(), contextLength, config.latentDim(), config.kvLoraRank(), keyType, onHost);
         }
 
         @Override
-        public long cacheBytes(int contextLength, GgmlType keyType, GgmlType valueType) {
+        public long cacheBytes(int contextLength, GgmlType keyType, GgmlType valueType, int hostLayers) {
             checkCacheType(keyType, config.ropeDim(), "-ctk");
             checkCacheType(keyType, config.kvLoraRank(), "-ctk");
-            return KvCache.bytes(config.base().blockCount(), contextLength, keyType.rowBytes(config.latentDim()));
+            return KvCache.bytes(hostLayers, contextLength, keyType.rowBytes(config.latentDim()));
         }
+
+        @Override
+        public String cacheWeight(int layer) { return TensorNames.weight(layer, "attn_kv_a_mqa"); }
 
         @Override
         public String describe() { return config.describe(); }
