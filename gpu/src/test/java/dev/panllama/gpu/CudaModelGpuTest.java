@@ -101,11 +101,14 @@ class CudaModelGpuTest {
         }
     }
 
-    /** A q8_0 cache is encoded on the host and uploaded for attention: the logits stay the CPU's with the same cache type. */
+    /**
+     * A q8_0 cache is encoded on the host and uploaded for attention: the logits stay the CPU's with the same
+     * cache type, within the quantized-file criterion (the CPU rounds activations to 8 bits, the GPU does not).
+     */
     @Test
     void quantizedCacheOnTheGpu() throws IOException {
-        Path file = TestFiles.requireZoo("zoo-llama-F16.gguf");
-        LogitsOracle oracle = LogitsOracle.zoo("zoo-llama-F16");
+        Path file = TestFiles.requireZoo("zoo-llama-Q8_0.gguf");
+        LogitsOracle oracle = LogitsOracle.zoo("zoo-llama-Q8_0");
         float[] cpu, gpu;
         ModelOptions q8 = ModelOptions.DEFAULTS.withThreads(2).withContextLength(64).withCacheTypes(GgmlType.Q8_0, GgmlType.Q8_0);
         try (Model m = Model.load(file, q8); Session s = m.newSession()) {
@@ -116,8 +119,9 @@ class CudaModelGpuTest {
             gpu = s.evaluateAll(oracle.tokens());
         }
         LogitsOracle.Comparison c = LogitsOracle.Comparison.between(gpu, cpu, oracle.tokens().length);
-        System.out.println("zoo-llama-F16 -ctk q8_0 -ctv q8_0 on CUDA0 vs CPU: " + c);
-        assertFloatCriterion("q8_0 cache", c);
+        System.out.println("zoo-llama-Q8_0 -ctk q8_0 -ctv q8_0 on CUDA0 vs CPU: " + c);
+        assertThat(c.fractionWithin(0.25)).isGreaterThanOrEqualTo(0.90);
+        assertThat(c.meanAbs()).isLessThanOrEqualTo(0.04);
     }
 
     /** stories260K with -ngl 99 (every layer and the output on the GPU found): 64 greedy tokens are the CPU's. */
