@@ -2,6 +2,7 @@ package dev.panllama.gpu;
 
 import dev.panllama.backend.Device;
 import dev.panllama.backend.DeviceRunner;
+import dev.panllama.graph.Op;
 import dev.panllama.backend.Kernels;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.tensor.Tensor;
@@ -110,6 +111,22 @@ public final class CudaDevice implements Device {
     @Override
     public boolean keepsKvCache(GgmlType keyType, GgmlType valueType) {
         return CudaRunner.encodable(keyType) && CudaRunner.encodable(valueType);
+    }
+
+    /** llama.cpp's GGML_OP_OFFLOAD_MIN_BATCH default: smaller batches compute faster where the weight is. */
+    static final int OP_OFFLOAD_MIN_BATCH = 32;
+
+    /**
+     * Batches of at least {@value #OP_OFFLOAD_MIN_BATCH} tokens run the matmuls (dense and mul_mat_id) of host
+     * weights here, streaming the weight, when its type has CUDA kernels.
+     */
+    @Override
+    public boolean offloadsOp(Op op) {
+        return switch (op) {
+            case Op.MatMulExperts e -> e.tokens() >= OP_OFFLOAD_MIN_BATCH && CudaRunner.streamable(e.w().type());
+            case Op.MatMul m -> m.tokens() >= OP_OFFLOAD_MIN_BATCH && CudaRunner.streamable(m.w().type());
+            default -> false;
+        };
     }
 
     CudaKernels cudaKernels() { return kernels; }

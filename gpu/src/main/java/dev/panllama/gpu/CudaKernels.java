@@ -79,10 +79,15 @@ final class CudaKernels implements Kernels {
      * cuBLAS beyond. Uses the X16 and W16 scratch buffers; the caller has entered the context.
      */
     static void matmul(CudaDevice.State s, Tensor w, long rowStart, int rowCount, CUdeviceptr x, CUdeviceptr y, int tokens) {
+        matmul(s, s.weights().get(w), w.name(), rowStart, rowCount, x, y, tokens);
+    }
+
+    /** As above, for a weight already on the device as {@code p} (placed, or streamed by op offload). */
+    static void matmul(CudaDevice.State s, CudaWeights.Placed p, String name, long rowStart, int rowCount, CUdeviceptr x, CUdeviceptr y,
+                       int tokens) {
         if (rowCount <= 0 || tokens <= 0) return;
-        CudaWeights.Placed p = s.weights().get(w);
         if (rowStart < 0 || rowStart + rowCount > p.rows()) {
-            throw new IndexOutOfBoundsException("rows [" + rowStart + ", " + (rowStart + rowCount) + ") of " + w.name() + " with " + p.rows() + " rows");
+            throw new IndexOutOfBoundsException("rows [" + rowStart + ", " + (rowStart + rowCount) + ") of " + name + " with " + p.rows() + " rows");
         }
         int k = p.k();
         int xn = Math.multiplyExact(tokens, k);

@@ -35,6 +35,10 @@ import static dev.panllama.gpu.DeviceScratch.Slot.ROWS_B;
  * Expert matmuls (mul_mat_id) group the pairs by expert on the host from the ids, gather their inputs
  * in one launch, run one matmul per chosen expert over its contiguous rows, and scatter the results
  * back in one launch.
+ *
+ * <p>Op offload ({@link CudaDevice#offloadsOp}): a matmul of a weight left in host memory (e.g. by
+ * {@code -ot exps=CPU}) over a batch of at least {@value CudaDevice#OP_OFFLOAD_MIN_BATCH} tokens runs here
+ * with the weight streamed over PCIe, for mul_mat_id only the chosen experts' rows.
  */
 final class CudaRunner implements DeviceRunner {
     private final CudaDevice device;
@@ -145,7 +149,12 @@ final class CudaRunner implements DeviceRunner {
                 }
                 case Op.RmsNorm r -> m.launch("rmsnorm_f32", LaunchGeometry.perRow(r.rows()), new CudaModules.Args()
                         .ptr(p(in[0])).ptr(device.cudaKernels().smallWeight(s, r.weight(), r.dim())).ptr(p(out[0])).i32(r.dim()).f32(r.eps()));
-                case Op.MatMul mm -> CudaKernels.matmul(s, mm.w(), 0, Math.toIntExact(mm.w().rows()), p(in[0]), p(out[0]), mm.tokens());
+                case Op.MatMul mm -> {
+                    int rows = Math.toIntExact(mm.w().rows());
+                    CudaWeights.Placed w = s.weights().find(mm.w());
+                    if (w == null) w = stream(s, mm.w(), 0, rows);
+                    CudaKernels.matmul(s, w, mm.w().name(), 0, rows, p(in[0]), p(out[0]), mm.tokens());
+                }
                 case Op.MatMulHeads h -> matmulHeads(s, h, p(in[0]), p(out[0]));
                 case Op.AddBias a -> {
                     int n = node.output(0).length();
@@ -227,11 +236,32 @@ final class CudaRunner implements DeviceRunner {
         CUdeviceptr gx = s.scratch().get(IN_A, 4L * pairs * k), gy = s.scratch().get(OUT, 4L * pairs * e.rows());
         CUdeviceptr none = new CUdeviceptr();
         s.modules().launch("copy_rows_f32", LaunchGeometry.perRow(pairs), new CudaModules.Args().ptr(x.ptr).ptr(fromRows).ptr(gx).ptr(none).i32(k));
+        CudaWeights.Placed placed = s.weights().find(e.w());
         for (int grp = 0; grp < g.groups(); grp++) {
-            CudaKernels.matmul(s, e.w(), (long) g.expert(grp) * e.rows(), e.rows(), gx.withByteOffset(4L * g.start(grp) * k),
+            long first = (long) g.expert(grp) * e.rows();
+            // A host weight (op offload) streams only the chosen experts' rows, one expert at a time.
+            CudaWeights.Placed w = placed != null ? placed : stream(s, e.w(), first, e.rows());
+            CudaKernels.matmul(s, w, e.w().name(), placed != null ? first : 0, e.rows(), gx.withByteOffset(4L * g.start(grp) * k),
                     gy.withByteOffset(4L * g.start(grp) * e.rows()), g.size(grp));
         }
         s.modules().launch("copy_rows_f32", LaunchGeometry.perRow(pairs), new CudaModules.Args().ptr(gy).ptr(none).ptr(y).ptr(toRows).i32(e.rows()));
+    }
+
+    /** Types a streamed weight may have: the ones the matvec and dequant kernels read as they are. */
+    static boolean streamable(GgmlType t) {
+        return KernelTypes.runsNatively(t);
+    }
+
+    /**
+     * Rows {@code [first, first + rows)} of a host weight copied to the STREAM scratch (op offload). The copy
+     * waits for the stream first, so the previous streamed weight's matmul is done with the scratch.
+     */
+    private static CudaWeights.Placed stream(CudaDevice.State s, dev.panllama.tensor.Tensor w, long first, int rows) {
+        long rowBytes = w.rowBytes();
+        long bytes = rowBytes * rows;
+        CUdeviceptr ptr = s.scratch().get(dev.panllama.gpu.DeviceScratch.Slot.STREAM, bytes);
+        s.ctx().upload(w.data().asSlice(first * rowBytes, bytes), ptr);
+        return new CudaWeights.Placed(ptr, w.type(), rowBytes, Math.toIntExact(w.rowLength()), rows, bytes);
     }
 
     /** Whether this device stores the cache's rows itself (F16 and F32 have a device encoder). */

@@ -55,6 +55,11 @@ final class CudaWeights {
         return p;
     }
 
+    /** The device copy of {@code w}, or null when it was never placed here (op offload streams such weights). */
+    Placed find(Tensor w) {
+        return placed.get(w);
+    }
+
     /** The device copy of {@code w}; fails naming it when it was never placed here. */
     Placed get(Tensor w) {
         Placed p = placed.get(w);

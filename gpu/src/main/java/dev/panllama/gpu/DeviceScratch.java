@@ -13,9 +13,9 @@ final class DeviceScratch {
     /**
      * IN_A, IN_B, OUT: an op's operands (per-op API; the graph runner's expert matmuls gather into IN_A/OUT);
      * X16, W16: F16 copies for cuBLAS; GATHER_X, GATHER_Y: one head's rows of a per-head matmul;
-     * ROWS_A, ROWS_B: row indices of a gather and a scatter.
+     * ROWS_A, ROWS_B: row indices of a gather and a scatter; STREAM: a host weight streamed by op offload.
      */
-    enum Slot { IN_A, IN_B, OUT, X16, W16, GATHER_X, GATHER_Y, ROWS_A, ROWS_B }
+    enum Slot { IN_A, IN_B, OUT, X16, W16, GATHER_X, GATHER_Y, ROWS_A, ROWS_B, STREAM }
 
     private record Buffer(CUdeviceptr ptr, long bytes) {}
 

@@ -124,6 +124,20 @@ class CudaModelGpuTest {
         assertThat(c.meanAbs()).isLessThanOrEqualTo(0.04);
     }
 
+    /** Op offload: a 40-token batch runs the CPU's experts on CUDA0 (streamed); the logits stay those of --no-op-offload. */
+    @Test
+    void opOffloadStreamsTheExperts() throws IOException {
+        Path file = TestFiles.requireZoo("zoo-qwen3moe-Q4_K.gguf");
+        int[] prompt = LogitsOracle.zoo("zoo-qwen3moe-Q4_K").tokens();
+        int[] batch = new int[40];
+        for (int i = 0; i < batch.length; i++) batch[i] = prompt[i % prompt.length];
+        PlacementSettings home = ALL_ON_GPU.withOverrides("exps=CPU");
+        float[] streamed = logits(file, home, batch), kept = logits(file, home.withOpOffload(false), batch);
+        LogitsOracle.Comparison c = LogitsOracle.Comparison.between(streamed, kept, batch.length);
+        System.out.println("zoo-qwen3moe-Q4_K, 40 tokens, op offload vs --no-op-offload: " + c);
+        assertThat(c.meanAbs()).isLessThanOrEqualTo(0.04);
+    }
+
     /** stories260K with -ngl 99 (every layer and the output on the GPU found): 64 greedy tokens are the CPU's. */
     @Test
     void greedyTextIsTheCpus() throws IOException {

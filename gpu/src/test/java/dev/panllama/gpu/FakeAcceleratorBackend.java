@@ -33,6 +33,8 @@ public final class FakeAcceleratorBackend implements ComputeBackend {
     static final class FakeDevice implements Device {
         final Set<String> placed = Collections.synchronizedSet(new LinkedHashSet<>());
         final Set<String> multiplied = Collections.synchronizedSet(new LinkedHashSet<>());
+        /** Host weights it multiplied by op offload (batches of 32+ tokens, as CUDA). */
+        final Set<String> streamed = Collections.synchronizedSet(new LinkedHashSet<>());
         int attentionCalls;
         private final Kernels kernels = new Kernels() {
             private final ReferenceKernels reference = new ReferenceKernels();
@@ -45,7 +47,7 @@ public final class FakeAcceleratorBackend implements ComputeBackend {
 
             @Override
             public void matmul(Tensor w, long rowStart, int rowCount, float[] x, float[] y, int tokens) {
-                if (!placed.contains(w.name())) throw new IllegalStateException(w.name() + " was never placed on FAKE0");
+                if (!placed.contains(w.name())) streamed.add(w.name());    // only op offload multiplies host weights here
                 multiplied.add(w.name());
                 reference.matmul(w, rowStart, rowCount, x, y, tokens);
             }
@@ -68,6 +70,11 @@ public final class FakeAcceleratorBackend implements ComputeBackend {
 
         @Override
         public Kernels kernels() { return kernels; }
+
+        @Override
+        public boolean offloadsOp(dev.panllama.graph.Op op) {
+            return op instanceof dev.panllama.graph.Op.MatMulExperts e && e.tokens() >= CudaDevice.OP_OFFLOAD_MIN_BATCH;
+        }
 
         @Override
         public long memoryTotal() { return 1L << 30; }

@@ -7,7 +7,9 @@ import dev.panllama.model.ModelOptions;
 import dev.panllama.model.Session;
 import dev.panllama.model.synth.SyntheticModel;
 import dev.panllama.model.synth.SyntheticPreset;
+import dev.panllama.graph.Op;
 import dev.panllama.scheduler.ExecutionPlan;
+import dev.panllama.scheduler.Schedule;
 import dev.panllama.scheduler.Placement;
 import dev.panllama.scheduler.PlacementSettings;
 import dev.panllama.tensor.GgmlType;
@@ -111,6 +113,46 @@ class PlacementOnAcceleratorTest {
             }
             assertThat(fake.multiplied).contains("blk.1.ffn_gate_inp.weight", "blk.1.attn_k.weight").noneMatch(n -> n.contains("_exps"));
         }
+    }
+
+    /**
+     * Op offload: with the experts kept on the CPU, a batch of 32 tokens runs their matmuls on the
+     * accelerator (the weights streamed), a single token on the CPU; --no-op-offload keeps them home.
+     */
+    @Test
+    void largeBatchesStreamHostExpertsToTheAccelerator() throws IOException {
+        int[] batch = new int[CudaDevice.OP_OFFLOAD_MIN_BATCH];
+        for (int i = 0; i < batch.length; i++) batch[i] = TOKENS[i % TOKENS.length];
+        float[] cpu;
+        try (Model m = load(PlacementSettings.CPU_ONLY); Session s = m.newSession()) {
+            cpu = s.evaluateAll(batch);
+        }
+        PlacementSettings expertsHome = new PlacementSettings(List.of("exps=CPU"), false, 0, 99, List.of());
+        try (Model m = load(expertsHome); Session s = m.newSession()) {
+            assumeOnlyFakeAccelerator(m);
+            assertEqualLogits(cpu, s.evaluateAll(batch));
+            assertThat(fake(m).streamed).contains("blk.1.ffn_gate_exps.weight", "blk.1.ffn_up_exps.weight", "blk.1.ffn_down_exps.weight");
+            assertThat(nodesOf(m, s.lastSchedule(), Op.MatMulExperts.class)).containsOnly("FAKE0");
+            s.clear();
+            s.evaluate(TOKENS[0]);
+            assertThat(nodesOf(m, s.lastSchedule(), Op.MatMulExperts.class)).containsOnly("CPU");
+        }
+        try (Model m = load(expertsHome.withOpOffload(false)); Session s = m.newSession()) {
+            assertEqualLogits(cpu, s.evaluateAll(batch));
+            assertThat(fake(m).streamed).isEmpty();
+            assertThat(nodesOf(m, s.lastSchedule(), Op.MatMulExperts.class)).containsOnly("CPU");
+        }
+    }
+
+    /** The device names of the schedule's nodes of one op type. */
+    private static List<String> nodesOf(Model m, Schedule s, Class<? extends Op> type) {
+        List<String> out = new java.util.ArrayList<>();
+        for (Schedule.Split split : s.splits()) {
+            for (Schedule.Step st : split.steps()) {
+                if (st instanceof Schedule.Run r && type.isInstance(r.node().op())) out.add(m.plan().device(split.device()).name());
+            }
+        }
+        return out;
     }
 
     private static void assumeOnlyFakeAccelerator(Model m) {

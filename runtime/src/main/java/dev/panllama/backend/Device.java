@@ -1,5 +1,6 @@
 package dev.panllama.backend;
 
+import dev.panllama.graph.Op;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.tensor.Tensor;
 
@@ -40,6 +41,15 @@ public interface Device extends AutoCloseable {
      * for caches of these types; then the host allocates none for them. Host devices use the host's.
      */
     default boolean keepsKvCache(GgmlType keyType, GgmlType valueType) {
+        return false;
+    }
+
+    /**
+     * llama.cpp's offload_op: whether this accelerator wants to run {@code op}, whose weight stays in host
+     * memory, streaming the weight to itself (worth it for large batches, where the op's compute outgrows
+     * the copy). Its runner must then take weights that were never placed on it.
+     */
+    default boolean offloadsOp(Op op) {
         return false;
     }
 

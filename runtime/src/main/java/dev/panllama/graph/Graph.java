@@ -113,8 +113,8 @@ public final class Graph {
         return one(new Op.MatMulExperts(w, rows, tokens, used, perPair), List.of(x, ids), f32(name, slot, tokens * used * rows));
     }
 
-    public Value moeCombine(Value experts, Value weights, int tokens, int used, int dim, String placedBy, String name, Slot slot) {
-        return one(new Op.MoeCombine(tokens, used, dim, placedBy), List.of(experts, weights), f32(name, slot, tokens * dim));
+    public Value moeCombine(Value experts, Value weights, int tokens, int used, int dim, String name, Slot slot) {
+        return one(new Op.MoeCombine(tokens, used, dim), List.of(experts, weights), f32(name, slot, tokens * dim));
     }
 
     public Value takeRows(Value x, int from, int rows, int dim, String name, Slot slot) {

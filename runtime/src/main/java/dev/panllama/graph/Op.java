@@ -19,6 +19,9 @@ public sealed interface Op {
      */
     default String placedBy() { return null; }
 
+    /** Whether the op runs where its first input was computed, whatever its other inputs. */
+    default boolean followsFirstInput() { return false; }
+
     /** Whether the op runs on the host device whatever the placement (reading the batch in, the logits out). */
     default boolean onHost() { return false; }
 
@@ -102,9 +105,11 @@ public sealed interface Op {
 
     /**
      * Weighted sum of each token's expert outputs, in slot order: {@code y [pairs][dim], weights -> out [tokens][dim]};
-     * on the device of the experts' down projection, so that only the router's small outputs cross to it.
+     * where the experts' down projection ran, so that only the router's small outputs cross to it.
      */
-    record MoeCombine(int tokens, int used, int dim, String placedBy) implements Op {}
+    record MoeCombine(int tokens, int used, int dim) implements Op {
+        @Override public boolean followsFirstInput() { return true; }
+    }
 
     /** Rows {@code [from, from+rows)} of {@code x [.][dim]}: {@code x -> y}. */
     record TakeRows(int from, int rows, int dim) implements Op {}

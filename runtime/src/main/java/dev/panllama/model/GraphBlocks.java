@@ -56,7 +56,7 @@ final class GraphBlocks {
         Value u = g.matmulExperts(e.up(), e.ff(), x, ids, n, e.used(), false, prefix + "ffn_moe_up", Slot.EXPERT_UP);
         h = g.swiglu(h, u, prefix + "ffn_moe_swiglu");
         Value y = g.matmulExperts(e.down(), dim, h, ids, n, e.used(), true, prefix + "ffn_moe_down", Slot.EXPERT_DOWN);
-        return g.moeCombine(y, route[1], n, e.used(), dim, e.down().name(), prefix + "ffn_moe_out", Slot.XB2);
+        return g.moeCombine(y, route[1], n, e.used(), dim, prefix + "ffn_moe_out", Slot.XB2);
     }
 
     /**

@@ -31,8 +31,10 @@ public final class Placement {
 
     private final Map<String, Entry> entries;
     private final List<String> notes;
+    private final boolean opOffload;
 
-    private Placement(Map<String, Entry> entries, List<String> notes) {
+    private Placement(Map<String, Entry> entries, List<String> notes, boolean opOffload) {
+        this.opOffload = opOffload;
         this.entries = entries;
         this.notes = notes;
     }
@@ -101,7 +103,7 @@ public final class Placement {
             }
             entries.put(name, new Entry(name, t.type().name(), t.shape(), t.byteSize(), device, reason));
         }
-        return new Placement(entries, notes);
+        return new Placement(entries, notes, s.opOffload());
     }
 
     private record Rule(OverrideRule rule, String source) {}
@@ -113,6 +115,9 @@ public final class Placement {
     }
 
     public List<Entry> entries() { return List.copyOf(entries.values()); }
+
+    /** Whether an accelerator may run large batches' matmuls of host weights (see {@link PlacementSettings#opOffload}). */
+    public boolean opOffload() { return opOffload; }
 
     /** Warnings the plan produced (e.g. -ngl without an offload device). */
     public List<String> notes() { return List.copyOf(notes); }

@@ -11,10 +11,18 @@ import java.util.List;
  * @param gpuLayers    {@code -ngl N}: the last N repeating layers go to the offload device(s); more than
  *                     the layer count also offloads the output layer
  * @param offloadTo    {@code -dev} list: devices -ngl offloads to (default: the accelerators present)
+ * @param opOffload    llama.cpp's op offload (off with {@code --no-op-offload}): an accelerator may run a
+ *                     large batch's matmul whose weight stays in host memory, streaming the weight to it
  */
-public record PlacementSettings(List<String> overrides, boolean cpuMoe, int nCpuMoe, int gpuLayers, List<String> offloadTo) {
+public record PlacementSettings(List<String> overrides, boolean cpuMoe, int nCpuMoe, int gpuLayers, List<String> offloadTo,
+                                boolean opOffload) {
 
     public static final PlacementSettings CPU_ONLY = new PlacementSettings(List.of(), false, 0, 0, List.of());
+
+    /** With op offload on, as llama.cpp defaults. */
+    public PlacementSettings(List<String> overrides, boolean cpuMoe, int nCpuMoe, int gpuLayers, List<String> offloadTo) {
+        this(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadTo, true);
+    }
 
     public PlacementSettings {
         overrides = List.copyOf(overrides);
@@ -24,14 +32,18 @@ public record PlacementSettings(List<String> overrides, boolean cpuMoe, int nCpu
     }
 
     public PlacementSettings withOverrides(String... values) {
-        return new PlacementSettings(List.of(values), cpuMoe, nCpuMoe, gpuLayers, offloadTo);
+        return new PlacementSettings(List.of(values), cpuMoe, nCpuMoe, gpuLayers, offloadTo, opOffload);
     }
 
     public PlacementSettings withGpuLayers(int n, String... devices) {
-        return new PlacementSettings(overrides, cpuMoe, nCpuMoe, n, List.of(devices));
+        return new PlacementSettings(overrides, cpuMoe, nCpuMoe, n, List.of(devices), opOffload);
     }
 
     public PlacementSettings withCpuMoe(boolean all, int firstLayers) {
-        return new PlacementSettings(overrides, all, firstLayers, gpuLayers, offloadTo);
+        return new PlacementSettings(overrides, all, firstLayers, gpuLayers, offloadTo, opOffload);
+    }
+
+    public PlacementSettings withOpOffload(boolean on) {
+        return new PlacementSettings(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadTo, on);
     }
 }

@@ -15,8 +15,9 @@ import java.util.Set;
 
 /**
  * A graph cut into splits, the way ggml-backend-sched cuts one: each node gets a device (the device of
- * its weight; a node without one follows its first input; the batch's input and the logits' output
- * are on the host), consecutive nodes of one device form a split, and a value read on a device other
+ * its weight, unless an accelerator offloads the op of a host weight, {@link
+ * dev.panllama.backend.Device#offloadsOp}; a node without one follows its inputs; the batch's input and
+ * the logits' output are on the host), consecutive nodes of one device form a split, and a value read on a device other
  * than the one holding it is copied there once, before the split that first reads it. Later readers
  * on that device use the copy.
  *
@@ -104,8 +105,18 @@ public final class Schedule {
     private static int assign(Node n, ExecutionPlan plan, int[] producer) {
         Op op = n.op();
         if (op.onHost()) return ExecutionPlan.HOST;
-        if (op.placedBy() != null) return plan.deviceIndex(op.placedBy());
+        if (op.placedBy() != null) {
+            int d = plan.deviceIndex(op.placedBy());
+            if (d == ExecutionPlan.HOST && plan.placement().opOffload()) {
+                // Op offload: the first accelerator that wants this op streams the host weight to itself.
+                for (int a = 0; a < plan.deviceCount(); a++) {
+                    if (!plan.device(a).isHost() && plan.device(a).offloadsOp(op)) return a;
+                }
+            }
+            return d;
+        }
         if (n.inputs().isEmpty()) return ExecutionPlan.HOST;
+        if (op.followsFirstInput()) return producer[n.input(0).id()];
         for (Value v : n.inputs()) if (producer[v.id()] != ExecutionPlan.HOST) return producer[v.id()];
         return producer[n.input(0).id()];
     }

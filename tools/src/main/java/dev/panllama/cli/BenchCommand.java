@@ -95,6 +95,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-dev", "--device"}, paramLabel = "DEV[,...]", split = ",", description = "devices -ngl offloads to (default: the GPUs found)")
     List<String> devices = new ArrayList<>();
 
+    @Option(names = {"-nopo", "--no-op-offload"}, description = "keep large batches' matmuls of host weights on the CPU (default: a GPU streams them)")
+    boolean noOpOffload;
+
     @Option(names = {"-cmoe", "--cpu-moe"}, description = "keep all mixture-of-experts weights on the CPU")
     boolean cpuMoe;
 
@@ -229,7 +232,7 @@ final class BenchCommand implements Callable<Integer> {
         List<List<String>> rules = overrideTensors.isEmpty() ? List.of(List.of()) : overrideTensors.stream().map(List::of).toList();
         List<PlacementSettings> placements = new ArrayList<>();
         for (int ngl : ngls) {
-            for (List<String> r : rules) placements.add(new PlacementSettings(r, cpuMoe, 0, ngl, devices));
+            for (List<String> r : rules) placements.add(new PlacementSettings(r, cpuMoe, 0, ngl, devices, !noOpOffload));
         }
 
         List<Instance> out = new ArrayList<>();

@@ -73,6 +73,10 @@ final class ModelOptionsMixin {
             description = "Devices to offload to with -ngl (default: the GPUs found; see --list-devices)")
     List<String> offloadDevices = new ArrayList<>();
 
+    @Option(names = "--no-op-offload", description = "Keep the matmuls of weights in host memory on the CPU even for large batches "
+            + "(by default a GPU runs them for batches of 32+ tokens, streaming the weight, as llama.cpp's op offload)")
+    boolean noOpOffload;
+
     @Option(names = "--print-placement", description = "Print which buffer holds each tensor, with totals, after loading")
     boolean printPlacement;
 
@@ -96,7 +100,7 @@ final class ModelOptionsMixin {
         if (ubatch <= 0) throw new IllegalArgumentException("-ub " + ubatch + ": must be positive");
         return ModelOptions.DEFAULTS.withThreads(threads).withContextLength(contextSize).withBatch(batch, ubatch)
                 .withMmap(!noMmap).withMlock(mlock).withCacheTypes(cacheType(cacheTypeK, "-ctk"), cacheType(cacheTypeV, "-ctv"))
-                .withPlacement(new PlacementSettings(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadDevices))
+                .withPlacement(new PlacementSettings(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadDevices, !noOpOffload))
                 .withProgress(ProgressBar.onTerminal(err, ProgressBar.Units.BYTES));
     }
 
