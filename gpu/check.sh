@@ -10,7 +10,8 @@
 #   gpu/check.sh run [OUT]   there (device tool: carry .gpucheck/bundle.tar.xz, command "bash gpu/check.sh run $OUT"):
 #                            the gpu module's tests (CUDA kernels and whole models on CUDA0 against the
 #                            oracles), then panllama bench with -ngl 99 on a 1B llama file and -ngl 99
-#                            -ot exps=CPU on a MoE file, each beside the CPU-only run; figures into OUT
+#                            -ot exps=CPU on a MoE file (with and without op offload), each beside the
+#                            CPU-only run; figures into OUT
 #                            (default .gpucheck/out). Well under 10 minutes on 16 cores and an H100.
 #
 # Without a GPU, "run" still runs: the GPU tests skip saying why and the benches run on the CPU.
@@ -74,9 +75,10 @@ run() {
     [ -f $MOE ] || P synth --arch qwen3moe --preset moe --layers 4 --type q4_K --vocab-from "$VOCAB" $MOE 2>&1 | tail -1
     T=$(nproc)
     SIZES="${PANLLAMA_CHECK_BENCH:--p 512 -n 128}"
-    for args in "-m $DENSE -ngl 99" "-m $DENSE -ngl 0" "-m $MOE -ngl 99 -ot exps=CPU" "-m $MOE -ngl 99" "-m $MOE -ngl 0"; do
+    for args in "-m $DENSE -ngl 99" "-m $DENSE -ngl 0" "-m $MOE -ngl 99 -ot exps=CPU" "-m $MOE -ngl 99 -ot exps=CPU -nopo" \
+                "-m $MOE -ngl 99" "-m $MOE -ngl 0"; do
         echo "-- panllama bench $args $SIZES -t $T" | tee -a "$OUT/bench.txt"
-        timeout 120 "$J" $FLAGS -Dpanllama.home="$ROOT" -jar "$B/panllama.jar" bench $args $SIZES -t "$T" 2>&1 \
+        timeout 80 "$J" $FLAGS -Dpanllama.home="$ROOT" -jar "$B/panllama.jar" bench $args $SIZES -t "$T" 2>&1 \
             | grep -E '^\||error|warning' | tee -a "$OUT/bench.txt" || true
     done
     echo "-- splits of one token, -ngl 99 -ot exps=CPU" | tee -a "$OUT/bench.txt"
