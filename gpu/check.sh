@@ -28,7 +28,6 @@ prepare() {
     panllama_find_jdk || exit 1
     export JAVA_HOME="$PANLLAMA_JAVA_HOME"
     cd "$ROOT"
-    grep -qx '/.gpucheck/' .git/info/exclude 2>/dev/null || echo '/.gpucheck/' >> .git/info/exclude
     ./mvnw -q -B -DskipTests install
     ./mvnw -q -B -pl gpu test-compile
     rm -rf "$B" && mkdir -p "$B/lib" "$B/shared/reference/zoo/logits"
