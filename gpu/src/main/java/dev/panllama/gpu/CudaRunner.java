@@ -10,7 +10,10 @@ import dev.panllama.graph.Op;
 import dev.panllama.graph.Slot;
 import dev.panllama.model.KvCache;
 import dev.panllama.tensor.GgmlType;
+import dev.panllama.tensor.Tensor;
 import jcuda.driver.CUdeviceptr;
+
+import java.util.Arrays;
 
 import static dev.panllama.gpu.DeviceScratch.Slot.GATHER_X;
 import static dev.panllama.gpu.DeviceScratch.Slot.GATHER_Y;
@@ -18,6 +21,7 @@ import static dev.panllama.gpu.DeviceScratch.Slot.IN_A;
 import static dev.panllama.gpu.DeviceScratch.Slot.OUT;
 import static dev.panllama.gpu.DeviceScratch.Slot.ROWS_A;
 import static dev.panllama.gpu.DeviceScratch.Slot.ROWS_B;
+import static dev.panllama.gpu.DeviceScratch.Slot.STREAM;
 
 /**
  * Runs graph splits on one CUDA device with the activations in device memory: every op is kernel
@@ -70,9 +74,6 @@ final class CudaRunner implements DeviceRunner {
     }
 
     @Override
-    public Device device() { return device; }
-
-    @Override
     public Buffer allocate(Slot slot, int capacity, boolean ints) {
         synchronized (device) {
             CudaDevice.State s = device.enter();
@@ -94,7 +95,7 @@ final class CudaRunner implements DeviceRunner {
             if (src instanceof HostBuffer h && dst instanceof CudaBuffer d) {
                 if (h.ints() != null) {
                     ctx.upload(h.ints(), length, d.ptr);
-                    d.hostIds = java.util.Arrays.copyOf(h.ints(), length);
+                    d.hostIds = Arrays.copyOf(h.ints(), length);
                 } else {
                     ctx.upload(h.floats(), 0, length, d.ptr);
                 }
@@ -136,15 +137,8 @@ final class CudaRunner implements DeviceRunner {
             CudaContext ctx = s.ctx();
             switch (node.op()) {
                 case Op.Embed e -> {
-                    int dim = Math.toIntExact(e.table().rowLength());
-                    float[] rows = new float[e.n() * dim];
-                    for (int t = 0; t < e.n(); t++) {
-                        int id = e.tokens()[e.off() + t];
-                        if (id < 0 || id >= e.table().rows()) {
-                            throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + e.table().rows());
-                        }
-                        e.table().dequantizeRow(id, rows, t * dim);
-                    }
+                    float[] rows = new float[node.output(0).length()];
+                    e.decode(rows);
                     ctx.upload(rows, 0, rows.length, p(out[0]));
                 }
                 case Op.RmsNorm r -> m.launch("rmsnorm_f32", LaunchGeometry.perRow(r.rows()), new CudaModules.Args()
@@ -256,10 +250,10 @@ final class CudaRunner implements DeviceRunner {
      * Rows {@code [first, first + rows)} of a host weight copied to the STREAM scratch (op offload). The copy
      * waits for the stream first, so the previous streamed weight's matmul is done with the scratch.
      */
-    private static CudaWeights.Placed stream(CudaDevice.State s, dev.panllama.tensor.Tensor w, long first, int rows) {
+    private static CudaWeights.Placed stream(CudaDevice.State s, Tensor w, long first, int rows) {
         long rowBytes = w.rowBytes();
         long bytes = rowBytes * rows;
-        CUdeviceptr ptr = s.scratch().get(dev.panllama.gpu.DeviceScratch.Slot.STREAM, bytes);
+        CUdeviceptr ptr = s.scratch().get(STREAM, bytes);
         s.ctx().upload(w.data().asSlice(first * rowBytes, bytes), ptr);
         return new CudaWeights.Placed(ptr, w.type(), rowBytes, Math.toIntExact(w.rowLength()), rows, bytes);
     }

@@ -11,8 +11,6 @@ import dev.panllama.graph.Slot;
  */
 public interface DeviceRunner {
 
-    Device device();
-
     /** A buffer of {@code capacity} floats (or ints) on this device for values of {@code slot}. */
     Buffer allocate(Slot slot, int capacity, boolean ints);
 

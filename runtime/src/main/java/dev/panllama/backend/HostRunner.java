@@ -25,9 +25,6 @@ public final class HostRunner implements DeviceRunner {
     }
 
     @Override
-    public Device device() { return device; }
-
-    @Override
     public Buffer allocate(Slot slot, int capacity, boolean ints) {
         return HostBuffer.of(device, capacity, ints);
     }
@@ -39,34 +36,21 @@ public final class HostRunner implements DeviceRunner {
         else System.arraycopy(s.ints(), 0, d.ints(), 0, length);
     }
 
-    private float[] f(Buffer b) {
+    private HostBuffer own(Buffer b) {
         if (b.device() != device) {
             throw new IllegalStateException(device.name() + " was given a buffer of " + b.device().name() + " without a copy");
         }
-        return ((HostBuffer) b).floats();
+        return (HostBuffer) b;
     }
 
-    private int[] ints(Buffer b) {
-        if (b.device() != device) {
-            throw new IllegalStateException(device.name() + " was given a buffer of " + b.device().name() + " without a copy");
-        }
-        return ((HostBuffer) b).ints();
-    }
+    private float[] f(Buffer b) { return own(b).floats(); }
+
+    private int[] ints(Buffer b) { return own(b).ints(); }
 
     @Override
     public void run(Node node, Buffer[] in, Buffer[] out) {
         switch (node.op()) {
-            case Op.Embed e -> {
-                float[] x = f(out[0]);
-                int dim = Math.toIntExact(e.table().rowLength());
-                for (int t = 0; t < e.n(); t++) {
-                    int id = e.tokens()[e.off() + t];
-                    if (id < 0 || id >= e.table().rows()) {
-                        throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + e.table().rows());
-                    }
-                    e.table().dequantizeRow(id, x, t * dim);
-                }
-            }
+            case Op.Embed e -> e.decode(f(out[0]));
             case Op.Input i -> System.arraycopy(i.values(), 0, f(out[0]), 0, node.output(0).length());
             case Op.RmsNorm r -> k.rmsnorm(f(in[0]), r.weight(), f(out[0]), r.rows(), r.dim(), r.eps());
             case Op.MatMul m -> k.matmul(m.w(), f(in[0]), f(out[0]), m.tokens());

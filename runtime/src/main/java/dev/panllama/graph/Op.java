@@ -34,6 +34,18 @@ public sealed interface Op {
     /** Rows {@code tokens[off..off+n)} of the embedding table, dequantized: {@code -> x [n][dim]}. */
     record Embed(Tensor table, int[] tokens, int off, int n) implements Op {
         @Override public String placedBy() { return table.name(); }
+
+        /** The batch's rows into {@code x}; a token id outside the table fails, naming it. */
+        public void decode(float[] x) {
+            int dim = Math.toIntExact(table.rowLength());
+            for (int t = 0; t < n; t++) {
+                int id = tokens[off + t];
+                if (id < 0 || id >= table.rows()) {
+                    throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + table.rows());
+                }
+                table.dequantizeRow(id, x, t * dim);
+            }
+        }
     }
 
     /** A host array copied in as a value, e.g. RoPE's angles for the batch's positions: {@code -> x}. */

@@ -33,14 +33,13 @@ final class Deepseek2Graph implements ForwardPass.Builder {
     private final Deepseek2Config dc;
     private final ModelConfig c;
     private final Deepseek2Weights w;
-    private final RopeAngles rope;
-    private float[] angles = new float[0];
+    private final GraphBlocks.RopeInput rope;
 
     Deepseek2Graph(Deepseek2Config config, Deepseek2Weights weights) {
         this.dc = config;
         this.c = config.base();
         this.w = weights;
-        this.rope = config.ropeAngles();
+        this.rope = new GraphBlocks.RopeInput(config.ropeAngles());
     }
 
     @Override
@@ -51,9 +50,8 @@ final class Deepseek2Graph implements ForwardPass.Builder {
         }
         Graph g = new Graph();
         int n = b.n(), dim = c.embeddingLength();
-        if (angles.length < n * dc.ropeDim()) angles = new float[n * dc.ropeDim()];
         Value x = GraphBlocks.embed(g, w.tokenEmbedding(), b);
-        Value ropeAngles = GraphBlocks.ropeAngles(g, rope, angles, b);
+        Value ropeAngles = rope.add(g, b);
         for (int l = 0; l < c.blockCount(); l++) {
             Deepseek2Weights.Layer layer = w.layer(l);
             String p = "blk." + l + ".";

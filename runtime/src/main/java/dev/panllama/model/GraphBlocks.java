@@ -21,10 +21,21 @@ final class GraphBlocks {
         return g.embed(table, b.tokens(), b.off(), b.n(), Math.toIntExact(table.rowLength()));
     }
 
-    /** RoPE's cos/sin table for the batch's positions, an input of the graph (llama.cpp's inp_pos). */
-    static Value ropeAngles(Graph g, RopeAngles rope, float[] table, Batch b) {
-        rope.fill(b.pos0(), b.n(), table);
-        return g.input("rope_angles", Slot.ROPE_ANGLES, table, b.n() * rope.nRot());
+    /** RoPE's cos/sin table for a batch's positions, an input of the graph (llama.cpp's inp_pos); the array is reused. */
+    static final class RopeInput {
+        private final RopeAngles rope;
+        private float[] table = new float[0];
+
+        RopeInput(RopeAngles rope) {
+            this.rope = rope;
+        }
+
+        Value add(Graph g, Batch b) {
+            int n = b.n() * rope.nRot();
+            if (table.length < n) table = new float[n];
+            rope.fill(b.pos0(), b.n(), table);
+            return g.input("rope_angles", Slot.ROPE_ANGLES, table, n);
+        }
     }
 
     /** {@code rms_norm(x) * weight} of {@code rows} vectors of {@code dim}. */

@@ -18,13 +18,12 @@ final class LlamaGraph implements ForwardPass.Builder {
 
     private final ModelConfig c;
     private final ModelWeights w;
-    private final RopeAngles rope;
-    private float[] angles = new float[0];
+    private final GraphBlocks.RopeInput rope;
 
     LlamaGraph(ModelConfig config, ModelWeights weights) {
         this.c = config;
         this.w = weights;
-        this.rope = new RopeAngles(config.nRot(), config.ropeFreqBase(), config.ropeFreqScale(), weights.ropeFreqs());
+        this.rope = new GraphBlocks.RopeInput(new RopeAngles(config.nRot(), config.ropeFreqBase(), config.ropeFreqScale(), weights.ropeFreqs()));
     }
 
     @Override
@@ -32,9 +31,8 @@ final class LlamaGraph implements ForwardPass.Builder {
         Graph g = new Graph();
         int n = b.n(), dim = c.embeddingLength();
         float eps = c.rmsEps();
-        if (angles.length < n * c.nRot()) angles = new float[n * c.nRot()];
         Value x = GraphBlocks.embed(g, w.tokenEmbedding(), b);
-        Value ropeAngles = GraphBlocks.ropeAngles(g, rope, angles, b);
+        Value ropeAngles = rope.add(g, b);
         for (int l = 0; l < c.blockCount(); l++) {
             ModelWeights.Layer layer = w.layer(l);
             String p = "blk." + l + ".";

@@ -35,20 +35,18 @@ public final class Schedule {
 
     /** Nodes of one device in execution order, each preceded by the copies it needs. */
     public record Split(int device, List<Step> steps) {
-        public long nodes() { return steps.stream().filter(s -> s instanceof Run).count(); }
+        public List<Node> nodes() { return steps.stream().filter(s -> s instanceof Run).map(s -> ((Run) s).node()).toList(); }
 
         public List<Copy> copies() { return steps.stream().filter(s -> s instanceof Copy).map(s -> (Copy) s).toList(); }
     }
 
     private final List<Split> splits;
-    private final int[] deviceOf;       // [node] -> device index
     private final int crossingEdges;
     private final int copies;
     private final long copiedBytes;
 
-    private Schedule(List<Split> splits, int[] deviceOf, int crossingEdges) {
+    private Schedule(List<Split> splits, int crossingEdges) {
         this.splits = List.copyOf(splits);
-        this.deviceOf = deviceOf;
         this.crossingEdges = crossingEdges;
         int c = 0;
         long bytes = 0;
@@ -63,9 +61,7 @@ public final class Schedule {
     }
 
     public static Schedule of(Graph graph, ExecutionPlan plan) {
-        List<Node> nodes = graph.nodes();
         int devices = plan.deviceCount();
-        int[] deviceOf = new int[nodes.size()];
         int[] producer = new int[graph.valueCount()];       // value -> device that computed it
         int[][] held = new int[devices][Slot.values().length];
         for (int[] h : held) Arrays.fill(h, -1);
@@ -73,9 +69,8 @@ public final class Schedule {
         List<Split> splits = new ArrayList<>();
         List<Step> steps = null;
         int current = -1;
-        for (Node n : nodes) {
+        for (Node n : graph.nodes()) {
             int d = assign(n, plan, producer);
-            deviceOf[n.index()] = d;
             if (d != current) {
                 steps = new ArrayList<>();
                 splits.add(new Split(d, steps));
@@ -99,7 +94,7 @@ public final class Schedule {
                 held[d][v.slot().ordinal()] = v.id();
             }
         }
-        return new Schedule(splits, deviceOf, crossing.size());
+        return new Schedule(splits, crossing.size());
     }
 
     private static int assign(Node n, ExecutionPlan plan, int[] producer) {
@@ -130,8 +125,6 @@ public final class Schedule {
     }
 
     public List<Split> splits() { return splits; }
-
-    public int deviceOf(Node n) { return deviceOf[n.index()]; }
 
     /** Copies between devices this schedule makes. */
     public int copies() { return copies; }
@@ -173,7 +166,7 @@ public final class Schedule {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < splits.size(); i++) {
             Split s = splits.get(i);
-            List<Node> runs = s.steps().stream().filter(st -> st instanceof Run).map(st -> ((Run) st).node()).toList();
+            List<Node> runs = s.nodes();
             sb.append(String.format(Locale.ROOT, "split %d: %s, %d nodes (%s .. %s)", i, plan.device(s.device()).name(),
                     runs.size(), runs.getFirst(), runs.getLast()));
             List<Copy> cps = s.copies();
