@@ -5,6 +5,7 @@ import dev.panllama.backend.Device;
 import dev.panllama.backend.DeviceRunner;
 import dev.panllama.backend.ExpertPairs;
 import dev.panllama.backend.HostBuffer;
+import dev.panllama.graph.KvSpan;
 import dev.panllama.graph.Node;
 import dev.panllama.graph.Op;
 import dev.panllama.graph.Slot;
@@ -186,7 +187,8 @@ final class CudaRunner implements DeviceRunner {
                 case Op.MatMulExperts e -> matmulExperts(s, e, own(in[0]), own(in[1]), p(out[0]));
                 case Op.MoeCombine c -> m.launch("moe_combine_f32", LaunchGeometry.perRow(c.tokens()), new CudaModules.Args()
                         .ptr(p(in[0])).ptr(p(in[1])).ptr(p(out[0])).i32(c.used()).i32(c.dim()));
-                case Op.TakeRows t -> ctx.copyAsync(p(in[0]).withByteOffset(4L * t.from() * t.dim()), p(out[0]), 4L * t.rows() * t.dim());
+                case Op.TakeRows t -> t.forEachRun((from, to, at) -> ctx.copyAsync(p(in[0]).withByteOffset(4L * from * t.dim()),
+                        p(out[0]).withByteOffset(4L * at * t.dim()), 4L * (to - from) * t.dim()));
                 case Op.Input i -> throw new IllegalStateException("graph inputs are made on the host, not on " + device.name());
                 case Op.Output o -> throw new IllegalStateException("the logits are read on the host, not on " + device.name());
             }
@@ -268,24 +270,29 @@ final class CudaRunner implements DeviceRunner {
     }
 
     private static void storeKv(CudaDevice.State s, Op.KvStore k, Buffer[] in) {
-        KvCache c = k.cache();
         CUdeviceptr keys = ((CudaBuffer) in[0]).ptr;
         CUdeviceptr values = in.length > 1 ? ((CudaBuffer) in[1]).ptr : null;
-        if (storesOnDevice(c)) {
-            KvMirrors.Layer l = s.kv().forStore(c, k.layer(), k.pos0(), k.tokens());
-            encodeRows(s, keys, c.keyType(), l.k().withByteOffset(k.pos0() * KvMirrors.rowBytesK(c)), k.tokens() * c.keyRowElements());
-            if (!c.isLatent()) {
-                encodeRows(s, values, c.valueType(), l.v().withByteOffset(k.pos0() * KvMirrors.rowBytesV(c)), k.tokens() * c.valueRowElements());
+        for (KvSpan sp : k.spans()) {
+            KvCache c = sp.cache();
+            int kRow = c.keyRowElements(), vRow = c.valueRowElements();
+            CUdeviceptr ks = keys.withByteOffset(4L * sp.row0() * kRow);
+            CUdeviceptr vs = values == null ? null : values.withByteOffset(4L * sp.row0() * vRow);
+            if (storesOnDevice(c)) {
+                KvMirrors.Layer l = s.kv().forStore(c, k.layer(), sp.pos0(), sp.tokens());
+                encodeRows(s, ks, c.keyType(), l.k().withByteOffset(sp.pos0() * KvMirrors.rowBytesK(c)), sp.tokens() * kRow);
+                if (!c.isLatent()) {
+                    encodeRows(s, vs, c.valueType(), l.v().withByteOffset(sp.pos0() * KvMirrors.rowBytesV(c)), sp.tokens() * vRow);
+                }
+            } else {
+                float[] kh = new float[sp.tokens() * kRow];
+                s.ctx().download(ks, kh, 0, kh.length);
+                float[] vh = null;
+                if (!c.isLatent()) {
+                    vh = new float[sp.tokens() * vRow];
+                    s.ctx().download(vs, vh, 0, vh.length);
+                }
+                c.store(k.layer(), sp.pos0(), sp.tokens(), kh, vh);
             }
-        } else {
-            float[] kh = new float[k.tokens() * c.keyRowElements()];
-            s.ctx().download(keys, kh, 0, kh.length);
-            float[] vh = null;
-            if (!c.isLatent()) {
-                vh = new float[k.tokens() * c.valueRowElements()];
-                s.ctx().download(values, vh, 0, vh.length);
-            }
-            c.store(k.layer(), k.pos0(), k.tokens(), kh, vh);
         }
     }
 
@@ -297,10 +304,15 @@ final class CudaRunner implements DeviceRunner {
         }
     }
 
+    /** Span by span: each sequence's queries over its own cache, at its rows of q and out. */
     private static void attention(CudaDevice.State s, Op.Attention j, CUdeviceptr q, CUdeviceptr out) {
-        KvCache c = j.cache();
-        CudaKernels.checkAttention(c, j.headDimK(), j.headDimV());
-        KvMirrors.Layer kv = storesOnDevice(c) ? s.kv().layer(c, j.layer()) : s.kv().sync(c, j.layer(), j.pos0(), j.tokens());
-        CudaKernels.launchAttention(s, kv, c, q, out, j.pos0(), j.tokens(), j.nHead(), j.nHeadKv(), j.headDimK(), j.headDimV(), j.scale());
+        for (KvSpan sp : j.spans()) {
+            KvCache c = sp.cache();
+            CudaKernels.checkAttention(c, j.headDimK(), j.headDimV());
+            KvMirrors.Layer kv = storesOnDevice(c) ? s.kv().layer(c, j.layer()) : s.kv().sync(c, j.layer(), sp.pos0(), sp.tokens());
+            CudaKernels.launchAttention(s, kv, c, q.withByteOffset(4L * sp.row0() * j.nHead() * j.headDimK()),
+                    out.withByteOffset(4L * sp.row0() * j.nHead() * j.headDimV()), sp.pos0(), sp.tokens(), j.nHead(), j.nHeadKv(),
+                    j.headDimK(), j.headDimV(), j.scale());
+        }
     }
 }

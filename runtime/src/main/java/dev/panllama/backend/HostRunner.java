@@ -1,8 +1,11 @@
 package dev.panllama.backend;
 
+import dev.panllama.graph.KvSpan;
 import dev.panllama.graph.Node;
 import dev.panllama.graph.Op;
 import dev.panllama.graph.Slot;
+
+import java.util.Arrays;
 
 /**
  * Runs graph nodes on a host device with its {@link Kernels}, over Java arrays the device owns.
@@ -81,9 +84,10 @@ public final class HostRunner implements DeviceRunner {
                     System.arraycopy(b, r * c.lb(), dst, r * w + c.la(), c.lb());
                 }
             }
-            case Op.KvStore s -> s.cache().store(s.layer(), s.pos0(), s.tokens(), f(in[0]), in.length > 1 ? f(in[1]) : null);
-            case Op.Attention a -> k.attention(new AttentionKernel.Job(f(in[0]), f(out[0]), a.cache(), a.layer(), a.pos0(), a.tokens(),
-                    a.nHead(), a.nHeadKv(), a.headDimK(), a.headDimV(), a.scale()));
+            case Op.KvStore s -> {
+                for (KvSpan sp : s.spans()) sp.cache().store(s.layer(), sp.pos0(), sp.tokens(), f(in[0]), in.length > 1 ? f(in[1]) : null, sp.row0());
+            }
+            case Op.Attention a -> attention(a, f(in[0]), f(out[0]));
             case Op.Route r -> r.routing().routeAll(f(in[0]), r.tokens(), r.experts(), r.bias(), r.used(), ints(out[0]), f(out[1]));
             case Op.MatMulExperts m -> {
                 int pairs = m.tokens() * m.used();
@@ -91,8 +95,27 @@ public final class HostRunner implements DeviceRunner {
                 k.matmulExperts(m.w(), m.rows(), ints(in[1]), inputs, pairs, f(in[0]), m.perPair() ? pairs : m.tokens(), f(out[0]));
             }
             case Op.MoeCombine c -> combine(c, f(in[0]), f(in[1]), f(out[0]));
-            case Op.TakeRows t -> System.arraycopy(f(in[0]), t.from() * t.dim(), f(out[0]), 0, t.rows() * t.dim());
+            case Op.TakeRows t -> {
+                float[] src = f(in[0]), dst = f(out[0]);
+                t.forEachRun((from, to, at) -> System.arraycopy(src, from * t.dim(), dst, at * t.dim(), (to - from) * t.dim()));
+            }
             case Op.Output o -> System.arraycopy(f(in[0]), 0, o.logits(), 0, o.length());
+        }
+    }
+
+    /**
+     * Attention span by span. The kernels take a batch's queries from row 0: a span of a batch of several
+     * sequences has its rows copied in and its results copied out (one row per sequence while generating).
+     */
+    private void attention(Op.Attention a, float[] q, float[] out) {
+        int qRow = a.nHead() * a.headDimK(), oRow = a.nHead() * a.headDimV();
+        for (KvSpan sp : a.spans()) {
+            boolean whole = sp.row0() == 0;
+            float[] qs = whole ? q : Arrays.copyOfRange(q, sp.row0() * qRow, (sp.row0() + sp.tokens()) * qRow);
+            float[] os = whole ? out : new float[sp.tokens() * oRow];
+            k.attention(new AttentionKernel.Job(qs, os, sp.cache(), a.layer(), sp.pos0(), sp.tokens(),
+                    a.nHead(), a.nHeadKv(), a.headDimK(), a.headDimV(), a.scale()));
+            if (!whole) System.arraycopy(os, 0, out, sp.row0() * oRow, sp.tokens() * oRow);
         }
     }
 

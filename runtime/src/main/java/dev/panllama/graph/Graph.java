@@ -1,7 +1,6 @@
 package dev.panllama.graph;
 
 import dev.panllama.model.ExpertRouting;
-import dev.panllama.model.KvCache;
 import dev.panllama.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -93,8 +92,8 @@ public final class Graph {
     }
 
     /** @param v null for a latent cache */
-    public void kvStore(KvCache cache, int layer, int pos0, int tokens, String placedBy, Value k, Value v) {
-        add(new Op.KvStore(cache, layer, pos0, tokens, placedBy), v == null ? List.of(k) : List.of(k, v), List.of());
+    public void kvStore(List<KvSpan> spans, int layer, String placedBy, Value k, Value v) {
+        add(new Op.KvStore(spans, layer, placedBy), v == null ? List.of(k) : List.of(k, v), List.of());
     }
 
     public Value attention(Op.Attention op, Value q, String name, Slot slot) {
@@ -117,8 +116,8 @@ public final class Graph {
         return one(new Op.MoeCombine(tokens, used, dim), List.of(experts, weights), f32(name, slot, tokens * dim));
     }
 
-    public Value takeRows(Value x, int from, int rows, int dim, String name, Slot slot) {
-        return one(new Op.TakeRows(from, rows, dim), List.of(x), f32(name, slot, rows * dim));
+    public Value takeRows(Value x, int[] rows, int dim, String name, Slot slot) {
+        return one(new Op.TakeRows(rows.clone(), dim), List.of(x), f32(name, slot, rows.length * dim));
     }
 
     public void output(Value logits, float[] dst) {

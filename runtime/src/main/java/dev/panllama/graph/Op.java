@@ -1,8 +1,9 @@
 package dev.panllama.graph;
 
 import dev.panllama.model.ExpertRouting;
-import dev.panllama.model.KvCache;
 import dev.panllama.tensor.Tensor;
+
+import java.util.List;
 
 /**
  * What a {@link Node} computes. Activations are token-major ({@code x[t * width + i]}); the records hold
@@ -91,12 +92,25 @@ public sealed interface Op {
     /** Rows side by side: {@code a [rows][la], b [rows][lb] -> [rows][la + lb]}. */
     record ConcatCols(int rows, int la, int lb) implements Op {}
 
-    /** Stores the batch's keys and values (values: absent for a latent cache) at their positions: {@code k[, v] -> }. */
-    record KvStore(KvCache cache, int layer, int pos0, int tokens, String placedBy) implements Op {}
+    /**
+     * Stores the batch's keys and values (values: absent for a latent cache) at their positions, each
+     * span's rows in its own cache: {@code k[, v] -> }.
+     */
+    record KvStore(List<KvSpan> spans, int layer, String placedBy) implements Op {
+        public KvStore { spans = List.copyOf(spans); }
+    }
 
-    /** Causal attention over the layer's cache: {@code q -> out}; see {@link dev.panllama.backend.AttentionKernel}. */
-    record Attention(KvCache cache, int layer, int pos0, int tokens, int nHead, int nHeadKv, int headDimK, int headDimV,
-                     float scale, String placedBy) implements Op {}
+    /**
+     * Causal attention over the layer's cache, each span's queries over its own cache: {@code q -> out};
+     * see {@link dev.panllama.backend.AttentionKernel}.
+     */
+    record Attention(List<KvSpan> spans, int layer, int nHead, int nHeadKv, int headDimK, int headDimV,
+                     float scale, String placedBy) implements Op {
+        public Attention { spans = List.copyOf(spans); }
+
+        /** The batch's tokens, all spans together. */
+        public int tokens() { return spans.stream().mapToInt(KvSpan::tokens).sum(); }
+    }
 
     /**
      * Top-k routing of each token's router logits: {@code logits [tokens][experts] -> ids [tokens][used],
@@ -123,8 +137,23 @@ public sealed interface Op {
         @Override public boolean followsFirstInput() { return true; }
     }
 
-    /** Rows {@code [from, from+rows)} of {@code x [.][dim]}: {@code x -> y}. */
-    record TakeRows(int from, int rows, int dim) implements Op {}
+    /** Rows {@code rows[0], rows[1], ...} of {@code x [.][dim]}, packed: {@code x -> y [rows.length][dim]}. */
+    record TakeRows(int[] rows, int dim) implements Op {
+        /** Calls {@code run(from, to, at)} for each run of consecutive rows {@code [from, to)}, which lands at row {@code at} of y. */
+        public void forEachRun(RowRun run) {
+            for (int i = 0; i < rows.length; ) {
+                int j = i + 1;
+                while (j < rows.length && rows[j] == rows[j - 1] + 1) j++;
+                run.copy(rows[i], rows[j - 1] + 1, i);
+                i = j;
+            }
+        }
+
+        @FunctionalInterface
+        public interface RowRun {
+            void copy(int from, int to, int at);
+        }
+    }
 
     /** Reads the logits out to the caller's array, on the host: {@code x -> }. */
     record Output(float[] logits, int length) implements Op {

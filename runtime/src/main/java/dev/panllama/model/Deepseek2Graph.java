@@ -1,6 +1,7 @@
 package dev.panllama.model;
 
 import dev.panllama.graph.Graph;
+import dev.panllama.graph.KvSpan;
 import dev.panllama.graph.Op;
 import dev.panllama.graph.Slot;
 import dev.panllama.graph.Value;
@@ -44,9 +45,10 @@ final class Deepseek2Graph implements ForwardPass.Builder {
 
     @Override
     public Graph build(Batch b) {
-        KvCache cache = b.cache();
-        if (!cache.isLatent() || cache.keyRowElements() != dc.latentDim()) {
-            throw new IllegalArgumentException("deepseek2 needs a latent cache of " + dc.latentDim() + " values per row");
+        for (KvSpan s : b.spans()) {
+            if (!s.cache().isLatent() || s.cache().keyRowElements() != dc.latentDim()) {
+                throw new IllegalArgumentException("deepseek2 needs a latent cache of " + dc.latentDim() + " values per row");
+            }
         }
         Graph g = new Graph();
         int n = b.n(), dim = c.embeddingLength();
@@ -87,7 +89,7 @@ final class Deepseek2Graph implements ForwardPass.Builder {
         kPe = g.rope(kPe, angles, n, 1, ropeDim, ropeDim, false);
         Value rows = g.concatCols(latent, kPe, n, p + "kv_cache_row", Slot.KV);
         String cacheDevice = w.wkvA().name();
-        g.kvStore(b.cache(), l, b.pos0(), n, cacheDevice, rows, null);
+        g.kvStore(b.spans(), l, cacheDevice, rows, null);
 
         // Queries in latent space: [q_nope through its head's attn_k_b rows | rotated q_rope].
         Value qPe = g.sliceCols(q, n * heads, qk, nope, ropeDim, p + "q_pe", Slot.ROPE_PART);
@@ -99,7 +101,7 @@ final class Deepseek2Graph implements ForwardPass.Builder {
                 p + "q_nope_absorbed", Slot.Q_ABSORBED);
         Value ql = g.concatCols(qAbsorbed, qPe, n * heads, p + "q_latent", Slot.QL);
 
-        Value lat = g.attention(new Op.Attention(b.cache(), l, b.pos0(), n, heads, 1, dc.latentDim(), kvLora, dc.kqScale(), cacheDevice),
+        Value lat = g.attention(new Op.Attention(b.spans(), l, heads, 1, dc.latentDim(), kvLora, dc.kqScale(), cacheDevice),
                 ql, p + "kqv_latent", Slot.LAT);
         // Each head's latent result through its value rows.
         Deepseek2Weights.HeadRows vb = w.vUp();

@@ -40,8 +40,12 @@ public final class ForwardPass implements AutoCloseable {
      * the batch into {@code logits} ({@code [n - logitsFrom][vocab]}); none when logitsFrom == n.
      */
     public void forward(int[] tokens, int off, int n, int pos0, KvCache cache, int logitsFrom, float[] logits) {
-        Graph g = builder.build(new Batch(tokens, off, n, pos0, cache, logitsFrom, logits));
-        last = Schedule.of(g, plan);
+        forward(Batch.single(tokens, off, n, pos0, cache, logitsFrom, logits));
+    }
+
+    /** Evaluates a batch of one or more sequences (see {@link Batch}). */
+    public void forward(Batch batch) {
+        last = Schedule.of(builder.build(batch), plan);
         executor.run(last);
     }
 

@@ -1,6 +1,7 @@
 package dev.panllama.model;
 
 import dev.panllama.graph.Graph;
+import dev.panllama.graph.KvSpan;
 import dev.panllama.graph.Op;
 import dev.panllama.graph.Slot;
 import dev.panllama.graph.Value;
@@ -33,7 +34,7 @@ final class GraphBlocks {
         Value add(Graph g, Batch b) {
             int n = b.n() * rope.nRot();
             if (table.length < n) table = new float[n];
-            rope.fill(b.pos0(), b.n(), table);
+            for (KvSpan s : b.spans()) rope.fill(s.pos0(), s.tokens(), table, s.row0() * rope.nRot());
             return g.input("rope_angles", Slot.ROPE_ANGLES, table, n);
         }
     }
@@ -95,18 +96,18 @@ final class GraphBlocks {
         q = g.rope(q, angles, n, c.headCount(), c.headDimK(), c.nRot(), neox);
         k = g.rope(k, angles, n, c.headCountKv(), c.headDimK(), c.nRot(), neox);
         String cacheDevice = w.wk().name();
-        g.kvStore(b.cache(), l, b.pos0(), n, cacheDevice, k, v);
-        Value att = g.attention(new Op.Attention(b.cache(), l, b.pos0(), n, c.headCount(), c.headCountKv(), c.headDimK(),
+        g.kvStore(b.spans(), l, cacheDevice, k, v);
+        Value att = g.attention(new Op.Attention(b.spans(), l, c.headCount(), c.headCountKv(), c.headDimK(),
                 c.headDimV(), (float) (1.0 / Math.sqrt(c.headDimK())), cacheDevice), q, p + "kqv_out", Slot.ATT);
         return g.matmul(w.wo(), att, n, p + "attn_out", Slot.XB2);
     }
 
     /** Final norm and output projection of the rows whose logits are wanted, read out to the batch's array. */
     static void outputHead(Graph g, Value x, float[] outputNorm, Tensor output, ModelConfig c, Batch b) {
-        int rows = b.logitRows();
+        int rows = b.logitRowCount();
         if (rows <= 0) return;
         int dim = c.embeddingLength();
-        Value tail = b.logitsFrom() > 0 ? g.takeRows(x, b.logitsFrom(), rows, dim, "result_rows", Slot.TAIL) : x;
+        Value tail = b.logitsOfAllRows() ? x : g.takeRows(x, b.logitRows(), dim, "result_rows", Slot.TAIL);
         Value normed = g.rmsNorm(tail, TensorNames.OUTPUT_NORM, outputNorm, rows, dim, c.rmsEps(), "result_norm", Slot.XB);
         Value logits = g.matmul(output, TensorNames.OUTPUT, normed, rows, "result_output", Slot.LOGITS);
         g.output(logits, b.logits());

@@ -143,14 +143,19 @@ public final class KvCache implements AutoCloseable {
      * (a latent cache stores the keys only; {@code values} may be null).
      */
     public void store(int layer, int pos0, int tokens, float[] keys, float[] values) {
+        store(layer, pos0, tokens, keys, values, 0);
+    }
+
+    /** As {@link #store(int, int, int, float[], float[])}, from row {@code row0} of the arrays. */
+    public void store(int layer, int pos0, int tokens, float[] keys, float[] values, int row0) {
         if (pos0 < 0 || pos0 + tokens > contextLength) {
             throw new IllegalArgumentException("positions [" + pos0 + ", " + (pos0 + tokens) + ") exceed the context of " + contextLength);
         }
         BlockCodec kc = kType.codec();
         BlockCodec vc = vType.codec();
         for (int t = 0; t < tokens; t++) {
-            kc.quantize(keys, t * kRowElems, keyRow(layer, pos0 + t), 0, kRowElems);
-            if (!latent) vc.quantize(values, t * vRowElems, valueRow(layer, pos0 + t), 0, vRowElems);
+            kc.quantize(keys, (row0 + t) * kRowElems, keyRow(layer, pos0 + t), 0, kRowElems);
+            if (!latent) vc.quantize(values, (row0 + t) * vRowElems, valueRow(layer, pos0 + t), 0, vRowElems);
         }
     }
 

@@ -158,12 +158,20 @@ public final class Model implements AutoCloseable {
     }
 
     /**
+     * A decoder that evaluates several sessions' tokens in one pass (continuous batching), up to -ub
+     * tokens at a time; its passes take turns with the sessions' own on the model's lock.
+     */
+    public BatchDecoder newBatchDecoder() {
+        return new BatchDecoder(new ForwardPass(config, plan, network.newGraphBuilder()), forwardLock, options.ubatch());
+    }
+
+    /**
      * How a micro-batch of {@code tokens} tokens would be split over the devices (what
      * {@code --print-splits} shows); builds the graph without running it.
      */
     public Schedule schedule(int tokens) {
         try (KvCache cache = network.newCache(tokens, options.cacheTypeK(), options.cacheTypeV(), cacheOnHost())) {
-            Batch b = new Batch(new int[tokens], 0, tokens, 0, cache, tokens - 1, new float[config.vocabSize()]);
+            Batch b = Batch.single(new int[tokens], 0, tokens, 0, cache, tokens - 1, new float[config.vocabSize()]);
             return Schedule.of(network.newGraphBuilder().build(b), plan);
         }
     }

@@ -64,11 +64,16 @@ public final class RopeAngles {
 
     /** Fills {@code out[t * nRot + i]} (cos at even i, sin at odd i) for positions pos0 .. pos0+tokens-1. */
     public void fill(int pos0, int tokens, float[] out) {
+        fill(pos0, tokens, out, 0);
+    }
+
+    /** As {@link #fill(int, int, float[])}, from {@code out[outOff]}. */
+    public void fill(int pos0, int tokens, float[] out, int outOff) {
         float mscale = attnFactor;
         if (extFactor != 0f) mscale *= 1.0f + 0.1f * (float) Math.log(1.0f / freqScale);
         for (int t = 0; t < tokens; t++) {
             float theta = pos0 + t;
-            int o = t * nRot;
+            int o = outOff + t * nRot;
             for (int i = 0; i < nRot; i += 2) {
                 float ff = freqFactors != null ? freqFactors[i / 2] : 1.0f;
                 float extrapolated = theta / ff;

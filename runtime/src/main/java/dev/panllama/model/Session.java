@@ -86,6 +86,11 @@ public final class Session implements AutoCloseable {
     /** How the last micro-batch was split over the devices, or null before the first ({@code --print-splits}). */
     public Schedule lastSchedule() { return forwardPass.lastSchedule(); }
 
+    /** After a {@link BatchDecoder} evaluated {@code n} tokens of this session. */
+    void advance(int n) { position += n; }
+
+    boolean sharesLock(ReentrantLock lock) { return forwardLock == lock; }
+
     /** Forgets everything: the next token goes at position 0. */
     public void clear() { position = 0; }
 
