@@ -10,7 +10,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -49,6 +51,12 @@ final class ServeCommand implements Callable<Integer> {
             description = "Largest request body accepted; larger ones get 413 (default: ${DEFAULT-VALUE})")
     long maxRequestBytes;
 
+    @Option(names = "--api-key", paramLabel = "KEY", description = "Require 'Authorization: Bearer KEY' on every endpoint but /health")
+    String apiKey;
+
+    @Option(names = "--api-key-file", paramLabel = "FILE", description = "Read the API key from the first line of FILE")
+    Path apiKeyFile;
+
     @Option(names = {"-to", "--timeout"}, paramLabel = "N", defaultValue = "600",
             description = "Seconds a request body may pause before the request gets 400 (llama-server's read timeout; default: ${DEFAULT-VALUE})")
     int timeout;
@@ -68,6 +76,7 @@ final class ServeCommand implements Callable<Integer> {
         if (timeout < 1) throw new IllegalArgumentException("-to " + timeout + ": must be at least 1 second");
         if (port < 0 || port > 65535) throw new IllegalArgumentException("--port " + port + ": must be in [0, 65535]");
         if (maxRequestBytes <= 0) throw new IllegalArgumentException("--max-request-bytes " + maxRequestBytes + ": must be positive");
+        String key = apiKey();
         SamplerParams defaults = sampling.params();
         chatTemplate.override();
         try (Model m = model.load(err)) {
@@ -77,7 +86,7 @@ final class ServeCommand implements Callable<Integer> {
             if (perSlot < 2) throw new IllegalArgumentException("-c " + total + " over " + parallel + " slots leaves " + perSlot + " tokens per slot");
             String id = alias != null ? alias : fileName(model.modelPath());
             OpenAiServer.Settings settings = new OpenAiServer.Settings(host, port, parallel, perSlot, id, maxRequestBytes,
-                    Duration.ofSeconds(timeout), defaults);
+                    Duration.ofSeconds(timeout), defaults, key);
             Thread hook = new Thread(() -> {
                 stop.countDown();
                 try {
@@ -92,6 +101,10 @@ final class ServeCommand implements Callable<Integer> {
                 err.printf("panllama serve: listening on http://%s:%d | model %s | %d slot%s of %d tokens | chat template %s | %s%n",
                         at.getHostString(), at.getPort(), id, parallel, parallel == 1 ? "" : "s", perSlot,
                         format.template().description(), m.description());
+                if (key == null && !at.getAddress().isLoopbackAddress()) {
+                    err.println("panllama serve: warning: listening on " + at.getHostString()
+                            + " without --api-key: anyone who can reach it can use the model");
+                }
                 err.flush();
                 try {
                     stop.await();
@@ -110,6 +123,20 @@ final class ServeCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** --api-key or the first line of --api-key-file (not both), or null. */
+    private String apiKey() throws IOException {
+        if (apiKey != null && apiKeyFile != null) throw new IllegalArgumentException("--api-key and --api-key-file: give one of them");
+        if (apiKeyFile == null) return apiKey;
+        String first;
+        try (var lines = Files.lines(apiKeyFile)) {
+            first = lines.findFirst().orElse("").strip();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new IllegalArgumentException("--api-key-file " + apiKeyFile + ": cannot read it (" + e.getMessage() + ")");
+        }
+        if (first.isEmpty()) throw new IllegalArgumentException("--api-key-file " + apiKeyFile + ": the first line is empty");
+        return first;
     }
 
     private static String fileName(Path p) {

@@ -54,6 +54,12 @@ final class ApiException extends RuntimeException {
         return new ApiException(500, "server_error", "internal server error: " + t.getClass().getSimpleName() + message, null);
     }
 
+    /** 401: the request lacks the server's API key (--api-key), or names another. */
+    static ApiException unauthorized(boolean sent) {
+        return new ApiException(401, "authentication_error", (sent ? "invalid API key" : "missing API key")
+                + ": send the server's key as 'Authorization: Bearer KEY'", null);
+    }
+
     static ApiException unavailable(String message) {
         return new ApiException(503, "unavailable_error", message, null);
     }

@@ -11,6 +11,8 @@ import dev.panllama.sampling.SamplerParams;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -55,10 +57,20 @@ public final class OpenAiServer implements AutoCloseable {
      * @param readTimeout     how long a request body may pause before the request is refused (400): llama-server's
      *                        read timeout, {@code --timeout}
      * @param sampling        sampling for fields a request leaves out
+     * @param apiKey          the key every request but {@code /health} must send as {@code Authorization: Bearer KEY}
+     *                        (llama-server's --api-key), or null for none
      */
     public record Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
-                           Duration readTimeout, SamplerParams sampling) {
+                           Duration readTimeout, SamplerParams sampling, String apiKey) {
+        public Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
+                        Duration readTimeout, SamplerParams sampling) {
+            this(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, null);
+        }
+
         public Settings {
+            if (apiKey != null && (apiKey.isBlank() || apiKey.chars().anyMatch(ch -> ch < 0x21 || ch > 0x7e))) {
+                throw new IllegalArgumentException("--api-key must be printable ASCII without spaces");
+            }
             if (readTimeout.isNegative() || readTimeout.isZero()) throw new IllegalArgumentException("--timeout must be positive, not " + readTimeout.toSeconds());
             if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
             if (contextPerSlot < 2) throw new IllegalArgumentException("each slot needs a context of at least 2 tokens, not " + contextPerSlot);
@@ -110,11 +122,13 @@ public final class OpenAiServer implements AutoCloseable {
         int status = 500;
         try {
             checkHeaders(ex.getRequestHeaders());
+            if (!path.equals("/health")) checkApiKey(ex.getRequestHeaders());
             if (closing) throw ApiException.unavailable("the server is shutting down");
             status = route(ex, path);
         } catch (ApiException e) {
             status = e.status();
             if (status == 405) ex.getResponseHeaders().set("Allow", path.startsWith("/v1/c") ? "POST" : "GET");
+            if (status == 401) ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
             trySend(ex, status, e.body());
         } catch (IOException e) {
             status = 499;        // nginx's "client closed request": nothing more can be said to it
@@ -154,6 +168,20 @@ public final class OpenAiServer implements AutoCloseable {
         }
         if (fields > MAX_HEADERS || bytes > MAX_HEADER_BYTES) {
             throw ApiException.headersTooLarge(fields, bytes, MAX_HEADERS, MAX_HEADER_BYTES);
+        }
+    }
+
+    /**
+     * With --api-key, the request must carry {@code Authorization: Bearer KEY}. The key is compared by
+     * {@link MessageDigest#isEqual}, whose time does not depend on where the bytes differ.
+     */
+    private void checkApiKey(Headers headers) {
+        String key = settings.apiKey();
+        if (key == null) return;
+        String auth = headers.getFirst("Authorization");
+        String sent = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).strip() : null;
+        if (sent == null || !MessageDigest.isEqual(sent.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8))) {
+            throw ApiException.unauthorized(auth != null);
         }
     }
 

@@ -39,11 +39,17 @@ final class TestServer implements AutoCloseable {
      */
     static TestServer start(Path modelFile, int parallel, int contextPerSlot, long maxRequestBytes, Duration readTimeout,
                             UnaryOperator<ChatFormat> formats) throws IOException {
+        return start(modelFile, parallel, contextPerSlot, maxRequestBytes, readTimeout, formats, null);
+    }
+
+    /** @param apiKey serve's --api-key, or null */
+    static TestServer start(Path modelFile, int parallel, int contextPerSlot, long maxRequestBytes, Duration readTimeout,
+                            UnaryOperator<ChatFormat> formats, String apiKey) throws IOException {
         Model model = Model.load(modelFile, ModelOptions.DEFAULTS.withThreads(1));
         try {
             ChatFormat format = formats.apply(ChatFormat.forModel(model.metadata(), model.tokenizer()));
             OpenAiServer server = OpenAiServer.start(model, format, new OpenAiServer.Settings("127.0.0.1", 0, parallel, contextPerSlot,
-                    "stories260K", maxRequestBytes, readTimeout, SamplerParams.DEFAULTS));
+                    "stories260K", maxRequestBytes, readTimeout, SamplerParams.DEFAULTS, apiKey));
             return new TestServer(model, format, server);
         } catch (IOException | RuntimeException e) {
             model.close();
