@@ -48,7 +48,8 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private static final System.Logger LOG = System.getLogger(OpenAiServer.class.getName());
-    private static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics");
+    private static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/models", "/tokenize", "/detokenize",
+            "/health", "/metrics");
 
     /**
      * @param contextPerSlot  KV cache tokens of each slot (llama.cpp: -c divided by --parallel)
@@ -84,6 +85,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final SlotPool slots;
     private final ServerMetrics metrics = new ServerMetrics();
     private final CompletionEndpoint completions;
+    private final TokenizeEndpoints tokenize;
     private final HttpServer http;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final long created = System.currentTimeMillis() / 1000;
@@ -95,6 +97,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.slots = new SlotPool(model, settings.parallel(), settings.contextPerSlot());
         this.completions = new CompletionEndpoint(format, slots, metrics, settings.sampling(), settings.modelId(),
                 settings.maxRequestBytes(), settings.readTimeout(), () -> closing);
+        this.tokenize = new TokenizeEndpoints(format.tokenizer());
         try {
             this.http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 128);
         } catch (IOException e) {
@@ -127,7 +130,7 @@ public final class OpenAiServer implements AutoCloseable {
             status = route(ex, path);
         } catch (ApiException e) {
             status = e.status();
-            if (status == 405) ex.getResponseHeaders().set("Allow", path.startsWith("/v1/c") ? "POST" : "GET");
+            if (status == 405) ex.getResponseHeaders().set("Allow", path.startsWith("/v1/c") || path.endsWith("tokenize") ? "POST" : "GET");
             if (status == 401) ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
             trySend(ex, status, e.body());
         } catch (IOException e) {
@@ -192,6 +195,12 @@ public final class OpenAiServer implements AutoCloseable {
                 if (!method.equals("POST")) throw ApiException.methodNotAllowed(method, path, "POST");
                 return completions.handle(ex, path.equals("/v1/chat/completions"));
             }
+            case "/tokenize", "/detokenize" -> {
+                if (!method.equals("POST")) throw ApiException.methodNotAllowed(method, path, "POST");
+                var body = HttpIo.readJson(ex, settings.maxRequestBytes(), settings.readTimeout());
+                HttpIo.sendJson(ex, 200, path.equals("/tokenize") ? tokenize.tokenize(body) : tokenize.detokenize(body));
+                return 200;
+            }
             case "/v1/models" -> {
                 requireGet(method, path);
                 HttpIo.sendJson(ex, 200, models());
@@ -207,7 +216,16 @@ public final class OpenAiServer implements AutoCloseable {
                 HttpIo.sendText(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.render(slots));
                 return 200;
             }
-            default -> throw ApiException.notFound("no endpoint " + path + " (there are " + String.join(", ", ENDPOINTS.stream().sorted().toList()) + ")");
+            default -> {
+                if (path.startsWith("/v1/models/")) {      // models.retrieve
+                    requireGet(method, path);
+                    String id = path.substring("/v1/models/".length());
+                    if (!id.equals(settings.modelId())) throw ApiException.notFound("no model '" + id + "' (this server has '" + settings.modelId() + "')");
+                    HttpIo.sendJson(ex, 200, models().path("data").get(0));
+                    return 200;
+                }
+                throw ApiException.notFound("no endpoint " + path + " (there are " + String.join(", ", ENDPOINTS.stream().sorted().toList()) + ")");
+            }
         }
     }
 
