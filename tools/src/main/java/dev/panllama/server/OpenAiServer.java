@@ -1,11 +1,13 @@
 package dev.panllama.server;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.panllama.chat.ChatFormat;
+import dev.panllama.chat.ChatTemplateException;
 import dev.panllama.model.Model;
 import dev.panllama.sampling.SamplerParams;
 
@@ -49,7 +51,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(OpenAiServer.class.getName());
     private static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/models", "/tokenize", "/detokenize",
-            "/health", "/metrics");
+            "/apply-template", "/props", "/slots", "/health", "/metrics");
 
     /**
      * @param contextPerSlot  KV cache tokens of each slot (llama.cpp: -c divided by --parallel)
@@ -86,6 +88,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final ServerMetrics metrics = new ServerMetrics();
     private final CompletionEndpoint completions;
     private final TokenizeEndpoints tokenize;
+    private final ChatFormat format;
     private final HttpServer http;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final long created = System.currentTimeMillis() / 1000;
@@ -98,6 +101,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.completions = new CompletionEndpoint(format, slots, metrics, settings.sampling(), settings.modelId(),
                 settings.maxRequestBytes(), settings.readTimeout(), () -> closing);
         this.tokenize = new TokenizeEndpoints(format.tokenizer());
+        this.format = format;
         try {
             this.http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 128);
         } catch (IOException e) {
@@ -130,7 +134,7 @@ public final class OpenAiServer implements AutoCloseable {
             status = route(ex, path);
         } catch (ApiException e) {
             status = e.status();
-            if (status == 405) ex.getResponseHeaders().set("Allow", path.startsWith("/v1/c") || path.endsWith("tokenize") ? "POST" : "GET");
+            if (status == 405) ex.getResponseHeaders().set("Allow", path.startsWith("/v1/c") || path.endsWith("tokenize") || path.equals("/apply-template") ? "POST" : "GET");
             if (status == 401) ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
             trySend(ex, status, e.body());
         } catch (IOException e) {
@@ -201,6 +205,33 @@ public final class OpenAiServer implements AutoCloseable {
                 HttpIo.sendJson(ex, 200, path.equals("/tokenize") ? tokenize.tokenize(body) : tokenize.detokenize(body));
                 return 200;
             }
+            case "/apply-template" -> {
+                if (!method.equals("POST")) throw ApiException.methodNotAllowed(method, path, "POST");
+                var req = CompletionRequest.chat(HttpIo.readJson(ex, settings.maxRequestBytes(), settings.readTimeout()), settings.sampling());
+                String prompt;
+                try {
+                    prompt = format.render(req.messages(), true);
+                } catch (ChatTemplateException e) {
+                    throw ApiException.invalid(e.getMessage(), "messages");
+                }
+                HttpIo.sendJson(ex, 200, JsonNodeFactory.instance.objectNode().put("prompt", prompt));
+                return 200;
+            }
+            case "/props" -> {
+                requireGet(method, path);
+                HttpIo.sendJson(ex, 200, props());
+                return 200;
+            }
+            case "/slots" -> {
+                requireGet(method, path);
+                ArrayNode list = JsonNodeFactory.instance.arrayNode();
+                for (SlotPool.SlotView v : slots.views()) {
+                    list.addObject().put("id", v.id()).put("n_ctx", v.contextLength()).put("is_processing", v.processing())
+                            .put("n_cached_tokens", v.cachedTokens());
+                }
+                HttpIo.sendJson(ex, 200, list);
+                return 200;
+            }
             case "/v1/models" -> {
                 requireGet(method, path);
                 HttpIo.sendJson(ex, 200, models());
@@ -247,6 +278,26 @@ public final class OpenAiServer implements AutoCloseable {
         meta.put("n_embd", model.config().embeddingLength());
         meta.put("n_ctx_slot", slots.contextPerSlot());
         meta.put("n_slots", slots.size());
+        return root;
+    }
+
+    /** llama-server's {@code GET /props}: the defaults a request starts from, the slots, the model and its template. */
+    private ObjectNode props() {
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
+        ObjectNode gen = root.putObject("default_generation_settings");
+        gen.put("n_ctx", slots.contextPerSlot());
+        SamplerParams p = settings.sampling();
+        ObjectNode params = gen.putObject("params");
+        params.put("temperature", p.temperature()).put("top_k", p.topK()).put("top_p", p.topP()).put("min_p", p.minP())
+                .put("repeat_penalty", p.repeatPenalty()).put("repeat_last_n", p.repeatLastN())
+                .put("frequency_penalty", p.frequencyPenalty()).put("presence_penalty", p.presencePenalty()).put("seed", p.seed());
+        root.put("total_slots", slots.size());
+        root.put("model_alias", settings.modelId());
+        root.put("model_path", model.path().toString());
+        root.put("chat_template", format.template().description());
+        root.putObject("modalities").put("vision", false).put("audio", false);
+        String version = OpenAiServer.class.getPackage().getImplementationVersion();
+        root.put("build_info", "panllama " + (version != null ? version : "development build"));
         return root;
     }
 

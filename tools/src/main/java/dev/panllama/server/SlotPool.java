@@ -60,6 +60,13 @@ final class SlotPool implements AutoCloseable {
         return slots.stream().mapToLong(s -> s.session.size()).sum();
     }
 
+    /** What llama-server's {@code GET /slots} shows of a slot. */
+    record SlotView(int id, int contextLength, boolean processing, int cachedTokens) {}
+
+    synchronized List<SlotView> views() {
+        return slots.stream().map(s -> new SlotView(s.id, s.session.contextLength(), s.busy, s.session.size())).toList();
+    }
+
     /** Waits for a free slot and takes the best one for {@code prompt}. */
     Slot acquire(int[] prompt) throws InterruptedException {
         waiting.incrementAndGet();

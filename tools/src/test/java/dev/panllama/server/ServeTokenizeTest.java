@@ -11,7 +11,7 @@ import java.net.http.HttpResponse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** llama-server's /tokenize, /detokenize and models.retrieve, checked against the model's own tokenizer. */
+/** llama-server's /tokenize, /detokenize, /apply-template, /props, /slots and models.retrieve, checked against the model's own tokenizer, template and settings. */
 class ServeTokenizeTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static TestServer server;
@@ -71,6 +71,32 @@ class ServeTokenizeTest {
         HttpResponse<String> other = server.get("/v1/models/gpt-4");
         assertThat(other.statusCode()).isEqualTo(404);
         assertThat(JSON.readTree(other.body()).path("error").path("message").asText()).isEqualTo("no model 'gpt-4' (this server has 'stories260K')");
+    }
+
+    @Test
+    void applyTemplateRendersWhatChatCompletionsWouldEvaluate() throws Exception {
+        HttpResponse<String> r = server.post("/apply-template", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}");
+        assertThat(r.statusCode()).isEqualTo(200);
+        String prompt = JSON.readTree(r.body()).path("prompt").asText();
+        assertThat(prompt).isEqualTo(server.format.render(java.util.List.of(new dev.panllama.chat.ChatMessage("user", "Hi")), true));
+        assertThat(prompt).contains("Hi");
+        assertError(server.post("/apply-template", "{\"messages\": 3}"), "messages", "");
+    }
+
+    @Test
+    void propsAndSlotsDescribeTheServer() throws Exception {
+        JsonNode props = JSON.readTree(server.get("/props").body());
+        assertThat(props.path("total_slots").asInt()).isEqualTo(1);
+        assertThat(props.path("default_generation_settings").path("n_ctx").asInt()).isEqualTo(64);
+        assertThat(props.path("default_generation_settings").path("params").path("top_k").asInt()).isEqualTo(40);
+        assertThat(props.path("model_path").asText()).endsWith("stories260K.gguf");
+        assertThat(server.post("/v1/completions", "{\"prompt\": \"Once\", \"max_tokens\": 3, \"temperature\": 0}").statusCode()).isEqualTo(200);
+        JsonNode slots = JSON.readTree(server.get("/slots").body());
+        assertThat(slots.size()).isEqualTo(1);
+        assertThat(slots.get(0).path("id").asInt()).isZero();
+        assertThat(slots.get(0).path("n_ctx").asInt()).isEqualTo(64);
+        assertThat(slots.get(0).path("is_processing").asBoolean()).isFalse();
+        assertThat(slots.get(0).path("n_cached_tokens").asInt()).isPositive();
     }
 
     private static void assertError(HttpResponse<String> r, String param, String messageStart) throws Exception {
