@@ -51,6 +51,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "Largest request body accepted; larger ones get 413 (default: ${DEFAULT-VALUE})")
     long maxRequestBytes;
 
+    @Option(names = "--no-warmup", description = "Listen at once, without running the model first (the first requests then pay for the JIT)")
+    boolean noWarmup;
+
     @Option(names = "--api-key", paramLabel = "KEY", description = "Require 'Authorization: Bearer KEY' on every endpoint but /health")
     String apiKey;
 
@@ -65,6 +68,9 @@ final class ServeCommand implements Callable<Integer> {
     CommandSpec spec;
 
     /** Released when the server should stop: Ctrl-C, or the command's thread interrupted (tests). */
+    /** How long the warm-up runs the model: long enough for C2 to compile the kernels of both paths. */
+    private static final long WARMUP_MILLIS = 1500;
+
     private final CountDownLatch stop = new CountDownLatch(1);
     /** Released once the server has stopped, so that Ctrl-C's hook lets the JVM exit only after that. */
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -87,6 +93,12 @@ final class ServeCommand implements Callable<Integer> {
             String id = alias != null ? alias : fileName(model.modelPath());
             OpenAiServer.Settings settings = new OpenAiServer.Settings(host, port, parallel, perSlot, id, maxRequestBytes,
                     Duration.ofSeconds(timeout), defaults, key);
+            if (!noWarmup) {
+                err.printf("panllama serve: warming up (--no-warmup to skip) ... ");
+                err.flush();
+                err.printf("%d ms%n", Warmup.run(m, WARMUP_MILLIS));
+                err.flush();
+            }
             Thread hook = new Thread(() -> {
                 stop.countDown();
                 try {
