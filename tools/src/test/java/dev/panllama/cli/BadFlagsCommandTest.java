@@ -154,5 +154,7 @@ class BadFlagsCommandTest {
         assertThat(error("gguf", "--max-array", "-1")).isEqualTo("--max-array -1: must be 0 or more");
         assertThat(error("serve", "--max-request-bytes", "-5")).isEqualTo("--max-request-bytes -5: must be positive");
         assertThat(error("serve", "--port", "99999")).isEqualTo("--port 99999: must be in [0, 65535]");
+        assertThat(error("serve", "--api-key-file", "/nonexistent/key")).startsWith("--api-key-file /nonexistent/key: cannot read it (");
+        assertThat(error("serve", "--api-key", "a", "--api-key-file", "/nonexistent/key")).isEqualTo("--api-key and --api-key-file: give one of them");
     }
 }

@@ -61,7 +61,7 @@ class ChatServeCommandTest {
         t.join(60_000);
         assertThat(t.isAlive()).isFalse();
         assertThat(exit.get()).isZero();
-        assertThat(err.toString()).contains("panllama serve: stopping");
+        assertThat(err.toString()).contains("panllama serve: stopping").contains("panllama serve: warming up (--no-warmup to skip) ... ");
     }
 
     @Test
