@@ -4,9 +4,10 @@ import dev.panllama.graph.KvSpan;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -48,10 +49,10 @@ public final class BatchDecoder implements AutoCloseable {
     public List<float[]> decode(List<Part> parts) {
         if (parts.isEmpty()) throw new IllegalArgumentException("nothing to decode");
         int n = 0, wanted = 0;
-        Map<Session, Boolean> seen = new IdentityHashMap<>();
+        Set<Session> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Part p : parts) {
             Session s = p.session();
-            if (seen.put(s, Boolean.TRUE) != null) throw new IllegalArgumentException("a session appears twice in one batch");
+            if (!seen.add(s)) throw new IllegalArgumentException("a session appears twice in one batch");
             if (!s.sharesLock(forwardLock)) throw new IllegalArgumentException("a session of another model");
             if (s.position() + p.tokens().length > s.contextLength()) {
                 throw new IllegalStateException("context is full: " + s.position() + " + " + p.tokens().length

@@ -67,10 +67,10 @@ final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** Released when the server should stop: Ctrl-C, or the command's thread interrupted (tests). */
     /** How long the warm-up runs the model: long enough for C2 to compile the kernels of both paths. */
     private static final long WARMUP_MILLIS = 1500;
 
+    /** Released when the server should stop: Ctrl-C, or the command's thread interrupted (tests). */
     private final CountDownLatch stop = new CountDownLatch(1);
     /** Released once the server has stopped, so that Ctrl-C's hook lets the JVM exit only after that. */
     private final CountDownLatch stopped = new CountDownLatch(1);

@@ -23,15 +23,15 @@ final class Warmup {
         int vocab = Math.min(model.config().vocabSize(), model.tokenizer().vocabSize());
         int[] longPrompt = prompt(Math.min(32, model.options().ubatch()), vocab);
         int[] shortPrompt = prompt(Math.min(8, longPrompt.length), vocab);
-        int ctx = Math.min(model.defaultContextLength(), longPrompt.length + 32);
-        CompletionSettings settings = new CompletionSettings(16, SamplerParams.DEFAULTS.withSeed(1), List.of(), true);
-        try (CachedSession s = new CachedSession(model.newSession(ctx))) {
+        int generated = 16;
+        CompletionSettings settings = new CompletionSettings(generated, SamplerParams.DEFAULTS.withSeed(1), List.of(), true);
+        try (CachedSession s = new CachedSession(model.newSession(longPrompt.length + generated + 1))) {
             do {
                 // The prompt's two kernel paths (a short prompt takes generation's, a long one the batched one),
                 // then sampling and detokenizing as a request does them.
                 for (int[] p : new int[][]{shortPrompt, longPrompt}) {
                     s.clear();
-                    if (p.length + 16 < s.contextLength()) Completion.run(s, model.tokenizer(), p, settings, text -> true);
+                    Completion.run(s, model.tokenizer(), p, settings, text -> true);
                 }
             } while ((System.nanoTime() - t0) / 1_000_000 < budgetMillis);
         }

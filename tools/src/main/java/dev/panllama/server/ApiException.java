@@ -3,6 +3,7 @@ package dev.panllama.server;
 import dev.panllama.gguf.MappedFiles;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.Headers;
 
 /**
  * A request the server refuses, answered with an HTTP status and OpenAI's error body:
@@ -12,12 +13,15 @@ final class ApiException extends RuntimeException {
     private final int status;
     private final String type;
     private final String param;
+    /** The headers a response with this status must carry (Allow for 405, WWW-Authenticate for 401), as name/value pairs. */
+    private final String[] headers;
 
-    ApiException(int status, String type, String message, String param) {
+    ApiException(int status, String type, String message, String param, String... headers) {
         super(message);
         this.status = status;
         this.type = type;
         this.param = param;
+        this.headers = headers;
     }
 
     /** 400: the request is malformed or a field is wrong; {@code param} names the field (null when none). */
@@ -30,7 +34,8 @@ final class ApiException extends RuntimeException {
     }
 
     static ApiException methodNotAllowed(String method, String path, String allowed) {
-        return new ApiException(405, "invalid_request_error", method + " is not allowed on " + path + " (use " + allowed + ")", null);
+        return new ApiException(405, "invalid_request_error", method + " is not allowed on " + path + " (use " + allowed + ")", null,
+                "Allow", allowed);
     }
 
     static ApiException tooLarge(long limit) {
@@ -57,7 +62,7 @@ final class ApiException extends RuntimeException {
     /** 401: the request lacks the server's API key (--api-key), or names another. */
     static ApiException unauthorized(boolean sent) {
         return new ApiException(401, "authentication_error", (sent ? "invalid API key" : "missing API key")
-                + ": send the server's key as 'Authorization: Bearer KEY'", null);
+                + ": send the server's key as 'Authorization: Bearer KEY'", null, "WWW-Authenticate", "Bearer");
     }
 
     static ApiException unavailable(String message) {
@@ -65,6 +70,11 @@ final class ApiException extends RuntimeException {
     }
 
     int status() { return status; }
+
+    /** Sets the headers this status requires on the response. */
+    void setHeaders(Headers response) {
+        for (int i = 0; i < headers.length; i += 2) response.set(headers[i], headers[i + 1]);
+    }
 
     ObjectNode body() {
         ObjectNode root = JsonNodeFactory.instance.objectNode();

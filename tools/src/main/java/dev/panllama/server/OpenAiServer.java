@@ -1,5 +1,6 @@
 package dev.panllama.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -134,8 +135,7 @@ public final class OpenAiServer implements AutoCloseable {
             status = route(ex, path);
         } catch (ApiException e) {
             status = e.status();
-            if (status == 405) ex.getResponseHeaders().set("Allow", path.startsWith("/v1/c") || path.endsWith("tokenize") || path.equals("/apply-template") ? "POST" : "GET");
-            if (status == 401) ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+            e.setHeaders(ex.getResponseHeaders());
             trySend(ex, status, e.body());
         } catch (IOException e) {
             status = 499;        // nginx's "client closed request": nothing more can be said to it
@@ -196,18 +196,18 @@ public final class OpenAiServer implements AutoCloseable {
         String method = ex.getRequestMethod();
         switch (path) {
             case "/v1/chat/completions", "/v1/completions" -> {
-                if (!method.equals("POST")) throw ApiException.methodNotAllowed(method, path, "POST");
+                requirePost(method, path);
                 return completions.handle(ex, path.equals("/v1/chat/completions"));
             }
             case "/tokenize", "/detokenize" -> {
-                if (!method.equals("POST")) throw ApiException.methodNotAllowed(method, path, "POST");
-                var body = HttpIo.readJson(ex, settings.maxRequestBytes(), settings.readTimeout());
+                requirePost(method, path);
+                var body = readJson(ex);
                 HttpIo.sendJson(ex, 200, path.equals("/tokenize") ? tokenize.tokenize(body) : tokenize.detokenize(body));
                 return 200;
             }
             case "/apply-template" -> {
-                if (!method.equals("POST")) throw ApiException.methodNotAllowed(method, path, "POST");
-                var req = CompletionRequest.chat(HttpIo.readJson(ex, settings.maxRequestBytes(), settings.readTimeout()), settings.sampling());
+                requirePost(method, path);
+                var req = CompletionRequest.chat(readJson(ex), settings.sampling());
                 String prompt;
                 try {
                     prompt = format.render(req.messages(), true);
@@ -262,6 +262,14 @@ public final class OpenAiServer implements AutoCloseable {
 
     private static void requireGet(String method, String path) {
         if (!method.equals("GET")) throw ApiException.methodNotAllowed(method, path, "GET");
+    }
+
+    private static void requirePost(String method, String path) {
+        if (!method.equals("POST")) throw ApiException.methodNotAllowed(method, path, "POST");
+    }
+
+    private JsonNode readJson(HttpExchange ex) throws IOException {
+        return HttpIo.readJson(ex, settings.maxRequestBytes(), settings.readTimeout());
     }
 
     private ObjectNode models() {
