@@ -41,6 +41,12 @@ def stream(port, prompt, tokens, timeout, results, i):
     results[i] = {"status": resp.status, "done": done, "usage": usage, "first": first, "seconds": time.monotonic() - t0}
 
 
+def percentile(sorted_values, p):
+    """Nearest-rank percentile of an ascending list."""
+    rank = max(1, -(-len(sorted_values) * p // 100))
+    return sorted_values[int(rank) - 1]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=8080)
@@ -62,9 +68,11 @@ def main():
     ok = [r for r in results if r and r["status"] == 200 and r["done"] and r["usage"] and r["usage"]["completion_tokens"] == a.tokens]
     total = sum(r["usage"]["completion_tokens"] for r in ok)
     firsts = sorted(r["first"] for r in ok if r["first"] is not None)
+    if not firsts:
+        sys.exit(f"0/{a.requests} streams complete")
     print(f"{len(ok)}/{a.requests} streams complete with {a.tokens} tokens each; {total} tokens in {wall:.2f} s: "
           f"{total / wall:.1f} tokens/s in all, {total / wall / a.requests:.1f} per stream; "
-          f"first token after {firsts[0]:.2f}..{firsts[-1]:.2f} s")
+          f"time to first token p50 {percentile(firsts, 50):.2f} s, p99 {percentile(firsts, 99):.2f} s")
     sys.exit(0 if len(ok) == a.requests else 1)
 
 

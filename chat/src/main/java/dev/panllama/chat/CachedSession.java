@@ -45,13 +45,21 @@ public final class CachedSession implements AutoCloseable {
      * evaluated, since its logits are needed.
      */
     public float[] evaluatePrompt(int[] prompt) {
+        return evaluate(keepPrefixOf(prompt));
+    }
+
+    /**
+     * Keeps the prefix the cache shares with {@code prompt} (all but its last token at most), drops the
+     * rest, and returns the prompt's tokens still to evaluate, at least one.
+     */
+    public int[] keepPrefixOf(int[] prompt) {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty: nothing to evaluate");
         if (prompt.length > contextLength()) {
             throw new IllegalArgumentException("the prompt is " + prompt.length + " tokens, more than the context of " + contextLength());
         }
         reused = Math.min(commonPrefix(prompt), prompt.length - 1);
         session.truncate(reused);
-        return evaluate(Arrays.copyOfRange(prompt, reused, prompt.length));
+        return Arrays.copyOfRange(prompt, reused, prompt.length);
     }
 
     /** Evaluates tokens after the cached ones; returns the logits of the last. */
@@ -64,9 +72,23 @@ public final class CachedSession implements AutoCloseable {
             session.truncate(at);       // a failed call may have stored some micro-batches: forget them
             throw e;
         }
+        remember(at, next);
+        return logits;
+    }
+
+    /**
+     * Records tokens that were evaluated for this session elsewhere (a {@link dev.panllama.model.BatchDecoder}
+     * pass, which advanced the session past them).
+     */
+    public void evaluated(int... tokens) {
+        int at = size() - tokens.length;
+        if (at < 0) throw new IllegalStateException(tokens.length + " tokens evaluated, but the session holds " + size());
+        remember(at, tokens);
+    }
+
+    private void remember(int at, int[] next) {
         if (tokens.length < at + next.length) tokens = Arrays.copyOf(tokens, Math.max(at + next.length, tokens.length * 2));
         System.arraycopy(next, 0, tokens, at, next.length);
-        return logits;
     }
 
     /** Forgets every cached token. */

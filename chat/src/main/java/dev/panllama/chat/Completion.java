@@ -4,15 +4,21 @@ import dev.panllama.sampling.Sampler;
 import dev.panllama.tokenizer.Tokenizer;
 import dev.panllama.tokenizer.Utf8StreamDecoder;
 
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
 /**
  * One completion: evaluate a prompt (reusing what the session's cache already holds), then sample,
  * stream and evaluate one token at a time until an end-of-generation token, a stop string, the token
  * budget, a full context, or the listener asking to stop. Text is streamed as complete UTF-8 only, and
  * never includes a stop string or any part of one.
+ *
+ * <p>The completion itself does not evaluate: it says what to evaluate ({@link #pendingPrompt}, then
+ * each {@link #next} token) and takes the logits that come back. {@link #run} evaluates on the
+ * session, one completion at a time; the server's decode loop evaluates many completions' tokens in
+ * one batch. Either way the same steps make the same text.
  */
 public final class Completion {
-    private Completion() {}
-
     /** Receives the text as it is generated (never empty); returns false to cancel the completion. */
     @FunctionalInterface
     public interface Listener {
@@ -39,67 +45,114 @@ public final class Completion {
 
     /**
      * @param cachedTokens prompt tokens that came from the session's cache rather than being evaluated
+     * @param tokens       the tokens generated (an end-of-generation token that ended it is not one)
+     * @param stoppingWord the stop string that ended the text, or null
      */
     public record Result(String text, int promptTokens, int cachedTokens, int completionTokens, FinishReason finishReason,
-                         long promptNanos, long generateNanos) {
+                         long promptNanos, long generateNanos, int[] tokens, String stoppingWord) {
         public double generateTokensPerSecond() { return completionTokens / Math.max(1e-9, generateNanos / 1e9); }
     }
 
-    public static Result run(CachedSession session, Tokenizer tokenizer, int[] prompt, CompletionSettings settings, Listener listener) {
+    /** What {@link #next} returns when the completion has ended. */
+    public static final int DONE = -1;
+
+    private final CachedSession session;
+    private final Tokenizer tokenizer;
+    private final CompletionSettings settings;
+    private final Listener listener;
+    private final Sampler sampler;
+    private final int[] banned;
+    private final int[] pendingPrompt;
+    private final int promptTokens;
+    private final int cachedTokens;
+    private final int vocab;
+    private final StringBuilder text = new StringBuilder();
+    private final Utf8StreamDecoder utf8 = new Utf8StreamDecoder();
+    private final StopStrings stops;
+    private final long started = System.nanoTime();
+    private long firstLogits;
+    private int[] generated = new int[16];
+    private int count;
+    private Result result;
+
+    /**
+     * Starts a completion on {@code session}: keeps the cached prefix it shares with {@code prompt} and
+     * drops the rest of the cache. Evaluate {@link #pendingPrompt()} next.
+     */
+    public Completion(CachedSession session, Tokenizer tokenizer, int[] prompt, CompletionSettings settings, Listener listener) {
         if (prompt.length >= session.contextLength()) {
             throw new IllegalArgumentException("the prompt is " + prompt.length + " tokens; the context of "
                     + session.contextLength() + " leaves no room for a reply");
         }
-        Sampler sampler = new Sampler(settings.sampling());
+        this.session = session;
+        this.tokenizer = tokenizer;
+        this.settings = settings;
+        this.listener = listener;
+        this.vocab = session.session().vocabSize();
+        this.sampler = new Sampler(settings.sampling());
         for (int t : prompt) sampler.accept(t);
-        int[] banned = settings.ignoreEos() ? eogTokens(tokenizer, session.session().vocabSize()) : new int[0];
+        this.banned = settings.ignoreEos() ? eogTokens(tokenizer, vocab) : new int[0];
+        this.stops = new StopStrings(settings.stop());
+        this.pendingPrompt = session.keepPrefixOf(prompt);
+        this.promptTokens = prompt.length;
+        this.cachedTokens = prompt.length - pendingPrompt.length;
+    }
 
-        long t0 = System.nanoTime();
-        float[] logits = session.evaluatePrompt(prompt);
-        long promptNanos = System.nanoTime() - t0;
+    /** Runs a completion to its end, evaluating on the session itself. */
+    public static Result run(CachedSession session, Tokenizer tokenizer, int[] prompt, CompletionSettings settings, Listener listener) {
+        Completion c = new Completion(session, tokenizer, prompt, settings, listener);
+        int token = c.next(session.evaluate(c.pendingPrompt()));
+        while (token != DONE) token = c.next(session.evaluate(token));
+        return c.result();
+    }
 
-        StringBuilder text = new StringBuilder();
-        Utf8StreamDecoder utf8 = new Utf8StreamDecoder();
-        StopStrings stops = new StopStrings(settings.stop());
-        int vocab = session.session().vocabSize();
-        int generated = 0;
-        FinishReason reason;
-        long g0 = System.nanoTime();
-        while (true) {
-            if (settings.maxTokens() == 0) {
-                reason = FinishReason.LENGTH;
-                break;
-            }
-            for (int b : banned) logits[b] = Float.NEGATIVE_INFINITY;
-            int token = sampler.sample(logits, vocab);
-            if (tokenizer.isEog(token)) {
-                reason = FinishReason.STOP;
-                break;
-            }
-            sampler.accept(token);
-            generated++;
-            String out = stops.offer(utf8.accept(tokenizer.tokenToPiece(token, false)));
-            if (!out.isEmpty()) {
-                text.append(out);
-                if (!listener.onText(out)) {
-                    reason = FinishReason.CANCELLED;
-                    break;
-                }
-            }
-            if (stops.stopped()) {
-                reason = FinishReason.STOP;
-                break;
-            }
-            if (settings.maxTokens() >= 0 && generated == settings.maxTokens()) {     // the last token is not evaluated
-                reason = FinishReason.LENGTH;
-                break;
-            }
-            if (session.size() >= session.contextLength()) {     // no room to evaluate the token just emitted
-                reason = FinishReason.LENGTH;
-                break;
-            }
-            logits = session.evaluate(token);
+    /** The prompt tokens the cache does not hold (at least the last, whose logits start the reply). */
+    public int[] pendingPrompt() { return pendingPrompt.clone(); }
+
+    public CachedSession session() { return session; }
+
+    /**
+     * Takes the logits of the last token evaluated (the prompt's, then each returned token's), samples,
+     * streams the text, and returns the token to evaluate next, or {@link #DONE}. The last token sampled
+     * is not evaluated: nothing would use its logits.
+     */
+    public int next(float[] logits) {
+        if (result != null) throw new IllegalStateException("the completion has ended");
+        if (firstLogits == 0) firstLogits = System.nanoTime();
+        if (settings.maxTokens() == 0) return finish(FinishReason.LENGTH);
+        for (int b : banned) logits[b] = Float.NEGATIVE_INFINITY;
+        int token = sampler.sample(logits, vocab);
+        if (tokenizer.isEog(token)) return finish(FinishReason.STOP);
+        sampler.accept(token);
+        if (count == generated.length) generated = Arrays.copyOf(generated, count * 2);
+        generated[count++] = token;
+        String out = stops.offer(utf8.accept(tokenizer.tokenToPiece(token, false)));
+        if (!out.isEmpty()) {
+            text.append(out);
+            if (!listener.onText(out)) return finish(FinishReason.CANCELLED);
         }
+        if (stops.stopped()) return finish(FinishReason.STOP);
+        if (settings.maxTokens() >= 0 && count == settings.maxTokens()) return finish(FinishReason.LENGTH);
+        if (session.size() >= session.contextLength()) return finish(FinishReason.LENGTH);   // no room to evaluate it
+        return token;
+    }
+
+    /** Ends the completion where it is (its client went away, or its evaluation failed elsewhere). */
+    public Result cancel() {
+        if (result == null) finish(FinishReason.CANCELLED);
+        return result;
+    }
+
+    /** True once {@link #next} returned {@link #DONE} or the completion was cancelled. */
+    public boolean done() { return result != null; }
+
+    /** How it ended; only once {@link #done}. */
+    public Result result() {
+        if (result == null) throw new IllegalStateException("the completion has not ended");
+        return result;
+    }
+
+    private int finish(FinishReason reason) {
         if (reason != FinishReason.CANCELLED) {
             String rest = stops.offer(utf8.flush()) + stops.flush();
             if (!rest.isEmpty()) {
@@ -107,12 +160,16 @@ public final class Completion {
                 if (!listener.onText(rest)) reason = FinishReason.CANCELLED;
             }
         }
-        return new Result(text.toString(), prompt.length, session.reusedTokens(), generated, reason, promptNanos, System.nanoTime() - g0);
+        long end = System.nanoTime();
+        long first = firstLogits == 0 ? end : firstLogits;
+        result = new Result(text.toString(), promptTokens, cachedTokens, count, reason, first - started, end - first,
+                Arrays.copyOf(generated, count), stops.matched());
+        return DONE;
     }
 
     /** Every end-of-generation token of the vocabulary: what {@code ignore_eos} keeps from being sampled. */
     private static int[] eogTokens(Tokenizer tokenizer, int vocab) {
         int n = Math.min(vocab, tokenizer.vocabSize());
-        return java.util.stream.IntStream.range(0, n).filter(tokenizer::isEog).toArray();
+        return IntStream.range(0, n).filter(tokenizer::isEog).toArray();
     }
 }

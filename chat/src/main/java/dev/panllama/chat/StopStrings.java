@@ -12,6 +12,7 @@ final class StopStrings {
     private final int longest;
     private final StringBuilder pending = new StringBuilder();
     private boolean stopped;
+    private String matched;
 
     StopStrings(List<String> stops) {
         for (String s : stops) if (s.isEmpty()) throw new IllegalArgumentException("a stop string is empty");
@@ -22,6 +23,9 @@ final class StopStrings {
     /** True once a stop string was seen; nothing more is emitted. */
     boolean stopped() { return stopped; }
 
+    /** The stop string that ended the text, or null. */
+    String matched() { return matched; }
+
     /** Takes the next piece of text; returns the text that can be emitted now (up to a stop string, if one completed). */
     String offer(String piece) {
         if (stopped) return "";
@@ -30,7 +34,10 @@ final class StopStrings {
         int first = -1;
         for (String s : stops) {
             int at = pending.indexOf(s);
-            if (at >= 0 && (first < 0 || at < first)) first = at;
+            if (at >= 0 && (first < 0 || at < first)) {
+                first = at;
+                matched = s;
+            }
         }
         if (first >= 0) {
             stopped = true;

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.panllama.chat.Completion;
 
+import java.util.List;
+
 /**
  * The JSON of OpenAI's responses and stream chunks, for one request: {@code chat.completion} /
  * {@code chat.completion.chunk} for chat, {@code text_completion} for plain completions. Final
@@ -25,22 +27,26 @@ final class ApiResponses {
         this.model = model;
     }
 
-    /** The whole answer of a request that did not stream. */
-    ObjectNode response(Completion.Result r) {
+    /** The whole answer of a request that did not stream: a choice per prompt, their usage summed. */
+    ObjectNode response(List<Completion.Result> results) {
         ObjectNode root = header(chat ? "chat.completion" : "text_completion");
-        ObjectNode choice = root.putArray("choices").addObject();
-        choice.put("index", 0);
-        if (chat) {
-            ObjectNode message = choice.putObject("message");
-            message.put("role", "assistant");
-            message.put("content", r.text());
-        } else {
-            choice.put("text", r.text());
-            choice.putNull("logprobs");
+        ArrayNode choices = root.putArray("choices");
+        for (int i = 0; i < results.size(); i++) {
+            Completion.Result r = results.get(i);
+            ObjectNode choice = choices.addObject();
+            choice.put("index", i);
+            if (chat) {
+                ObjectNode message = choice.putObject("message");
+                message.put("role", "assistant");
+                message.put("content", r.text());
+            } else {
+                choice.put("text", r.text());
+                choice.putNull("logprobs");
+            }
+            choice.put("finish_reason", r.finishReason().apiName());
         }
-        choice.put("finish_reason", r.finishReason().apiName());
-        root.set("usage", usage(r));
-        root.set("timings", timings(r));
+        root.set("usage", usage(results));
+        if (results.size() == 1) root.set("timings", timings(results.getFirst()));
         return root;
     }
 
@@ -56,31 +62,31 @@ final class ApiResponses {
         return root;
     }
 
-    /** A chunk of generated text. */
-    ObjectNode textChunk(String text) {
-        return chunk(text, null);
+    /** A chunk of prompt {@code index}'s generated text. */
+    ObjectNode textChunk(int index, String text) {
+        return chunk(index, text, null);
     }
 
-    /** The last chunk: no text, the finish reason. */
-    ObjectNode finalChunk(Completion.Result r) {
-        ObjectNode root = chunk(null, r.finishReason().apiName());
+    /** Prompt {@code index}'s last chunk: no text, the finish reason. */
+    ObjectNode finalChunk(int index, Completion.Result r) {
+        ObjectNode root = chunk(index, null, r.finishReason().apiName());
         root.set("timings", timings(r));
         return root;
     }
 
     /** With {@code stream_options.include_usage}: a chunk with no choices and the token counts, after the last. */
-    ObjectNode usageChunk(Completion.Result r) {
+    ObjectNode usageChunk(List<Completion.Result> results) {
         ObjectNode root = header(chat ? "chat.completion.chunk" : "text_completion");
         root.putArray("choices");
-        root.set("usage", usage(r));
+        root.set("usage", usage(results));
         return root;
     }
 
-    private ObjectNode chunk(String text, String finishReason) {
+    private ObjectNode chunk(int index, String text, String finishReason) {
         ObjectNode root = header(chat ? "chat.completion.chunk" : "text_completion");
         ArrayNode choices = root.putArray("choices");
         ObjectNode choice = choices.addObject();
-        choice.put("index", 0);
+        choice.put("index", index);
         if (chat) {
             ObjectNode delta = choice.putObject("delta");
             if (text != null) delta.put("content", text);
@@ -102,12 +108,18 @@ final class ApiResponses {
         return root;
     }
 
-    static ObjectNode usage(Completion.Result r) {
+    static ObjectNode usage(List<Completion.Result> results) {
+        int prompt = 0, completion = 0, cached = 0;
+        for (Completion.Result r : results) {
+            prompt += r.promptTokens();
+            completion += r.completionTokens();
+            cached += r.cachedTokens();
+        }
         ObjectNode u = F.objectNode();
-        u.put("prompt_tokens", r.promptTokens());
-        u.put("completion_tokens", r.completionTokens());
-        u.put("total_tokens", r.promptTokens() + r.completionTokens());
-        u.putObject("prompt_tokens_details").put("cached_tokens", r.cachedTokens());
+        u.put("prompt_tokens", prompt);
+        u.put("completion_tokens", completion);
+        u.put("total_tokens", prompt + completion);
+        u.putObject("prompt_tokens_details").put("cached_tokens", cached);
         return u;
     }
 

@@ -11,15 +11,37 @@ import dev.panllama.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.function.BooleanSupplier;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
- * {@code /v1/chat/completions} and {@code /v1/completions}: check the request, render and tokenize the
- * prompt, wait for a slot, generate, and answer in one JSON body or as a stream of chunks. Everything
- * that can be refused is refused (400) before a slot is taken or a header is sent. While streaming, a
- * write that fails (the client went away) cancels the generation, and the slot is freed.
+ * {@code /v1/chat/completions}, {@code /v1/completions} and llama.cpp's {@code /completion}: check the
+ * request, render and tokenize the prompts, and for each wait for a slot, generate (in the
+ * {@link DecodeLoop}, beside the other requests), and answer in one JSON body or as a stream of events.
+ * Everything that can be refused is refused (400) before a slot is taken or a header is sent. While
+ * streaming, a write that fails (the client went away) cancels the generation, and the slot is freed.
+ * A list of prompts is answered prompt by prompt, each in a slot of its own, at the same time when
+ * slots are free.
  */
 final class CompletionEndpoint {
+    /** Which API a request came in by: they share everything but the shape of the JSON. */
+    enum Api { CHAT, COMPLETIONS, LLAMA_CPP }
+
+    /** One prompt's end: in which slot it ran, the tokens that slot's cache then held, and the result. */
+    record Answer(int index, int slot, int cachedAfter, Completion.Result result) {}
+
+    /** Where a completion's text and end go (called from the prompts' threads, one at a time per prompt). */
+    interface Sink {
+        /** False when the text can no longer be delivered: the completion is cancelled. */
+        boolean text(int index, int slot, String text);
+
+        void end(Answer answer);
+    }
+
     private static final String ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -28,32 +50,141 @@ final class CompletionEndpoint {
     private final SlotPool slots;
     private final ServerMetrics metrics;
     private final SamplerParams defaults;
+    private final int defaultMaxTokens;
     private final String modelId;
     private final long maxRequestBytes;
     private final Duration readTimeout;
-    private final BooleanSupplier closing;
+    private final DecodeLoop loop;
 
-    CompletionEndpoint(ChatFormat format, SlotPool slots, ServerMetrics metrics, SamplerParams defaults, String modelId,
-                       long maxRequestBytes, Duration readTimeout, BooleanSupplier closing) {
+    CompletionEndpoint(ChatFormat format, SlotPool slots, ServerMetrics metrics, SamplerParams defaults, int defaultMaxTokens,
+                       String modelId, long maxRequestBytes, Duration readTimeout, DecodeLoop loop) {
         this.format = format;
         this.tokenizer = format.tokenizer();
         this.slots = slots;
         this.metrics = metrics;
         this.defaults = defaults;
+        this.defaultMaxTokens = defaultMaxTokens;
         this.modelId = modelId;
         this.maxRequestBytes = maxRequestBytes;
         this.readTimeout = readTimeout;
-        this.closing = closing;
+        this.loop = loop;
     }
 
     /** Handles one request; returns the HTTP status it was answered with. */
-    int handle(HttpExchange ex, boolean chat) throws IOException {
+    int handle(HttpExchange ex, Api api) throws IOException {
         JsonNode body = HttpIo.readJson(ex, maxRequestBytes, readTimeout);
-        CompletionRequest req = chat ? CompletionRequest.chat(body, defaults)
-                : CompletionRequest.completion(body, defaults, tokenizer.vocabSize());
-        int[] prompt = prompt(req);
+        CompletionRequest req = switch (api) {
+            case CHAT -> CompletionRequest.chat(body, defaults, defaultMaxTokens);
+            case COMPLETIONS -> CompletionRequest.completion(body, defaults, defaultMaxTokens, tokenizer.vocabSize());
+            case LLAMA_CPP -> CompletionRequest.llamaCpp(body, defaults, defaultMaxTokens, tokenizer.vocabSize());
+        };
+        List<int[]> prompts = prompts(req);
+        if (api == Api.LLAMA_CPP) return llamaCpp(ex, req, prompts);
+        boolean chat = api == Api.CHAT;
         ApiResponses out = new ApiResponses(chat, (chat ? "chatcmpl-" : "cmpl-") + randomId(), System.currentTimeMillis() / 1000, modelId);
+        if (!req.stream()) {
+            List<Answer> answers = runAll(prompts, req, new Sink() {
+                public boolean text(int index, int slot, String text) { return true; }
 
+                public void end(Answer answer) {}
+            });
+            HttpIo.sendJson(ex, 200, out.response(answers.stream().map(Answer::result).toList()));
+            return 200;
+        }
+        try (SseStream sse = SseStream.open(ex)) {
+            if (chat && !sse.send(out.roleChunk())) return 200;
+            List<Answer> answers = streamAll(sse, prompts, req, new Sink() {
+                public boolean text(int index, int slot, String text) { return sse.send(out.textChunk(index, text)); }
+
+                public void end(Answer a) {
+                    if (a.result().finishReason() != Completion.FinishReason.CANCELLED) sse.send(out.finalChunk(a.index(), a.result()));
+                }
+            });
+            if (answers == null) return 200;
+            if (req.includeUsage()) sse.send(out.usageChunk(answers.stream().map(Answer::result).toList()));
+            sse.done();
+        }
+        return 200;
+    }
+
+    /** llama.cpp's /completion: one object per prompt (a list of them for a list of prompts); its stream has no [DONE]. */
+    private int llamaCpp(HttpExchange ex, CompletionRequest req, List<int[]> prompts) throws IOException {
+        LlamaCppResponses out = new LlamaCppResponses(modelId, tokenizer, req, prompts, slots.contextPerSlot());
+        if (!req.stream()) {
+            List<Answer> answers = runAll(prompts, req, new Sink() {
+                public boolean text(int index, int slot, String text) { return true; }
+
+                public void end(Answer answer) {}
+            });
+            HttpIo.sendJson(ex, 200, prompts.size() == 1 ? out.result(answers.getFirst())
+                    : HttpIo.JSON.valueToTree(answers.stream().map(out::result).toList()));
+            return 200;
+        }
+        try (SseStream sse = SseStream.open(ex)) {
+            streamAll(sse, prompts, req, new Sink() {
+                public boolean text(int index, int slot, String text) { return sse.send(out.partial(index, slot, text)); }
+
+                public void end(Answer a) {
+                    if (a.result().finishReason() != Completion.FinishReason.CANCELLED) sse.send(out.result(a));
+                }
+            });
+        }
+        return 200;
+    }
+
+    /**
+     * Runs the prompts into a stream whose headers are sent; returns the answers, or null when the client
+     * went away. A failure can then only be an event of the stream, which ends properly; thrown on, it is
+     * logged and counted as a 500 like any other.
+     */
+    private List<Answer> streamAll(SseStream sse, List<int[]> prompts, CompletionRequest req, Sink sink) {
+        List<Answer> answers;
+        try {
+            answers = runAll(prompts, req, sink);
+        } catch (ApiException e) {
+            sse.send(e.body());
+            throw e;
+        } catch (Throwable t) {
+            sse.send(ApiException.internal(t).body());
+            throw t;
+        }
+        return sse.broken() ? null : answers;
+    }
+
+    /**
+     * Runs each prompt in a slot; several at once on virtual threads of their own (each holds one slot
+     * at a time, so requests with many prompts cannot deadlock each other). The first failure is thrown
+     * once all have ended; so is a server shutting down.
+     */
+    private List<Answer> runAll(List<int[]> prompts, CompletionRequest req, Sink sink) {
+        List<Answer> answers = new ArrayList<>();
+        if (prompts.size() == 1) {
+            answers.add(runOne(0, prompts.getFirst(), req, sink));
+        } else {
+            try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<Answer>> futures = new ArrayList<>();
+                for (int i = 0; i < prompts.size(); i++) {
+                    int index = i;
+                    futures.add(threads.submit(() -> runOne(index, prompts.get(index), req, sink)));
+                }
+                RuntimeException failure = null;
+                for (Future<Answer> f : futures) {
+                    try {
+                        answers.add(f.get());
+                    } catch (ExecutionException e) {
+                        if (failure == null) failure = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        if (failure == null) failure = ApiException.unavailable("the server is shutting down");
+                    }
+                }
+                if (failure != null) throw failure;
+            }
+        }
+        return answers;
+    }
+
+    private Answer runOne(int index, int[] prompt, CompletionRequest req, Sink sink) {
         SlotPool.Slot slot;
         try {
             slot = slots.acquire(prompt);
@@ -61,67 +192,47 @@ final class CompletionEndpoint {
             Thread.currentThread().interrupt();
             throw ApiException.unavailable("the server is shutting down");
         }
-        if (!req.stream()) {
-            Completion.Result r;
-            try {
-                r = Completion.run(slot.session, tokenizer, prompt, req.settings(), text -> !closing.getAsBoolean());
-            } finally {
-                slots.release(slot);
+        Answer answer;
+        try {
+            if (!req.cachePrompt()) slot.session.clear();
+            try (DecodeLoop.Job job = loop.submit(slot.session, tokenizer, prompt, req.settings())) {
+                Completion.Result r = job.await(text -> sink.text(index, slot.id, text));
+                answer = new Answer(index, slot.id, slot.session.size(), r);
             }
-            metrics.completion(r);
-            if (r.finishReason() == Completion.FinishReason.CANCELLED) throw ApiException.unavailable("the server is shutting down");
-            HttpIo.sendJson(ex, 200, out.response(r));
-            return 200;
-        }
-        try (SseStream sse = SseStream.open(ex)) {
-            stream(sse, slot, prompt, req, out, chat);
         } finally {
             slots.release(slot);
         }
-        return 200;
-    }
-
-    private void stream(SseStream sse, SlotPool.Slot slot, int[] prompt, CompletionRequest req, ApiResponses out, boolean chat) {
-        if (chat && !sse.send(out.roleChunk())) return;
-        Completion.Result r;
-        try {
-            r = Completion.run(slot.session, tokenizer, prompt, req.settings(),
-                    text -> !closing.getAsBoolean() && sse.send(out.textChunk(text)));
-        } catch (Throwable t) {
-            // The headers are gone: the error can only be an event of the stream, which then ends properly.
-            // Thrown on, the failure is logged and counted as a 500 like any other.
-            sse.send(ApiException.internal(t).body());
-            throw t;
+        metrics.completion(answer.result());
+        if (answer.result().finishReason() == Completion.FinishReason.CANCELLED && loop.closing()) {
+            throw ApiException.unavailable("the server is shutting down");
         }
-        metrics.completion(r);
-        if (r.finishReason() == Completion.FinishReason.CANCELLED) return;
-        sse.send(out.finalChunk(r));
-        if (req.includeUsage()) sse.send(out.usageChunk(r));
-        sse.done();
+        sink.end(answer);
+        return answer;
     }
 
-    /** The prompt's tokens, checked against the slot's context: too long is the client's error (400), as in llama.cpp. */
-    private int[] prompt(CompletionRequest req) {
-        int[] tokens;
+    /** The prompts' tokens, each checked against a slot's context: too long is the client's error (400), as in llama.cpp. */
+    private List<int[]> prompts(CompletionRequest req) {
+        List<int[]> out = new ArrayList<>();
         if (req.messages() != null) {
             try {
-                tokens = format.encode(req.messages(), true);
+                out.add(format.encode(req.messages(), true));
             } catch (ChatTemplateException e) {
                 throw ApiException.invalid(e.getMessage(), "messages");
             }
-        } else if (req.promptTokens() != null) {
-            tokens = req.promptTokens();
         } else {
-            tokens = tokenizer.encode(req.promptText(), true, true);
+            for (CompletionRequest.Prompt p : req.prompts()) out.add(p.tokens() != null ? p.tokens() : tokenizer.encode(p.text(), true, true));
         }
-        if (tokens.length == 0) throw ApiException.invalid("the prompt is empty (and the model adds no BOS token)", "prompt");
         int context = slots.contextPerSlot();
-        if (tokens.length >= context) {
-            throw ApiException.invalid("the request exceeds the available context size: the prompt is " + tokens.length
-                    + " tokens, a slot holds " + context + " (start the server with a larger -c or fewer --parallel slots)",
-                    req.messages() != null ? "messages" : "prompt");
+        for (int i = 0; i < out.size(); i++) {
+            int[] tokens = out.get(i);
+            String field = req.messages() != null ? "messages" : out.size() > 1 ? "prompt[" + i + "]" : "prompt";
+            if (tokens.length == 0) throw ApiException.invalid("the prompt is empty (and the model adds no BOS token)", field);
+            if (tokens.length >= context) {
+                throw ApiException.invalid("the request exceeds the available context size: the prompt is " + tokens.length
+                        + " tokens, a slot holds " + context + " (start the server with a larger -c or fewer --parallel slots)", field);
+            }
         }
-        return tokens;
+        return out;
     }
 
     private static String randomId() {

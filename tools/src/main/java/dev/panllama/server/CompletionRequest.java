@@ -9,22 +9,29 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A request to {@code /v1/chat/completions} (messages) or {@code /v1/completions} (a prompt), checked
- * field by field. Sampling fields are OpenAI's and llama.cpp's: temperature, top_p, top_k, min_p,
- * max_tokens (max_completion_tokens, n_predict), stop, seed, repeat_penalty, repeat_last_n,
- * presence_penalty, frequency_penalty, ignore_eos; n must be 1. Fields that would change the answer in
- * ways this server cannot honour (tools, logprobs, logit_bias, a JSON response format, echo, ...) are
- * refused rather than ignored; fields that do not (user, metadata, ...) are ignored.
+ * A request to {@code /v1/chat/completions} (messages), {@code /v1/completions} or llama.cpp's own
+ * {@code /completion} (one prompt or a list of them), checked field by field. Sampling fields are
+ * OpenAI's and llama.cpp's: temperature, top_p, top_k, min_p, max_tokens (max_completion_tokens,
+ * n_predict), stop, seed, repeat_penalty, repeat_last_n, presence_penalty, frequency_penalty,
+ * ignore_eos; n must be 1. Fields that would change the answer in ways this server cannot honour
+ * (tools, logprobs, logit_bias, a JSON response format, echo, grammars, ...) are refused rather than
+ * ignored; fields that do not (user, metadata, ...) are ignored.
  *
  * @param messages     the conversation (chat), else null
- * @param promptText   the prompt as text (completions), else null
- * @param promptTokens the prompt as token ids (completions), else null
+ * @param prompts      the prompts (completions), each answered on its own, else null
+ * @param cachePrompt  whether a prompt may reuse what a slot's cache holds (llama.cpp's cache_prompt)
+ * @param returnTokens whether /completion's answer lists the generated token ids (return_tokens)
  */
-record CompletionRequest(List<ChatMessage> messages, String promptText, int[] promptTokens, boolean stream,
-                         boolean includeUsage, CompletionSettings settings) {
+record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boolean stream, boolean includeUsage,
+                         CompletionSettings settings, boolean cachePrompt, boolean returnTokens) {
     static final int MAX_STOP_STRINGS = 16;
+    /** Prompts one request may list: each takes a slot in turn, and a long list is a queue of its own. */
+    static final int MAX_PROMPTS = 64;
 
-    static CompletionRequest chat(JsonNode body, SamplerParams defaults) {
+    /** One prompt: its text, or its token ids. */
+    record Prompt(String text, int[] tokens) {}
+
+    static CompletionRequest chat(JsonNode body, SamplerParams defaults, int defaultMaxTokens) {
         RequestFields f = fields(body);
         f.unsupported("tools", "this server does not call tools");
         f.unsupported("functions", "this server does not call functions");
@@ -36,35 +43,64 @@ record CompletionRequest(List<ChatMessage> messages, String promptText, int[] pr
         if (format != null && !(format.isObject() && "text".equals(format.path("type").asText("text")))) {
             throw ApiException.invalid("'response_format' " + format + " is not supported: only {\"type\": \"text\"}", "response_format");
         }
-        return new CompletionRequest(messages(f.node("messages")), null, null, f.bool("stream", false), includeUsage(f),
-                settings(f, defaults));
+        return new CompletionRequest(messages(f.node("messages")), null, f.bool("stream", false), includeUsage(f),
+                settings(f, defaults, defaultMaxTokens), true, false);
     }
 
-    static CompletionRequest completion(JsonNode body, SamplerParams defaults, int vocabSize) {
+    static CompletionRequest completion(JsonNode body, SamplerParams defaults, int defaultMaxTokens, int vocabSize) {
         RequestFields f = fields(body);
         f.unsupported("echo", "the prompt is not echoed");
         f.unsupported("logprobs", "log probabilities are not returned");
         f.unsupported("suffix", "no insertion (fill-in-the-middle) mode");
         f.integer("best_of", 1, 1, 1);            // one candidate per request, as n
-        JsonNode prompt = body.get("prompt");
+        return new CompletionRequest(null, prompts(body.get("prompt"), vocabSize), f.bool("stream", false), includeUsage(f),
+                settings(f, defaults, defaultMaxTokens), true, false);
+    }
+
+    /** llama.cpp's {@code POST /completion}: n_predict, cache_prompt, return_tokens; no usage chunk. */
+    static CompletionRequest llamaCpp(JsonNode body, SamplerParams defaults, int defaultMaxTokens, int vocabSize) {
+        RequestFields f = fields(body);
+        f.unsupported("n_probs", "token probabilities are not returned");
+        f.unsupported("grammar", "grammars are not supported yet");
+        f.unsupported("json_schema", "JSON schemas are not supported yet");
+        f.unsupported("input_prefix", "no insertion (fill-in-the-middle) mode");
+        f.unsupported("input_suffix", "no insertion (fill-in-the-middle) mode");
+        f.unsupported("image_data", "text only");
+        f.integer("id_slot", -1, -1, -1);        // the server picks the slot (the one with the longest shared prefix)
+        return new CompletionRequest(null, prompts(body.get("prompt"), vocabSize), f.bool("stream", false), false,
+                settings(f, defaults, defaultMaxTokens), f.bool("cache_prompt", true), f.bool("return_tokens", false));
+    }
+
+    /**
+     * A string, a list of token ids, or a list of prompts (strings or lists of token ids), each answered
+     * on its own as OpenAI and llama.cpp do.
+     */
+    private static List<Prompt> prompts(JsonNode prompt, int vocabSize) {
         if (prompt == null || prompt.isNull()) throw ApiException.invalid("'prompt' is required", "prompt");
-        // A string, a list of one string, a list of token ids, or a list of one list of token ids.
-        if (prompt.isArray() && prompt.size() == 1 && (prompt.get(0).isTextual() || prompt.get(0).isArray())) prompt = prompt.get(0);
-        String text = null;
-        int[] tokens = null;
-        if (prompt.isTextual()) {
-            text = prompt.textValue();
-        } else if (prompt.isArray() && !prompt.isEmpty() && allIntegers(prompt)) {
-            tokens = new int[prompt.size()];
-            for (int i = 0; i < tokens.length; i++) {
-                long id = prompt.get(i).longValue();
-                if (id < 0 || id >= vocabSize) throw ApiException.invalid("'prompt' token id " + id + " is outside the vocabulary of " + vocabSize, "prompt");
-                tokens[i] = (int) id;
-            }
-        } else {
-            throw ApiException.invalid("'prompt' must be a string or a list of token ids (one prompt per request)", "prompt");
+        if (prompt.isTextual() || (prompt.isArray() && !prompt.isEmpty() && allIntegers(prompt))) {
+            return List.of(prompt(prompt, "prompt", vocabSize));
         }
-        return new CompletionRequest(null, text, tokens, f.bool("stream", false), includeUsage(f), settings(f, defaults));
+        if (!prompt.isArray() || prompt.isEmpty()) {
+            throw ApiException.invalid("'prompt' must be a string, a list of token ids, or a non-empty list of those", "prompt");
+        }
+        if (prompt.size() > MAX_PROMPTS) throw ApiException.invalid("'prompt' lists " + prompt.size() + " prompts; at most " + MAX_PROMPTS, "prompt");
+        List<Prompt> out = new ArrayList<>();
+        for (int i = 0; i < prompt.size(); i++) out.add(prompt(prompt.get(i), "prompt[" + i + "]", vocabSize));
+        return out;
+    }
+
+    private static Prompt prompt(JsonNode p, String where, int vocabSize) {
+        if (p.isTextual()) return new Prompt(p.textValue(), null);
+        if (!p.isArray() || p.isEmpty() || !allIntegers(p)) {
+            throw ApiException.invalid("'" + where + "' must be a string or a non-empty list of token ids", where);
+        }
+        int[] tokens = new int[p.size()];
+        for (int i = 0; i < tokens.length; i++) {
+            long id = p.get(i).longValue();
+            if (id < 0 || id >= vocabSize) throw ApiException.invalid("'" + where + "' token id " + id + " is outside the vocabulary of " + vocabSize, where);
+            tokens[i] = (int) id;
+        }
+        return new Prompt(null, tokens);
     }
 
     private static RequestFields fields(JsonNode body) {
@@ -82,8 +118,8 @@ record CompletionRequest(List<ChatMessage> messages, String promptText, int[] pr
         return new RequestFields(opts).bool("include_usage", false);
     }
 
-    private static CompletionSettings settings(RequestFields f, SamplerParams d) {
-        long maxTokens = -1;
+    private static CompletionSettings settings(RequestFields f, SamplerParams d, int defaultMaxTokens) {
+        long maxTokens = defaultMaxTokens;
         for (String name : new String[]{"max_completion_tokens", "max_tokens", "n_predict"}) {
             if (f.has(name)) {
                 maxTokens = f.integer(name, -1, -1, Integer.MAX_VALUE);

@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * An OpenAI-compatible HTTP server over one model, on the JDK's {@code com.sun.net.httpserver}:
  * {@code POST /v1/chat/completions}, {@code POST /v1/completions} (each streaming or not),
  * {@code GET /v1/models}, {@code GET /health}, {@code GET /metrics}. Requests run on virtual threads;
- * generation happens in {@link SlotPool slots}, whose forward passes take turns on the model's lock.
+ * each completion holds one of the {@link SlotPool slots} (its KV cache), and the {@link DecodeLoop} evaluates
+ * all running completions together, a token of each per pass.
  */
 public final class OpenAiServer implements AutoCloseable {
     /**
@@ -51,7 +52,8 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private static final System.Logger LOG = System.getLogger(OpenAiServer.class.getName());
-    private static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/models", "/tokenize", "/detokenize",
+    private static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/chat/completions", "/v1/completions",
+            "/completion", "/completions", "/v1/models", "/tokenize", "/detokenize",
             "/apply-template", "/props", "/slots", "/health", "/metrics");
 
     /**
@@ -65,16 +67,33 @@ public final class OpenAiServer implements AutoCloseable {
      *                        (llama-server's --api-key), or null for none
      */
     public record Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
-                           Duration readTimeout, SamplerParams sampling, String apiKey) {
+                           Duration readTimeout, SamplerParams sampling, String apiKey, int defaultMaxTokens, int httpThreads) {
         public Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
                         Duration readTimeout, SamplerParams sampling) {
             this(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, null);
+        }
+
+        public Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
+                        Duration readTimeout, SamplerParams sampling, String apiKey) {
+            this(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, -1, -1);
+        }
+
+        /** The most tokens a request generates when it does not say (-n; -1: until end of generation or a full slot). */
+        public Settings withDefaultMaxTokens(int n) {
+            return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, n, httpThreads);
+        }
+
+        /** Threads answering HTTP requests (--threads-http; -1: a virtual thread per request, no limit). */
+        public Settings withHttpThreads(int n) {
+            return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, defaultMaxTokens, n);
         }
 
         public Settings {
             if (apiKey != null && (apiKey.isBlank() || apiKey.chars().anyMatch(ch -> ch < 0x21 || ch > 0x7e))) {
                 throw new IllegalArgumentException("--api-key must be printable ASCII without spaces");
             }
+            if (defaultMaxTokens < -1) throw new IllegalArgumentException("-n must be -1 (no limit) or more, not " + defaultMaxTokens);
+            if (httpThreads == 0 || httpThreads < -1) throw new IllegalArgumentException("--threads-http must be positive or -1 (a thread per request), not " + httpThreads);
             if (readTimeout.isNegative() || readTimeout.isZero()) throw new IllegalArgumentException("--timeout must be positive, not " + readTimeout.toSeconds());
             if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
             if (contextPerSlot < 2) throw new IllegalArgumentException("each slot needs a context of at least 2 tokens, not " + contextPerSlot);
@@ -86,12 +105,13 @@ public final class OpenAiServer implements AutoCloseable {
     private final Model model;
     private final Settings settings;
     private final SlotPool slots;
+    private final DecodeLoop loop;
     private final ServerMetrics metrics = new ServerMetrics();
     private final CompletionEndpoint completions;
     private final TokenizeEndpoints tokenize;
     private final ChatFormat format;
     private final HttpServer http;
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final ExecutorService executor;
     private final long created = System.currentTimeMillis() / 1000;
     private volatile boolean closing;
 
@@ -99,16 +119,26 @@ public final class OpenAiServer implements AutoCloseable {
         this.model = model;
         this.settings = settings;
         this.slots = new SlotPool(model, settings.parallel(), settings.contextPerSlot());
-        this.completions = new CompletionEndpoint(format, slots, metrics, settings.sampling(), settings.modelId(),
-                settings.maxRequestBytes(), settings.readTimeout(), () -> closing);
+        try {
+            this.loop = new DecodeLoop(model, metrics, () -> closing);
+        } catch (RuntimeException | Error e) {
+            slots.close();
+            throw e;
+        }
+        this.completions = new CompletionEndpoint(format, slots, metrics, settings.sampling(), settings.defaultMaxTokens(), settings.modelId(),
+                settings.maxRequestBytes(), settings.readTimeout(), loop);
         this.tokenize = new TokenizeEndpoints(format.tokenizer());
         this.format = format;
         try {
             this.http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 128);
         } catch (IOException e) {
+            loop.close();
             slots.close();
             throw new IOException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + e.getMessage(), e);
         }
+        // --threads-http bounds the requests answered at once (llama-server's pool); the rest queue for a thread.
+        this.executor = settings.httpThreads() > 0 ? Executors.newFixedThreadPool(settings.httpThreads(), Thread.ofVirtual().factory())
+                : Executors.newVirtualThreadPerTaskExecutor();
         http.createContext("/", this::handle);
         http.setExecutor(executor);
     }
@@ -195,9 +225,17 @@ public final class OpenAiServer implements AutoCloseable {
     private int route(HttpExchange ex, String path) throws IOException {
         String method = ex.getRequestMethod();
         switch (path) {
-            case "/v1/chat/completions", "/v1/completions" -> {
+            case "/v1/chat/completions", "/chat/completions" -> {
                 requirePost(method, path);
-                return completions.handle(ex, path.equals("/v1/chat/completions"));
+                return completions.handle(ex, CompletionEndpoint.Api.CHAT);
+            }
+            case "/v1/completions" -> {
+                requirePost(method, path);
+                return completions.handle(ex, CompletionEndpoint.Api.COMPLETIONS);
+            }
+            case "/completion", "/completions" -> {       // llama.cpp's own, as llama-server names them
+                requirePost(method, path);
+                return completions.handle(ex, CompletionEndpoint.Api.LLAMA_CPP);
             }
             case "/tokenize", "/detokenize" -> {
                 requirePost(method, path);
@@ -207,7 +245,7 @@ public final class OpenAiServer implements AutoCloseable {
             }
             case "/apply-template" -> {
                 requirePost(method, path);
-                var req = CompletionRequest.chat(readJson(ex), settings.sampling());
+                var req = CompletionRequest.chat(readJson(ex), settings.sampling(), settings.defaultMaxTokens());
                 String prompt;
                 try {
                     prompt = format.render(req.messages(), true);
@@ -341,6 +379,7 @@ public final class OpenAiServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             return;
         }
+        loop.close();
         slots.close();
     }
 }

@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * What {@code /metrics} reports, in Prometheus' text format: llama.cpp server's counters (prompt and
  * predicted tokens and seconds, requests processing and deferred), plus requests by endpoint and status,
- * cancelled requests, slots and KV cache use.
+ * cancelled requests, slots and KV cache use, and the decode loop's passes (llama.cpp's n_decode_total and
+ * n_busy_slots_per_decode).
  */
 final class ServerMetrics {
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
@@ -20,6 +21,8 @@ final class ServerMetrics {
     private final LongAdder predictedTokens = new LongAdder();
     private final LongAdder predictedNanos = new LongAdder();
     private final LongAdder cancelled = new LongAdder();
+    private final LongAdder decodes = new LongAdder();
+    private final LongAdder decodedSequences = new LongAdder();
 
     void request(String endpoint, int status) {
         requests.computeIfAbsent(endpoint + "\u0000" + status, k -> new LongAdder()).increment();
@@ -34,6 +37,12 @@ final class ServerMetrics {
         if (r.finishReason() == Completion.FinishReason.CANCELLED) cancelled.increment();
     }
 
+    /** One pass of the decode loop over {@code sequences} slots' tokens. */
+    void decoded(int sequences) {
+        decodes.increment();
+        decodedSequences.add(sequences);
+    }
+
     long cancelledRequests() { return cancelled.sum(); }
 
     long predictedTokens() { return predictedTokens.sum(); }
@@ -46,6 +55,10 @@ final class ServerMetrics {
         counter(sb, "panllama_tokens_predicted_total", "Tokens generated.", predictedTokens.sum());
         counter(sb, "panllama_tokens_predicted_seconds_total", "Time spent generating tokens.", predictedNanos.sum() / 1e9);
         counter(sb, "panllama_requests_cancelled_total", "Generations stopped because the client went away.", cancelled.sum());
+        counter(sb, "panllama_decode_total", "Forward passes of the decode loop.", decodes.sum());
+        long passes = decodes.sum();
+        gauge(sb, "panllama_busy_slots_per_decode", "Slots evaluated per pass, on average (continuous batching).",
+                passes == 0 ? 0 : (double) decodedSequences.sum() / passes);
         gauge(sb, "panllama_requests_processing", "Requests holding a slot.", slots.busy());
         gauge(sb, "panllama_requests_deferred", "Requests waiting for a free slot.", slots.waiting());
         gauge(sb, "panllama_slots_total", "Slots (--parallel).", slots.size());

@@ -28,8 +28,8 @@ final class SseStream implements AutoCloseable {
         return new SseStream(ex.getResponseBody());
     }
 
-    /** Sends one event; false when the client is gone. */
-    boolean send(JsonNode data) {
+    /** Sends one event; false when the client is gone. Events of several prompts' threads do not interleave. */
+    synchronized boolean send(JsonNode data) {
         try {
             return write("data: " + HttpIo.JSON.writeValueAsString(data) + "\n\n");
         } catch (IOException e) {
@@ -38,13 +38,13 @@ final class SseStream implements AutoCloseable {
         }
     }
 
-    boolean done() {
+    synchronized boolean done() {
         return write("data: [DONE]\n\n");
     }
 
-    boolean broken() { return broken; }
+    synchronized boolean broken() { return broken; }
 
-    private boolean write(String event) {
+    private synchronized boolean write(String event) {
         if (broken) return false;
         try {
             out.write(event.getBytes(StandardCharsets.UTF_8));
