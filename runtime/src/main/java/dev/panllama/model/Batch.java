@@ -9,9 +9,15 @@ import java.util.stream.IntStream;
  * One micro-batch a forward pass evaluates (llama.cpp's llama_ubatch): tokens {@code tokens[off..off+n)},
  * cut into {@linkplain KvSpan spans} of one sequence each, which together cover the batch rows in order.
  * The logits of batch rows {@code logitRows} (ascending) go into {@code logits}
- * ({@code [logitRows.length][vocab]}); none when it is empty.
+ * ({@code [logitRows.length][vocab]}); none when it is empty. With {@code hidden}, those rows' final
+ * hidden states (after the output norm, before the output projection: llama.cpp's embeddings) go there
+ * instead, {@code [logitRows.length][embedding length]}.
  */
-public record Batch(int[] tokens, int off, int n, List<KvSpan> spans, int[] logitRows, float[] logits) {
+public record Batch(int[] tokens, int off, int n, List<KvSpan> spans, int[] logitRows, float[] logits, boolean hidden) {
+    public Batch(int[] tokens, int off, int n, List<KvSpan> spans, int[] logitRows, float[] logits) {
+        this(tokens, off, n, spans, logitRows, logits, false);
+    }
+
     public Batch {
         spans = List.copyOf(spans);
         int row = 0;

@@ -102,13 +102,20 @@ final class GraphBlocks {
         return g.matmul(w.wo(), att, n, p + "attn_out", Slot.XB2);
     }
 
-    /** Final norm and output projection of the rows whose logits are wanted, read out to the batch's array. */
+    /**
+     * Final norm and output projection of the rows whose logits are wanted, read out to the batch's array
+     * (only the norm, for a batch that wants hidden states).
+     */
     static void outputHead(Graph g, Value x, float[] outputNorm, Tensor output, ModelConfig c, Batch b) {
         int rows = b.logitRowCount();
         if (rows <= 0) return;
         int dim = c.embeddingLength();
         Value tail = b.logitsOfAllRows() ? x : g.takeRows(x, b.logitRows(), dim, "result_rows", Slot.TAIL);
         Value normed = g.rmsNorm(tail, TensorNames.OUTPUT_NORM, outputNorm, rows, dim, c.rmsEps(), "result_norm", Slot.XB);
+        if (b.hidden()) {
+            g.output(normed, b.logits());
+            return;
+        }
         Value logits = g.matmul(output, TensorNames.OUTPUT, normed, rows, "result_output", Slot.LOGITS);
         g.output(logits, b.logits());
     }

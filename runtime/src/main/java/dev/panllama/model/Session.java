@@ -1,6 +1,10 @@
 package dev.panllama.model;
 
+import dev.panllama.graph.KvSpan;
 import dev.panllama.scheduler.Schedule;
+
+import java.util.List;
+import java.util.stream.IntStream;
 
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -73,6 +77,35 @@ public final class Session implements AutoCloseable {
             position += n;
         }
         return logits;
+    }
+
+    /**
+     * Evaluates tokens and returns the final hidden state of each (after the output norm, before the
+     * output projection), {@code [n][embedding length]}: llama.cpp's embeddings of a causal model, which
+     * poolings then reduce.
+     */
+    public float[] hiddenStates(int... tokens) {
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to evaluate");
+        if (position + tokens.length > cache.contextLength()) {
+            throw new IllegalStateException("context is full: " + position + " + " + tokens.length
+                    + " tokens exceed the context of " + cache.contextLength() + " (use a larger -c)");
+        }
+        int dim = forwardPass.config().embeddingLength();
+        float[] out = new float[Math.multiplyExact(tokens.length, dim)];
+        for (int off = 0; off < tokens.length; off += ubatch) {
+            int n = Math.min(ubatch, tokens.length - off);
+            float[] chunk = new float[n * dim];
+            forwardLock.lock();
+            try {
+                forwardPass.forward(new Batch(tokens, off, n, List.of(new KvSpan(cache, position, 0, n)),
+                        IntStream.range(0, n).toArray(), chunk, true));
+            } finally {
+                forwardLock.unlock();
+            }
+            System.arraycopy(chunk, 0, out, off * dim, n * dim);
+            position += n;
+        }
+        return out;
     }
 
     private float[] ensure(float[] buf, int rows) {
