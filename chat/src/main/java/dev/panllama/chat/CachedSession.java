@@ -1,6 +1,10 @@
 package dev.panllama.chat;
 
+import dev.panllama.model.KvCacheFile;
 import dev.panllama.model.Session;
+
+import java.io.IOException;
+import java.nio.file.Path;
 
 import java.util.Arrays;
 
@@ -89,6 +93,18 @@ public final class CachedSession implements AutoCloseable {
     private void remember(int at, int[] next) {
         if (tokens.length < at + next.length) tokens = Arrays.copyOf(tokens, Math.max(at + next.length, tokens.length * 2));
         System.arraycopy(next, 0, tokens, at, next.length);
+    }
+
+    /** Writes the cache (the tokens it holds and their keys and values) to {@code file}. */
+    public KvCacheFile.Transfer save(Path file) throws IOException {
+        return KvCacheFile.save(session, tokens(), file);
+    }
+
+    /** Replaces the cache with one {@link #save}d to {@code file}; returns the tokens it now holds. */
+    public int restore(Path file) throws IOException {
+        int[] restored = KvCacheFile.restore(session, file);
+        remember(0, restored);
+        return restored.length;
     }
 
     /** Forgets every cached token. */

@@ -124,6 +124,12 @@ public final class Session implements AutoCloseable {
 
     boolean sharesLock(ReentrantLock lock) { return forwardLock == lock; }
 
+    /** After {@link KvCacheFile#restore} filled the cache's first {@code positions} rows: the next token goes after them. */
+    void restore(int positions) {
+        if (positions < 0 || positions > cache.contextLength()) throw new IllegalArgumentException("cannot restore " + positions + " positions");
+        position = positions;
+    }
+
     /** Forgets everything: the next token goes at position 0. */
     public void clear() { position = 0; }
 
