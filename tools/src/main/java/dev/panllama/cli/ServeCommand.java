@@ -1,6 +1,7 @@
 package dev.panllama.cli;
 
 import dev.panllama.chat.ChatFormat;
+import dev.panllama.model.Embeddings;
 import dev.panllama.model.Model;
 import dev.panllama.sampling.SamplerParams;
 import dev.panllama.server.OpenAiServer;
@@ -21,9 +22,8 @@ import java.util.concurrent.TimeUnit;
 
 /** {@code panllama serve}: an OpenAI-compatible HTTP server (like llama-server). */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve the model over HTTP with OpenAI's API: POST /v1/chat/completions and /v1/completions",
-                "(\"stream\": true for server-sent events), GET /v1/models, /health and /metrics (Prometheus).",
-                "--parallel N slots answer N requests at once, each with -c / N tokens of context; more wait for a slot.",
+        description = {"Serve the model over HTTP with OpenAI's and llama.cpp's APIs (like llama-server).",
+                "--parallel N slots each hold one request's KV cache of -c / N tokens; every running request gets a token per pass of one decode loop (continuous batching).",
                 "Sampling flags set the defaults of fields a request leaves out. Stops on Ctrl-C."})
 final class ServeCommand implements Callable<Integer> {
     @Mixin
@@ -64,6 +64,24 @@ final class ServeCommand implements Callable<Integer> {
             description = "Seconds a request body may pause before the request gets 400 (llama-server's read timeout; default: ${DEFAULT-VALUE})")
     int timeout;
 
+    @Option(names = {"-n", "--n-predict"}, paramLabel = "N", defaultValue = "-1",
+            description = "Tokens a request generates when it does not say; -1: until end of generation or a full slot (default: ${DEFAULT-VALUE})")
+    int nPredict;
+
+    @Option(names = "--threads-http", paramLabel = "N", defaultValue = "-1",
+            description = "Threads answering HTTP requests; -1: one (virtual) thread per request (default: ${DEFAULT-VALUE})")
+    int threadsHttp;
+
+    @Option(names = "--embeddings", description = "Serve POST /v1/embeddings and /embedding (the final hidden states, pooled)")
+    boolean embeddings;
+
+    @Option(names = "--pooling", paramLabel = "TYPE",
+            description = "Pooling of --embeddings: none, mean, cls or last (default: the model's pooling_type, else mean)")
+    String pooling;
+
+    @Option(names = "--slot-save-path", paramLabel = "DIR", description = "Folder for POST /slots/{id}?action=save|restore (KV caches to disk and back)")
+    Path slotSavePath;
+
     @Spec
     CommandSpec spec;
 
@@ -82,41 +100,56 @@ final class ServeCommand implements Callable<Integer> {
         if (timeout < 1) throw new IllegalArgumentException("-to " + timeout + ": must be at least 1 second");
         if (port < 0 || port > 65535) throw new IllegalArgumentException("--port " + port + ": must be in [0, 65535]");
         if (maxRequestBytes <= 0) throw new IllegalArgumentException("--max-request-bytes " + maxRequestBytes + ": must be positive");
+        if (nPredict < -1) throw new IllegalArgumentException("-n " + nPredict + ": must be -1 (no limit) or more");
+        if (threadsHttp == 0 || threadsHttp < -1) throw new IllegalArgumentException("--threads-http " + threadsHttp + ": must be positive, or -1");
+        if (pooling != null && !embeddings) throw new IllegalArgumentException("--pooling applies to --embeddings, which is not given");
+        Embeddings.Pooling chosenPooling = pooling != null ? Embeddings.Pooling.parse(pooling) : null;
+        if (slotSavePath != null && !Files.isDirectory(slotSavePath)) {
+            throw new IllegalArgumentException("--slot-save-path " + slotSavePath + ": not a folder");
+        }
+        if (model.contextSize > 0 && model.contextSize / parallel < 2) {
+            throw new IllegalArgumentException("-c " + model.contextSize + " over " + parallel + " slots leaves " + model.contextSize / parallel + " tokens per slot");
+        }
         String key = apiKey();
         SamplerParams defaults = sampling.params();
         chatTemplate.override();
-        try (Model m = model.load(err)) {
-            ChatFormat format = chatTemplate.format(m);
-            int total = model.contextSize > 0 ? model.contextSize : m.defaultContextLength();
-            int perSlot = total / parallel;
-            if (perSlot < 2) throw new IllegalArgumentException("-c " + total + " over " + parallel + " slots leaves " + perSlot + " tokens per slot");
-            String id = alias != null ? alias : fileName(model.modelPath());
-            OpenAiServer.Settings settings = new OpenAiServer.Settings(host, port, parallel, perSlot, id, maxRequestBytes,
-                    Duration.ofSeconds(timeout), defaults, key);
-            if (!noWarmup) {
-                err.printf("panllama serve: warming up (--no-warmup to skip) ... ");
-                err.flush();
-                err.printf("%d ms%n", Warmup.run(m, WARMUP_MILLIS));
-                err.flush();
+        String id = alias != null ? alias : fileName(model.modelPath());
+        // Listening comes first, as llama-server does: while the model loads, /health answers 503 "Loading model".
+        OpenAiServer.Settings base = new OpenAiServer.Settings(host, port, parallel, 0, id, maxRequestBytes, Duration.ofSeconds(timeout), defaults, key)
+                .withDefaultMaxTokens(nPredict).withHttpThreads(threadsHttp).withSlotSavePath(slotSavePath);
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            try {
+                stopped.await(35, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            Thread hook = new Thread(() -> {
-                stop.countDown();
-                try {
-                    stopped.await(35, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+        }, "panllama-serve-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (OpenAiServer server = OpenAiServer.listen(base)) {
+            var at = server.address();
+            err.printf("panllama serve: listening on http://%s:%d (loading the model: /health says 503 until it is ready)%n", at.getHostString(), at.getPort());
+            if (key == null && !at.getAddress().isLoopbackAddress()) {
+                err.println("panllama serve: warning: listening on " + at.getHostString()
+                        + " without --api-key: anyone who can reach it can use the model");
+            }
+            err.flush();
+            try (Model m = model.load(err)) {
+                ChatFormat format = chatTemplate.format(m);
+                int total = model.contextSize > 0 ? model.contextSize : m.defaultContextLength();
+                int perSlot = total / parallel;
+                if (perSlot < 2) throw new IllegalArgumentException("-c " + total + " over " + parallel + " slots leaves " + perSlot + " tokens per slot");
+                if (!noWarmup) {
+                    err.printf("panllama serve: warming up (--no-warmup to skip) ... ");
+                    err.flush();
+                    err.printf("%d ms%n", Warmup.run(m, WARMUP_MILLIS));
+                    err.flush();
                 }
-            }, "panllama-serve-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            try (OpenAiServer server = OpenAiServer.start(m, format, settings)) {
-                var at = server.address();
-                err.printf("panllama serve: listening on http://%s:%d | model %s | %d slot%s of %d tokens | chat template %s | %s%n",
+                Embeddings.Pooling pool = !embeddings ? null : chosenPooling != null ? chosenPooling : Embeddings.Pooling.ofModel(m.metadata(), Embeddings.Pooling.MEAN);
+                server.ready(m, format, perSlot, pool);
+                err.printf("panllama serve: ready on http://%s:%d | model %s | %d slot%s of %d tokens | chat template %s%s | %s%n",
                         at.getHostString(), at.getPort(), id, parallel, parallel == 1 ? "" : "s", perSlot,
-                        format.template().description(), m.description());
-                if (key == null && !at.getAddress().isLoopbackAddress()) {
-                    err.println("panllama serve: warning: listening on " + at.getHostString()
-                            + " without --api-key: anyone who can reach it can use the model");
-                }
+                        format.template().description(), pool != null ? " | embeddings, " + pool.cliName() + " pooling" : "", m.description());
                 err.flush();
                 try {
                     stop.await();
@@ -125,13 +158,13 @@ final class ServeCommand implements Callable<Integer> {
                 }
                 err.println("panllama serve: stopping");
                 err.flush();
-            } finally {
-                stopped.countDown();
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException e) {
-                    // already shutting down: the hook is what woke us
-                }
+            }
+        } finally {
+            stopped.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // already shutting down: the hook is what woke us
             }
         }
         return 0;

@@ -65,6 +65,11 @@ final class ApiException extends RuntimeException {
                 + ": send the server's key as 'Authorization: Bearer KEY'", null, "WWW-Authenticate", "Bearer");
     }
 
+    /** 501: a feature the server was not started with (llama-server's not_supported_error). */
+    static ApiException notSupported(String message) {
+        return new ApiException(501, "not_supported_error", message, null);
+    }
+
     static ApiException unavailable(String message) {
         return new ApiException(503, "unavailable_error", message, null);
     }

@@ -88,6 +88,7 @@ final class CompletionEndpoint {
 
                 public void end(Answer answer) {}
             });
+            logTokens(ex, answers);
             HttpIo.sendJson(ex, 200, out.response(answers.stream().map(Answer::result).toList()));
             return 200;
         }
@@ -101,6 +102,7 @@ final class CompletionEndpoint {
                 }
             });
             if (answers == null) return 200;
+            logTokens(ex, answers);
             if (req.includeUsage()) sse.send(out.usageChunk(answers.stream().map(Answer::result).toList()));
             sse.done();
         }
@@ -116,18 +118,20 @@ final class CompletionEndpoint {
 
                 public void end(Answer answer) {}
             });
+            logTokens(ex, answers);
             HttpIo.sendJson(ex, 200, prompts.size() == 1 ? out.result(answers.getFirst())
                     : HttpIo.JSON.valueToTree(answers.stream().map(out::result).toList()));
             return 200;
         }
         try (SseStream sse = SseStream.open(ex)) {
-            streamAll(sse, prompts, req, new Sink() {
+            List<Answer> answers = streamAll(sse, prompts, req, new Sink() {
                 public boolean text(int index, int slot, String text) { return sse.send(out.partial(index, slot, text)); }
 
                 public void end(Answer a) {
                     if (a.result().finishReason() != Completion.FinishReason.CANCELLED) sse.send(out.result(a));
                 }
             });
+            if (answers != null) logTokens(ex, answers);
         }
         return 200;
     }
@@ -208,6 +212,17 @@ final class CompletionEndpoint {
         }
         sink.end(answer);
         return answer;
+    }
+
+    /** What the request log says of a completion: its tokens (OpenAiServer logs it at PANLLAMA_LOG=info). */
+    private static void logTokens(HttpExchange ex, List<Answer> answers) {
+        int prompt = 0, cached = 0, generated = 0;
+        for (Answer a : answers) {
+            prompt += a.result().promptTokens();
+            cached += a.result().cachedTokens();
+            generated += a.result().completionTokens();
+        }
+        ex.setAttribute(OpenAiServer.TOKENS_ATTRIBUTE, "prompt " + prompt + " (" + cached + " cached) + " + generated + " generated");
     }
 
     /** The prompts' tokens, each checked against a slot's context: too long is the client's error (400), as in llama.cpp. */

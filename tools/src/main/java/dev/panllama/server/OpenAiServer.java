@@ -9,11 +9,13 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.panllama.chat.ChatFormat;
 import dev.panllama.chat.ChatTemplateException;
+import dev.panllama.model.Embeddings;
 import dev.panllama.model.Model;
 import dev.panllama.sampling.SamplerParams;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -53,11 +55,11 @@ public final class OpenAiServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(OpenAiServer.class.getName());
     private static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/chat/completions", "/v1/completions",
-            "/completion", "/completions", "/v1/models", "/tokenize", "/detokenize",
+            "/completion", "/completions", "/v1/embeddings", "/embeddings", "/embedding", "/v1/models", "/models", "/tokenize", "/detokenize",
             "/apply-template", "/props", "/slots", "/health", "/metrics");
 
     /**
-     * @param contextPerSlot  KV cache tokens of each slot (llama.cpp: -c divided by --parallel)
+     * @param contextPerSlot  KV cache tokens of each slot (llama.cpp: -c divided by --parallel); 0 when given to {@link #ready} instead
      * @param modelId         the name /v1/models and every response give the model
      * @param maxRequestBytes the largest request body accepted (413 beyond)
      * @param readTimeout     how long a request body may pause before the request is refused (400): llama-server's
@@ -67,7 +69,8 @@ public final class OpenAiServer implements AutoCloseable {
      *                        (llama-server's --api-key), or null for none
      */
     public record Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
-                           Duration readTimeout, SamplerParams sampling, String apiKey, int defaultMaxTokens, int httpThreads) {
+                           Duration readTimeout, SamplerParams sampling, String apiKey, int defaultMaxTokens, int httpThreads,
+                           Embeddings.Pooling pooling, Path slotSavePath) {
         public Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
                         Duration readTimeout, SamplerParams sampling) {
             this(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, null);
@@ -75,17 +78,31 @@ public final class OpenAiServer implements AutoCloseable {
 
         public Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
                         Duration readTimeout, SamplerParams sampling, String apiKey) {
-            this(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, -1, -1);
+            this(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, -1, -1, null, null);
         }
 
         /** The most tokens a request generates when it does not say (-n; -1: until end of generation or a full slot). */
         public Settings withDefaultMaxTokens(int n) {
-            return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, n, httpThreads);
+            return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, n, httpThreads,
+                    pooling, slotSavePath);
         }
 
         /** Threads answering HTTP requests (--threads-http; -1: a virtual thread per request, no limit). */
         public Settings withHttpThreads(int n) {
-            return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, defaultMaxTokens, n);
+            return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, defaultMaxTokens, n,
+                    pooling, slotSavePath);
+        }
+
+        /** --embeddings with this pooling (null: no embedding endpoints). */
+        public Settings withEmbeddings(Embeddings.Pooling p) {
+            return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, defaultMaxTokens,
+                    httpThreads, p, slotSavePath);
+        }
+
+        /** --slot-save-path: the folder slot files go to (null: save and restore are refused). */
+        public Settings withSlotSavePath(Path folder) {
+            return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, defaultMaxTokens,
+                    httpThreads, pooling, folder);
         }
 
         public Settings {
@@ -96,44 +113,34 @@ public final class OpenAiServer implements AutoCloseable {
             if (httpThreads == 0 || httpThreads < -1) throw new IllegalArgumentException("--threads-http must be positive or -1 (a thread per request), not " + httpThreads);
             if (readTimeout.isNegative() || readTimeout.isZero()) throw new IllegalArgumentException("--timeout must be positive, not " + readTimeout.toSeconds());
             if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
-            if (contextPerSlot < 2) throw new IllegalArgumentException("each slot needs a context of at least 2 tokens, not " + contextPerSlot);
+            if (contextPerSlot != 0 && contextPerSlot < 2) {         // 0: decided when the model is ready
+                throw new IllegalArgumentException("each slot needs a context of at least 2 tokens, not " + contextPerSlot);
+            }
             if (maxRequestBytes < 1) throw new IllegalArgumentException("the request size limit must be positive");
             if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be in [0, 65535], not " + port);
         }
     }
 
-    private final Model model;
+    /** What answers requests once the model is loaded; null before. */
+    private record Loaded(Model model, ChatFormat format, SlotPool slots, DecodeLoop loop, CompletionEndpoint completions,
+                          TokenizeEndpoints tokenize, EmbeddingEndpoint embeddings, SlotFiles slotFiles) {}
+
+    /** The request attribute through which an endpoint tells the request log how many tokens it handled. */
+    static final String TOKENS_ATTRIBUTE = "panllama.tokens";
+
     private final Settings settings;
-    private final SlotPool slots;
-    private final DecodeLoop loop;
     private final ServerMetrics metrics = new ServerMetrics();
-    private final CompletionEndpoint completions;
-    private final TokenizeEndpoints tokenize;
-    private final ChatFormat format;
     private final HttpServer http;
     private final ExecutorService executor;
     private final long created = System.currentTimeMillis() / 1000;
+    private volatile Loaded loaded;
     private volatile boolean closing;
 
-    private OpenAiServer(Model model, ChatFormat format, Settings settings) throws IOException {
-        this.model = model;
+    private OpenAiServer(Settings settings) throws IOException {
         this.settings = settings;
-        this.slots = new SlotPool(model, settings.parallel(), settings.contextPerSlot());
-        try {
-            this.loop = new DecodeLoop(model, metrics, () -> closing);
-        } catch (RuntimeException | Error e) {
-            slots.close();
-            throw e;
-        }
-        this.completions = new CompletionEndpoint(format, slots, metrics, settings.sampling(), settings.defaultMaxTokens(), settings.modelId(),
-                settings.maxRequestBytes(), settings.readTimeout(), loop);
-        this.tokenize = new TokenizeEndpoints(format.tokenizer());
-        this.format = format;
         try {
             this.http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 128);
         } catch (IOException e) {
-            loop.close();
-            slots.close();
             throw new IOException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + e.getMessage(), e);
         }
         // --threads-http bounds the requests answered at once (llama-server's pool); the rest queue for a thread.
@@ -143,10 +150,53 @@ public final class OpenAiServer implements AutoCloseable {
         http.setExecutor(executor);
     }
 
-    /** Creates the slots, binds the address and starts answering. */
-    public static OpenAiServer start(Model model, ChatFormat format, Settings settings) throws IOException {
-        OpenAiServer server = new OpenAiServer(model, format, settings);
+    /**
+     * Binds the address and starts answering before the model is there, as llama-server does while it
+     * loads: /health says 503 "loading model", so do the other endpoints. {@link #ready} brings the model.
+     */
+    public static OpenAiServer listen(Settings settings) throws IOException {
+        OpenAiServer server = new OpenAiServer(settings);
         server.http.start();
+        return server;
+    }
+
+    /** Creates the slots and the decode loop over {@code model}, and starts answering with them. */
+    public void ready(Model model, ChatFormat format) {
+        ready(model, format, settings.contextPerSlot(), settings.pooling());
+    }
+
+    /**
+     * As {@link #ready(Model, ChatFormat)}, with what needed the model to be decided: each slot's context
+     * and the embeddings' pooling (null: no embeddings).
+     */
+    public void ready(Model model, ChatFormat format, int contextPerSlot, Embeddings.Pooling pooling) {
+        if (loaded != null) throw new IllegalStateException("the server already has its model");
+        if (contextPerSlot < 2) throw new IllegalArgumentException("each slot needs a context of at least 2 tokens, not " + contextPerSlot);
+        SlotPool slots = new SlotPool(model, settings.parallel(), contextPerSlot);
+        DecodeLoop loop;
+        try {
+            loop = new DecodeLoop(model, metrics, () -> closing);
+        } catch (RuntimeException | Error e) {
+            slots.close();
+            throw e;
+        }
+        CompletionEndpoint completions = new CompletionEndpoint(format, slots, metrics, settings.sampling(), settings.defaultMaxTokens(),
+                settings.modelId(), settings.maxRequestBytes(), settings.readTimeout(), loop);
+        EmbeddingEndpoint embeddings = pooling == null ? null
+                : new EmbeddingEndpoint(format.tokenizer(), slots, pooling, model.config().embeddingLength(), settings.modelId());
+        loaded = new Loaded(model, format, slots, loop, completions, new TokenizeEndpoints(format.tokenizer()), embeddings,
+                new SlotFiles(slots, settings.slotSavePath()));
+    }
+
+    /** Listens and serves {@code model} at once. */
+    public static OpenAiServer start(Model model, ChatFormat format, Settings settings) throws IOException {
+        OpenAiServer server = listen(settings);
+        try {
+            server.ready(model, format);
+        } catch (RuntimeException | Error e) {
+            server.close();
+            throw e;
+        }
         return server;
     }
 
@@ -157,12 +207,15 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void handle(HttpExchange ex) {
         String path = ex.getRequestURI().getPath();
+        long t0 = System.nanoTime();
         int status = 500;
         try {
             checkHeaders(ex.getRequestHeaders());
             if (!path.equals("/health")) checkApiKey(ex.getRequestHeaders());
             if (closing) throw ApiException.unavailable("the server is shutting down");
-            status = route(ex, path);
+            Loaded l = loaded;
+            if (l == null) throw ApiException.unavailable("Loading model");       // llama-server's words, /health included
+            status = route(ex, path, l);
         } catch (ApiException e) {
             status = e.status();
             e.setHeaders(ex.getResponseHeaders());
@@ -178,7 +231,13 @@ public final class OpenAiServer implements AutoCloseable {
             internalError(ex, path, t);
         } finally {
             ex.close();
-            metrics.request(ENDPOINTS.contains(path) ? path : "other", status);
+            String endpoint = ENDPOINTS.contains(path) ? path : path.startsWith("/slots/") ? "/slots/{id}" : path.startsWith("/v1/models/") ? "/v1/models/{id}" : "other";
+            metrics.request(endpoint, status);
+            if (LOG.isLoggable(System.Logger.Level.INFO)) {
+                Object tokens = ex.getAttribute(TOKENS_ATTRIBUTE);
+                LOG.log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT, "%s %s %d%s %.0f ms", ex.getRequestMethod(),
+                        endpoint, status, tokens != null ? " " + tokens : "", (System.nanoTime() - t0) / 1e6));
+            }
         }
     }
 
@@ -222,25 +281,32 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private int route(HttpExchange ex, String path) throws IOException {
+    private int route(HttpExchange ex, String path, Loaded l) throws IOException {
         String method = ex.getRequestMethod();
         switch (path) {
             case "/v1/chat/completions", "/chat/completions" -> {
                 requirePost(method, path);
-                return completions.handle(ex, CompletionEndpoint.Api.CHAT);
+                return l.completions().handle(ex, CompletionEndpoint.Api.CHAT);
             }
             case "/v1/completions" -> {
                 requirePost(method, path);
-                return completions.handle(ex, CompletionEndpoint.Api.COMPLETIONS);
+                return l.completions().handle(ex, CompletionEndpoint.Api.COMPLETIONS);
             }
             case "/completion", "/completions" -> {       // llama.cpp's own, as llama-server names them
                 requirePost(method, path);
-                return completions.handle(ex, CompletionEndpoint.Api.LLAMA_CPP);
+                return l.completions().handle(ex, CompletionEndpoint.Api.LLAMA_CPP);
+            }
+            case "/v1/embeddings", "/embeddings", "/embedding" -> {
+                requirePost(method, path);
+                if (l.embeddings() == null) throw ApiException.notSupported("this server does not make embeddings: start it with --embeddings");
+                JsonNode body = readJson(ex);
+                HttpIo.sendJson(ex, 200, path.equals("/embedding") ? l.embeddings().llamaCpp(body) : l.embeddings().openAi(body));
+                return 200;
             }
             case "/tokenize", "/detokenize" -> {
                 requirePost(method, path);
                 var body = readJson(ex);
-                HttpIo.sendJson(ex, 200, path.equals("/tokenize") ? tokenize.tokenize(body) : tokenize.detokenize(body));
+                HttpIo.sendJson(ex, 200, path.equals("/tokenize") ? l.tokenize().tokenize(body) : l.tokenize().detokenize(body));
                 return 200;
             }
             case "/apply-template" -> {
@@ -248,7 +314,7 @@ public final class OpenAiServer implements AutoCloseable {
                 var req = CompletionRequest.chat(readJson(ex), settings.sampling(), settings.defaultMaxTokens());
                 String prompt;
                 try {
-                    prompt = format.render(req.messages(), true);
+                    prompt = l.format().render(req.messages(), true);
                 } catch (ChatTemplateException e) {
                     throw ApiException.invalid(e.getMessage(), "messages");
                 }
@@ -257,22 +323,22 @@ public final class OpenAiServer implements AutoCloseable {
             }
             case "/props" -> {
                 requireGet(method, path);
-                HttpIo.sendJson(ex, 200, props());
+                HttpIo.sendJson(ex, 200, props(l));
                 return 200;
             }
             case "/slots" -> {
                 requireGet(method, path);
                 ArrayNode list = JsonNodeFactory.instance.arrayNode();
-                for (SlotPool.SlotView v : slots.views()) {
+                for (SlotPool.SlotView v : l.slots().views()) {
                     list.addObject().put("id", v.id()).put("n_ctx", v.contextLength()).put("is_processing", v.processing())
                             .put("n_cached_tokens", v.cachedTokens());
                 }
                 HttpIo.sendJson(ex, 200, list);
                 return 200;
             }
-            case "/v1/models" -> {
+            case "/v1/models", "/models" -> {
                 requireGet(method, path);
-                HttpIo.sendJson(ex, 200, models());
+                HttpIo.sendJson(ex, 200, models(l));
                 return 200;
             }
             case "/health" -> {
@@ -282,7 +348,7 @@ public final class OpenAiServer implements AutoCloseable {
             }
             case "/metrics" -> {
                 requireGet(method, path);
-                HttpIo.sendText(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.render(slots));
+                HttpIo.sendText(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.render(l.slots()));
                 return 200;
             }
             default -> {
@@ -290,7 +356,13 @@ public final class OpenAiServer implements AutoCloseable {
                     requireGet(method, path);
                     String id = path.substring("/v1/models/".length());
                     if (!id.equals(settings.modelId())) throw ApiException.notFound("no model '" + id + "' (this server has '" + settings.modelId() + "')");
-                    HttpIo.sendJson(ex, 200, models().path("data").get(0));
+                    HttpIo.sendJson(ex, 200, models(l).path("data").get(0));
+                    return 200;
+                }
+                if (path.startsWith("/slots/")) {          // save, restore, erase
+                    requirePost(method, path);
+                    HttpIo.sendJson(ex, 200, l.slotFiles().handle(path.substring("/slots/".length()), ex.getRequestURI().getRawQuery(),
+                            () -> readJson(ex)));
                     return 200;
                 }
                 throw ApiException.notFound("no endpoint " + path + " (there are " + String.join(", ", ENDPOINTS.stream().sorted().toList()) + ")");
@@ -310,7 +382,9 @@ public final class OpenAiServer implements AutoCloseable {
         return HttpIo.readJson(ex, settings.maxRequestBytes(), settings.readTimeout());
     }
 
-    private ObjectNode models() {
+    private ObjectNode models(Loaded l) {
+        Model model = l.model();
+        SlotPool slots = l.slots();
         ObjectNode root = JsonNodeFactory.instance.objectNode();
         root.put("object", "list");
         ObjectNode m = root.putArray("data").addObject();
@@ -328,7 +402,10 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /** llama-server's {@code GET /props}: the defaults a request starts from, the slots, the model and its template. */
-    private ObjectNode props() {
+    private ObjectNode props(Loaded l) {
+        Model model = l.model();
+        SlotPool slots = l.slots();
+        ChatFormat format = l.format();
         ObjectNode root = JsonNodeFactory.instance.objectNode();
         ObjectNode gen = root.putObject("default_generation_settings");
         gen.put("n_ctx", slots.contextPerSlot());
@@ -342,6 +419,8 @@ public final class OpenAiServer implements AutoCloseable {
         root.put("model_path", model.path().toString());
         root.put("chat_template", format.template().description());
         root.putObject("modalities").put("vision", false).put("audio", false);
+        root.put("embeddings", l.embeddings() != null);
+        if (l.embeddings() != null) root.put("pooling", l.embeddings().pooling().cliName());
         String version = OpenAiServer.class.getPackage().getImplementationVersion();
         root.put("build_info", "panllama " + (version != null ? version : "development build"));
         return root;
@@ -359,7 +438,11 @@ public final class OpenAiServer implements AutoCloseable {
 
     ServerMetrics metrics() { return metrics; }
 
-    SlotPool slots() { return slots; }
+    /** The slots, once {@link #ready}. */
+    SlotPool slots() { return loaded.slots(); }
+
+    /** Tokens each slot holds, once {@link #ready}. */
+    public int contextPerSlot() { return loaded.slots().contextPerSlot(); }
 
     /**
      * Stops: no new requests, generations in progress end at their next token, then the slots' caches
@@ -379,7 +462,10 @@ public final class OpenAiServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             return;
         }
-        loop.close();
-        slots.close();
+        Loaded l = loaded;
+        if (l != null) {
+            l.loop().close();
+            l.slots().close();
+        }
     }
 }

@@ -92,11 +92,28 @@ final class SlotPool implements AutoCloseable {
         }
     }
 
+    /** Waits until slot {@code id} is free and takes it (for the slot actions: save, restore, erase). */
+    Slot acquire(int id) throws InterruptedException {
+        Slot s = slots.get(id);
+        waiting.incrementAndGet();
+        try {
+            synchronized (this) {
+                // A permit taken by a request that has not chosen its slot yet leaves this one free: wait for the next release.
+                while (s.busy || !free.tryAcquire()) wait(100);
+                s.busy = true;
+                return s;
+            }
+        } finally {
+            waiting.decrementAndGet();
+        }
+    }
+
     void release(Slot slot) {
         synchronized (this) {
             if (!slot.busy) throw new IllegalStateException("slot " + slot.id + " released twice");
             slot.busy = false;
             slot.releasedAt = ++releases;
+            notifyAll();
         }
         free.release();
     }

@@ -154,6 +154,12 @@ class BadFlagsCommandTest {
         assertThat(error("gguf", "--max-array", "-1")).isEqualTo("--max-array -1: must be 0 or more");
         assertThat(error("serve", "--max-request-bytes", "-5")).isEqualTo("--max-request-bytes -5: must be positive");
         assertThat(error("serve", "--port", "99999")).isEqualTo("--port 99999: must be in [0, 65535]");
+        assertThat(error("serve", "-n", "-3")).isEqualTo("-n -3: must be -1 (no limit) or more");
+        assertThat(error("serve", "--threads-http", "0")).isEqualTo("--threads-http 0: must be positive, or -1");
+        assertThat(error("serve", "--pooling", "mean")).isEqualTo("--pooling applies to --embeddings, which is not given");
+        assertThat(error("serve", "--embeddings", "--pooling", "max")).isEqualTo("--pooling max: must be one of none, mean, cls, last");
+        assertThat(error("serve", "--slot-save-path", "/nonexistent/dir")).isEqualTo("--slot-save-path /nonexistent/dir: not a folder");
+        assertThat(error("serve", "-c", "3", "--parallel", "2")).isEqualTo("-c 3 over 2 slots leaves 1 tokens per slot");
         assertThat(error("serve", "--api-key-file", "/nonexistent/key")).startsWith("--api-key-file /nonexistent/key: cannot read it (");
         assertThat(error("serve", "--api-key", "a", "--api-key-file", "/nonexistent/key")).isEqualTo("--api-key and --api-key-file: give one of them");
     }

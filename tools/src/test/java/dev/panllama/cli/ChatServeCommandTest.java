@@ -41,7 +41,7 @@ class ChatServeCommandTest {
         assertThat(run.err()).contains("the chat template is empty (built-in formats: chatml,");
     }
 
-    /** The serve command starts, answers on the port it prints, and stops when its thread is interrupted. */
+    /** The serve command listens, loads, answers on the port it prints, and stops when its thread is interrupted. */
     @Test
     void serveStartsAnswersAndStops() throws Exception {
         StringWriter err = new StringWriter();
@@ -49,7 +49,7 @@ class ChatServeCommandTest {
         Thread t = new Thread(() -> exit.set(Main.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true),
                 "serve", "--port", "0", "-c", "256", "--parallel", "2", "-t", "1", "--alias", "tiny")));
         t.start();
-        Matcher m = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+) \\| model tiny \\| 2 slots of 128 tokens").matcher("");
+        Matcher m = Pattern.compile("ready on http://127\\.0\\.0\\.1:(\\d+) \\| model tiny \\| 2 slots of 128 tokens").matcher("");
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (!(m = m.reset(err.toString())).find() && System.nanoTime() < deadline && t.isAlive()) Thread.sleep(50);
         assertThat(m.find(0)).as(err.toString()).isTrue();
@@ -61,7 +61,8 @@ class ChatServeCommandTest {
         t.join(60_000);
         assertThat(t.isAlive()).isFalse();
         assertThat(exit.get()).isZero();
-        assertThat(err.toString()).contains("panllama serve: stopping").contains("panllama serve: warming up (--no-warmup to skip) ... ");
+        assertThat(err.toString()).contains("panllama serve: stopping").contains("panllama serve: warming up (--no-warmup to skip) ... ")
+                .contains("panllama serve: listening on http://127.0.0.1:" + m.group(1) + " (loading the model: /health says 503 until it is ready)");
     }
 
     @Test

@@ -45,11 +45,21 @@ final class TestServer implements AutoCloseable {
     /** @param apiKey serve's --api-key, or null */
     static TestServer start(Path modelFile, int parallel, int contextPerSlot, long maxRequestBytes, Duration readTimeout,
                             UnaryOperator<ChatFormat> formats, String apiKey) throws IOException {
+        return start(modelFile, parallel, contextPerSlot, maxRequestBytes, readTimeout, formats, apiKey, UnaryOperator.identity());
+    }
+
+    /** @param settings changes the server's settings (-n, --embeddings, --slot-save-path, ...) */
+    static TestServer start(Path modelFile, int parallel, int contextPerSlot, UnaryOperator<OpenAiServer.Settings> settings) throws IOException {
+        return start(modelFile, parallel, contextPerSlot, 1 << 20, Duration.ofSeconds(600), UnaryOperator.identity(), null, settings);
+    }
+
+    private static TestServer start(Path modelFile, int parallel, int contextPerSlot, long maxRequestBytes, Duration readTimeout,
+                                    UnaryOperator<ChatFormat> formats, String apiKey, UnaryOperator<OpenAiServer.Settings> settings) throws IOException {
         Model model = Model.load(modelFile, ModelOptions.DEFAULTS.withThreads(1));
         try {
             ChatFormat format = formats.apply(ChatFormat.forModel(model.metadata(), model.tokenizer()));
-            OpenAiServer server = OpenAiServer.start(model, format, new OpenAiServer.Settings("127.0.0.1", 0, parallel, contextPerSlot,
-                    "stories260K", maxRequestBytes, readTimeout, SamplerParams.DEFAULTS, apiKey));
+            OpenAiServer server = OpenAiServer.start(model, format, settings.apply(new OpenAiServer.Settings("127.0.0.1", 0, parallel, contextPerSlot,
+                    "stories260K", maxRequestBytes, readTimeout, SamplerParams.DEFAULTS, apiKey)));
             return new TestServer(model, format, server);
         } catch (IOException | RuntimeException e) {
             model.close();
