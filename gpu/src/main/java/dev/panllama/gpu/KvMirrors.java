@@ -29,13 +29,15 @@ final class KvMirrors {
     private static final class Mirror {
         final WeakReference<KvCache> cache;
         final MemorySegment.Scope scope;      // the cache's memory: not alive once the cache is closed
-        final KvRows rows;
+        KvRows rows;
+        int shifts;            // the cache's shifts when rows were last valid: a context shift rewrites host rows
         final Layer[] layers;
 
         Mirror(KvCache c) {
             cache = new WeakReference<>(c);
             scope = c.keys().scope();
             rows = new KvRows(c.layers(), c.contextLength());
+            shifts = c.shifts();
             layers = new Layer[c.layers()];
         }
 
@@ -87,6 +89,9 @@ final class KvMirrors {
             m = new Mirror(cache);
             byCache.put(cache, m);
             all.add(m);
+        } else if (m.shifts != cache.shifts()) {
+            m.rows = new KvRows(cache.layers(), cache.contextLength());      // every row is uploaded again as needed
+            m.shifts = cache.shifts();
         }
         return m;
     }

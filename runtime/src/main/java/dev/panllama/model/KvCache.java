@@ -33,6 +33,7 @@ public final class KvCache implements AutoCloseable {
     private final MemorySegment v;
     private final boolean latent;
     private final int[] hostSlot;        // [layer] -> index of its rows in k and v, or -1 when the host holds none
+    private volatile int shifts;
 
     public KvCache(int layers, int contextLength, int kRowElems, int vRowElems, GgmlType kType, GgmlType vType) {
         this(layers, contextLength, kRowElems, vRowElems, kType, vType, false, null);
@@ -157,6 +158,44 @@ public final class KvCache implements AutoCloseable {
             kc.quantize(keys, (row0 + t) * kRowElems, keyRow(layer, pos0 + t), 0, kRowElems);
             if (!latent) vc.quantize(values, (row0 + t) * vRowElems, valueRow(layer, pos0 + t), 0, vRowElems);
         }
+    }
+
+    /** Whether the host holds every layer's rows (a context shift needs them). */
+    public boolean allOnHost() {
+        for (int s : hostSlot) if (s < 0) return false;
+        return true;
+    }
+
+    /**
+     * How many {@link #shift}s rewrote rows so far: a device copy of the rows made before the last one
+     * is stale.
+     */
+    public int shifts() { return shifts; }
+
+    /**
+     * llama.cpp's context shift on positions [0, end): drops [keep, keep + discard) and moves the rows
+     * after them down by {@code discard}, each key re-rotated by {@code -discard} positions' angles
+     * (decoded, rotated, encoded again in the cache type); values move as stored.
+     */
+    public void shift(int keep, int discard, int end, KeyRope rope) {
+        if (keep < 0 || discard < 1 || keep + discard > end || end > contextLength) {
+            throw new IllegalArgumentException("cannot drop [" + keep + ", " + (keep + discard) + ") of " + end + " positions");
+        }
+        if (!allOnHost()) throw new UnsupportedOperationException("the KV cache lives on a device: it cannot be shifted on the host");
+        float[] cosSin = new float[rope.nRot()];
+        rope.angles().rotation(-discard, cosSin);
+        float[] row = new float[kRowElems];
+        BlockCodec kc = kType.codec();
+        for (int l = 0; l < layers; l++) {
+            for (int p = keep + discard; p < end; p++) {
+                int to = p - discard;
+                kc.dequantize(keyRow(l, p), 0, row, 0, kRowElems);
+                rope.rotate(row, cosSin);
+                kc.quantize(row, 0, keyRow(l, to), 0, kRowElems);
+                if (!latent) valueRow(l, to).copyFrom(valueRow(l, p));
+            }
+        }
+        shifts++;
     }
 
     @Override

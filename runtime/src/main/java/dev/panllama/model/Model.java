@@ -154,7 +154,7 @@ public final class Model implements AutoCloseable {
     /** A session with an empty KV cache of {@code contextLength} positions, run by the architecture's forward pass. */
     public Session newSession(int contextLength) {
         KvCache cache = network.newCache(contextLength, options.cacheTypeK(), options.cacheTypeV(), cacheOnHost());
-        return new Session(new ForwardPass(config, plan, network.newGraphBuilder()), cache, options.ubatch(), forwardLock);
+        return new Session(new ForwardPass(config, plan, network.newGraphBuilder()), cache, options.ubatch(), forwardLock, network.keyRope());
     }
 
     /**

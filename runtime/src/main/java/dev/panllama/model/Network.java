@@ -54,6 +54,9 @@ sealed interface Network {
     /** The weight whose device holds a layer's KV cache and runs its attention (llama.cpp keeps them together). */
     String cacheWeight(int layer);
 
+    /** Where the cache's key rows carry RoPE (what a context shift re-rotates). */
+    KeyRope keyRope();
+
     /** A short line of what {@link ModelConfig#describe} leaves out. */
     default String describe() { return ""; }
 
@@ -84,6 +87,12 @@ sealed interface Network {
 
         @Override
         public String cacheWeight(int layer) { return TensorNames.weight(layer, "attn_k"); }
+
+        @Override
+        public KeyRope keyRope() {
+            return new KeyRope(new RopeAngles(config.nRot(), config.ropeFreqBase(), config.ropeFreqScale(), weights.ropeFreqs()),
+                    config.headCountKv(), config.headDimK(), 0, config.nRot(), config.arch().neoxRope());
+        }
     }
 
     /** DeepSeek-V2/V3: a latent cache in the -ctk type (-ctv does not apply: the values are the latent). */
@@ -114,6 +123,12 @@ sealed interface Network {
 
         @Override
         public String cacheWeight(int layer) { return TensorNames.weight(layer, "attn_kv_a_mqa"); }
+
+        /** The row's rope part follows the latent, rotated in normal mode (see Deepseek2Graph). */
+        @Override
+        public KeyRope keyRope() {
+            return new KeyRope(config.ropeAngles(), 1, config.latentDim(), config.kvLoraRank(), config.ropeDim(), false);
+        }
 
         @Override
         public String describe() { return config.describe(); }

@@ -71,6 +71,19 @@ public final class RopeAngles {
     public void fill(int pos0, int tokens, float[] out, int outOff) {
         float mscale = attnFactor;
         if (extFactor != 0f) mscale *= 1.0f + 0.1f * (float) Math.log(1.0f / freqScale);
+        fill(pos0, tokens, out, outOff, mscale);
+    }
+
+    /**
+     * The pure rotation (no magnitude factor) that moves a key rotated at position p to position
+     * p + delta: every angle is linear in the position, so rotating by delta's angles composes exactly
+     * (as ggml's K-shift does with llama_kv_self_seq_add). {@code out}: nRot values, cos/sin pairs.
+     */
+    public void rotation(int delta, float[] out) {
+        fill(delta, 1, out, 0, 1f);
+    }
+
+    private void fill(int pos0, int tokens, float[] out, int outOff, float mscale) {
         for (int t = 0; t < tokens; t++) {
             float theta = pos0 + t;
             int o = outOff + t * nRot;

@@ -20,9 +20,11 @@ public final class Session implements AutoCloseable {
     private final int ubatch;
     private final int vocab;
     private final ReentrantLock forwardLock;
+    private final KeyRope keyRope;
     private int position;
 
-    Session(ForwardPass forwardPass, KvCache cache, int ubatch, ReentrantLock forwardLock) {
+    Session(ForwardPass forwardPass, KvCache cache, int ubatch, ReentrantLock forwardLock, KeyRope keyRope) {
+        this.keyRope = keyRope;
         this.forwardPass = forwardPass;
         this.cache = cache;
         this.ubatch = ubatch;
@@ -128,6 +130,22 @@ public final class Session implements AutoCloseable {
     void restore(int positions) {
         if (positions < 0 || positions > cache.contextLength()) throw new IllegalArgumentException("cannot restore " + positions + " positions");
         position = positions;
+    }
+
+    /**
+     * Whether {@link #shift} can re-rotate this session's keys in place: every layer's cache rows are on
+     * the host (a device that keeps its cache in its own memory cannot be shifted from here).
+     */
+    public boolean canShift() { return cache.allOnHost(); }
+
+    /**
+     * llama.cpp's context shift: forgets positions [keep, keep + discard) and moves the later ones down
+     * by {@code discard}, their keys re-rotated to their new positions; the next token then goes at
+     * {@code position() - discard}.
+     */
+    public void shift(int keep, int discard) {
+        cache.shift(keep, discard, position, keyRope);
+        position -= discard;
     }
 
     /** Forgets everything: the next token goes at position 0. */

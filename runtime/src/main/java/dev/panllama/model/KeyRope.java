@@ -1,0 +1,29 @@
+package dev.panllama.model;
+
+/**
+ * Where RoPE sits in a KV cache's key rows, so that a context shift can re-rotate them: each row is
+ * {@code heads} heads of {@code headDim} values, and in each head the {@code nRot} values from
+ * {@code offset} were rotated by {@code angles} (adjacent pairs, or NeoX's halves).
+ */
+public record KeyRope(RopeAngles angles, int heads, int headDim, int offset, int nRot, boolean neox) {
+    public KeyRope {
+        if (offset < 0 || offset + nRot > headDim || nRot % 2 != 0) {
+            throw new IllegalArgumentException("rope dims [" + offset + ", +" + nRot + ") do not fit heads of " + headDim);
+        }
+    }
+
+    /** Rotates one decoded key row in place by the cos/sin pairs of {@link RopeAngles#rotation}. */
+    void rotate(float[] row, float[] cosSin) {
+        for (int h = 0; h < heads; h++) {
+            int base = h * headDim + offset;
+            for (int i = 0; i < nRot; i += 2) {
+                int a = neox ? base + i / 2 : base + i;
+                int b = neox ? base + i / 2 + nRot / 2 : base + i + 1;
+                float c = cosSin[i], s = cosSin[i + 1];
+                float x0 = row[a], x1 = row[b];
+                row[a] = x0 * c - x1 * s;
+                row[b] = x0 * s + x1 * c;
+            }
+        }
+    }
+}
