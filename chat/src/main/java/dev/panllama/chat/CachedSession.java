@@ -1,5 +1,6 @@
 package dev.panllama.chat;
 
+import dev.panllama.model.ContextShift;
 import dev.panllama.model.KvCacheFile;
 import dev.panllama.model.Session;
 
@@ -93,6 +94,16 @@ public final class CachedSession implements AutoCloseable {
     private void remember(int at, int[] next) {
         if (tokens.length < at + next.length) tokens = Arrays.copyOf(tokens, Math.max(at + next.length, tokens.length * 2));
         System.arraycopy(next, 0, tokens, at, next.length);
+    }
+
+    /**
+     * Makes room in a full cache ({@link ContextShift#apply}): drops half of the tokens after the first
+     * {@code kept}; returns how many went (0: none could).
+     */
+    public int shift(ContextShift shift, int kept) {
+        int dropped = shift.apply(session, kept, tokens());
+        if (dropped > 0) System.arraycopy(tokens, kept + dropped, tokens, kept, size() - kept);
+        return dropped;
     }
 
     /** Writes the cache (the tokens it holds and their keys and values) to {@code file}. */

@@ -10,7 +10,7 @@ import java.util.stream.IntStream;
 /**
  * One completion: evaluate a prompt (reusing what the session's cache already holds), then sample,
  * stream and evaluate one token at a time until an end-of-generation token, a stop string, the token
- * budget, a full context, or the listener asking to stop. Text is streamed as complete UTF-8 only, and
+ * budget, a full context (unless the settings shift it), or the listener asking to stop. Text is streamed as complete UTF-8 only, and
  * never includes a stop string or any part of one.
  *
  * <p>The completion itself does not evaluate: it says what to evaluate ({@link #pendingPrompt}, then
@@ -65,6 +65,7 @@ public final class Completion {
     private final int[] pendingPrompt;
     private final int promptTokens;
     private final int cachedTokens;
+    private final int keptOnShift;
     private final int vocab;
     private final StringBuilder text = new StringBuilder();
     private final Utf8StreamDecoder utf8 = new Utf8StreamDecoder();
@@ -96,6 +97,7 @@ public final class Completion {
         this.pendingPrompt = session.keepPrefixOf(prompt);
         this.promptTokens = prompt.length;
         this.cachedTokens = prompt.length - pendingPrompt.length;
+        this.keptOnShift = settings.contextShift().keptTokens(prompt.length, prompt[0] == tokenizer.bos());
     }
 
     /** Runs a completion to its end, evaluating on the session itself. */
@@ -133,7 +135,8 @@ public final class Completion {
         }
         if (stops.stopped()) return finish(FinishReason.STOP);
         if (settings.maxTokens() >= 0 && count == settings.maxTokens()) return finish(FinishReason.LENGTH);
-        if (session.size() >= session.contextLength()) return finish(FinishReason.LENGTH);   // no room to evaluate it
+        // No room to evaluate it: shift the context, or stop.
+        if (session.size() >= session.contextLength() && session.shift(settings.contextShift(), keptOnShift) == 0) return finish(FinishReason.LENGTH);
         return token;
     }
 

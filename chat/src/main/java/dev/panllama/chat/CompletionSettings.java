@@ -1,21 +1,32 @@
 package dev.panllama.chat;
 
+import dev.panllama.model.ContextShift;
 import dev.panllama.sampling.SamplerParams;
 
 import java.util.List;
 
 /**
- * What one completion may do: how many tokens (negative: until an end-of-generation token or a full
- * context), how to sample them, which strings end it (not included in the text), and whether to go on
- * past end-of-generation tokens (they are then never sampled, as llama.cpp's {@code ignore_eos}).
+ * What one completion may do: how many tokens (negative: until an end-of-generation token, or a full
+ * context unless it shifts), how to sample them, which strings end it (not included in the text),
+ * whether to go on past end-of-generation tokens (they are then never sampled, as llama.cpp's
+ * {@code ignore_eos}), and whether a full context is shifted ({@link ContextShift}) or ends it.
  */
-public record CompletionSettings(int maxTokens, SamplerParams sampling, List<String> stop, boolean ignoreEos) {
+public record CompletionSettings(int maxTokens, SamplerParams sampling, List<String> stop, boolean ignoreEos, ContextShift contextShift) {
     public CompletionSettings {
         stop = List.copyOf(stop);
         for (String s : stop) if (s.isEmpty()) throw new IllegalArgumentException("a stop string is empty");
     }
 
+    /** Without a context shift: a full context ends the completion. */
+    public CompletionSettings(int maxTokens, SamplerParams sampling, List<String> stop, boolean ignoreEos) {
+        this(maxTokens, sampling, stop, ignoreEos, ContextShift.DISABLED);
+    }
+
     public static CompletionSettings of(int maxTokens, SamplerParams sampling) {
         return new CompletionSettings(maxTokens, sampling, List.of(), false);
+    }
+
+    public CompletionSettings withContextShift(ContextShift shift) {
+        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, shift);
     }
 }

@@ -134,4 +134,31 @@ class CompletionTest {
             assertThat(r.promptTokens() + r.completionTokens()).isEqualTo(17);   // 16 evaluated, one more sampled from the last logits
         }
     }
+
+    /**
+     * With a context shift a full context goes on: 60 tokens in a context of 24. Until the first shift
+     * the text is the unshifted one; the cache never holds more than the context, and it keeps the BOS
+     * token and --keep tokens of the prompt at its start.
+     */
+    @Test
+    void aContextShiftGoesPastAFullContext() throws Exception {
+        try (Model small = Model.load(TestFiles.stories260K(), ModelOptions.DEFAULTS.withThreads(1).withContextLength(24));
+             CachedSession s = new CachedSession(small.newSession())) {
+            int[] prompt = prompt();
+            Completion.Result stopped = Completion.run(s, small.tokenizer(), prompt, CompletionSettings.of(60, SamplerParams.GREEDY), t -> true);
+            assertThat(stopped.completionTokens()).isEqualTo(24 - prompt.length + 1);
+            s.clear();
+            List<Integer> sizes = new ArrayList<>();
+            CompletionSettings shifting = CompletionSettings.of(60, SamplerParams.GREEDY).withContextShift(new dev.panllama.model.ContextShift(true, 2));
+            Completion.Result r = Completion.run(s, small.tokenizer(), prompt, shifting, t -> {
+                sizes.add(s.size());
+                return true;
+            });
+            assertThat(r.completionTokens()).isEqualTo(60);
+            assertThat(r.finishReason()).isEqualTo(Completion.FinishReason.LENGTH);
+            assertThat(r.text()).startsWith(stopped.text());
+            assertThat(sizes).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(24));
+            assertThat(s.tokens()).startsWith(prompt[0], prompt[1], prompt[2]);        // BOS + --keep 2
+        }
+    }
 }

@@ -4,10 +4,13 @@ import dev.panllama.sampling.Sampler;
 import dev.panllama.tokenizer.Tokenizer;
 import dev.panllama.tokenizer.Utf8StreamDecoder;
 
+import java.util.Arrays;
+
 /**
  * Token-by-token generation: evaluate the prompt in batches, then sample, emit and evaluate one token
- * at a time until an end-of-generation token, the token budget or the end of the context. Text is
- * emitted as complete UTF-8 only (a character split across byte tokens waits for its last byte).
+ * at a time until an end-of-generation token, the token budget or the end of the context (which a
+ * {@link ContextShift} pushes back). Text is emitted as complete UTF-8 only (a character split across
+ * byte tokens waits for its last byte).
  */
 public final class Generator {
     private Generator() {}
@@ -31,7 +34,15 @@ public final class Generator {
      * @param maxTokens tokens to generate; negative means until end of generation or a full context
      */
     public static Stats generate(Session session, Tokenizer tokenizer, int[] prompt, int maxTokens, Sampler sampler, TokenSink sink) {
+        return generate(session, tokenizer, prompt, maxTokens, sampler, ContextShift.DISABLED, sink);
+    }
+
+    /** As above, shifting the context when it fills ({@code shift}) rather than stopping. */
+    public static Stats generate(Session session, Tokenizer tokenizer, int[] prompt, int maxTokens, Sampler sampler, ContextShift shift,
+                                 TokenSink sink) {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty (no BOS either): nothing to continue");
+        int kept = shift.keptTokens(prompt.length, prompt[0] == tokenizer.bos());
+        int[] cached = Arrays.copyOf(prompt, Math.max(16, prompt.length * 2));      // what the cache holds, for a rebuild
         for (int t : prompt) sampler.accept(t);
         long t0 = System.nanoTime();
         float[] logits = session.evaluate(prompt);
@@ -53,9 +64,16 @@ public final class Generator {
             sink.accept(token, text.accept(tokenizer.tokenToPiece(token, false)));
             if (maxTokens >= 0 && generated == maxTokens) break;
             if (session.position() >= session.contextLength()) {
-                stop = Stop.CONTEXT_FULL;
-                break;
+                int dropped = shift.apply(session, kept, Arrays.copyOf(cached, session.position()));
+                if (dropped == 0) {
+                    stop = Stop.CONTEXT_FULL;
+                    break;
+                }
+                System.arraycopy(cached, kept + dropped, cached, kept, session.position() - kept);
             }
+            int at = session.position();
+            if (cached.length <= at) cached = Arrays.copyOf(cached, cached.length * 2);
+            cached[at] = token;
             logits = session.evaluate(token);
         }
         String rest = text.flush();

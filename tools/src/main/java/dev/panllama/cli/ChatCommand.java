@@ -4,6 +4,7 @@ import dev.panllama.chat.CachedSession;
 import dev.panllama.chat.ChatFormat;
 import dev.panllama.chat.Completion;
 import dev.panllama.chat.CompletionSettings;
+import dev.panllama.model.ContextShift;
 import dev.panllama.chat.Conversation;
 import dev.panllama.model.Model;
 import picocli.CommandLine.Command;
@@ -40,6 +41,9 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     ChatTemplateOptionsMixin chatTemplate;
 
+    @Mixin
+    ContextShiftOptionsMixin contextShift;
+
     @Option(names = {"-sys", "--system-prompt"}, paramLabel = "TEXT", description = "System message that opens the conversation")
     String systemPrompt;
 
@@ -59,7 +63,9 @@ final class ChatCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         RunCommand.checkNPredict(nPredict);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        CompletionSettings settings = new CompletionSettings(nPredict, sampling.params(), reversePrompts, false);
+        // -n -2: until the context is full, so no shift (llama.cpp's meaning).
+        CompletionSettings settings = new CompletionSettings(nPredict, sampling.params(), reversePrompts, false,
+                nPredict == -2 ? ContextShift.DISABLED : contextShift.shift(true));
         chatTemplate.override();
         try (Model m = model.load(err)) {
             ChatFormat format = chatTemplate.format(m);

@@ -1,5 +1,6 @@
 package dev.panllama.cli;
 
+import dev.panllama.model.ContextShift;
 import dev.panllama.model.Generator;
 import dev.panllama.model.Model;
 import dev.panllama.model.Session;
@@ -40,9 +41,12 @@ final class RunCommand implements Callable<Integer> {
     }
 
     @Option(names = {"-n", "--n-predict"}, paramLabel = "N", defaultValue = "-1",
-            description = "Tokens to generate; -1 = until end of text or a full context, -2 = the same (llama.cpp's"
-                    + " \"until the context is full\": panllama never shifts the context) (default: ${DEFAULT-VALUE})")
+            description = "Tokens to generate; -1 = until end of text (the context shifts when it fills), -2 = until the context is full"
+                    + " (default: ${DEFAULT-VALUE})")
     int nPredict;
+
+    @Mixin
+    ContextShiftOptionsMixin contextShift;
 
     @Option(names = "--no-display-prompt", description = "Print only the generated text")
     boolean noDisplayPrompt;
@@ -68,7 +72,8 @@ final class RunCommand implements Callable<Integer> {
                 out.print(prompt);
                 out.flush();
             }
-            Generator.Stats st = Generator.generate(session, m.tokenizer(), tokens, nPredict, sampler, (token, text) -> {
+            ContextShift shift = nPredict == -2 ? ContextShift.DISABLED : contextShift.shift(true);
+            Generator.Stats st = Generator.generate(session, m.tokenizer(), tokens, nPredict, sampler, shift, (token, text) -> {
                 out.print(text);
                 out.flush();
             });
@@ -77,7 +82,7 @@ final class RunCommand implements Callable<Integer> {
             if (st.stop() == Generator.Stop.CONTEXT_FULL && nPredict >= 0) {
                 // -n asked for more than fit: say why the text stops short rather than end it silently
                 err.println("panllama run: stopped after " + st.generatedTokens() + " of -n " + nPredict
-                        + " tokens: the context of " + session.contextLength() + " is full (raise -c)");
+                        + " tokens: the context of " + session.contextLength() + " is full (raise -c" + (shift.enabled() ? "" : ", or drop --no-context-shift") + ")");
             }
             err.println(String.format(Locale.ROOT,
                     "panllama: load %d ms | prompt %d tokens, %.1f ms, %.2f tok/s | generation %d tokens, %.1f ms, %.2f tok/s | %s, seed %d",

@@ -35,6 +35,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     ChatTemplateOptionsMixin chatTemplate;
 
+    @Mixin
+    ContextShiftOptionsMixin contextShift;
+
     @Option(names = "--host", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE})")
     String host;
 
@@ -116,7 +119,8 @@ final class ServeCommand implements Callable<Integer> {
         String id = alias != null ? alias : fileName(model.modelPath());
         // Listening comes first, as llama-server does: while the model loads, /health answers 503 "Loading model".
         OpenAiServer.Settings base = new OpenAiServer.Settings(host, port, parallel, 0, id, maxRequestBytes, Duration.ofSeconds(timeout), defaults, key)
-                .withDefaultMaxTokens(nPredict).withHttpThreads(threadsHttp).withSlotSavePath(slotSavePath);
+                .withDefaultMaxTokens(nPredict).withHttpThreads(threadsHttp).withSlotSavePath(slotSavePath)
+                .withContextShift(contextShift.shift(false));
         Thread hook = new Thread(() -> {
             stop.countDown();
             try {

@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import dev.panllama.chat.ChatFormat;
 import dev.panllama.chat.ChatTemplateException;
 import dev.panllama.chat.Completion;
+import dev.panllama.model.ContextShift;
 import dev.panllama.sampling.SamplerParams;
 import dev.panllama.tokenizer.Tokenizer;
 
@@ -51,22 +52,23 @@ final class CompletionEndpoint {
     private final ServerMetrics metrics;
     private final SamplerParams defaults;
     private final int defaultMaxTokens;
+    private final ContextShift contextShift;
     private final String modelId;
     private final long maxRequestBytes;
     private final Duration readTimeout;
     private final DecodeLoop loop;
 
-    CompletionEndpoint(ChatFormat format, SlotPool slots, ServerMetrics metrics, SamplerParams defaults, int defaultMaxTokens,
-                       String modelId, long maxRequestBytes, Duration readTimeout, DecodeLoop loop) {
+    CompletionEndpoint(ChatFormat format, SlotPool slots, ServerMetrics metrics, OpenAiServer.Settings settings, DecodeLoop loop) {
         this.format = format;
         this.tokenizer = format.tokenizer();
         this.slots = slots;
         this.metrics = metrics;
-        this.defaults = defaults;
-        this.defaultMaxTokens = defaultMaxTokens;
-        this.modelId = modelId;
-        this.maxRequestBytes = maxRequestBytes;
-        this.readTimeout = readTimeout;
+        this.defaults = settings.sampling();
+        this.defaultMaxTokens = settings.defaultMaxTokens();
+        this.contextShift = settings.contextShift();
+        this.modelId = settings.modelId();
+        this.maxRequestBytes = settings.maxRequestBytes();
+        this.readTimeout = settings.readTimeout();
         this.loop = loop;
     }
 
@@ -74,9 +76,9 @@ final class CompletionEndpoint {
     int handle(HttpExchange ex, Api api) throws IOException {
         JsonNode body = HttpIo.readJson(ex, maxRequestBytes, readTimeout);
         CompletionRequest req = switch (api) {
-            case CHAT -> CompletionRequest.chat(body, defaults, defaultMaxTokens);
-            case COMPLETIONS -> CompletionRequest.completion(body, defaults, defaultMaxTokens, tokenizer.vocabSize());
-            case LLAMA_CPP -> CompletionRequest.llamaCpp(body, defaults, defaultMaxTokens, tokenizer.vocabSize());
+            case CHAT -> CompletionRequest.chat(body, defaults, defaultMaxTokens, contextShift);
+            case COMPLETIONS -> CompletionRequest.completion(body, defaults, defaultMaxTokens, contextShift, tokenizer.vocabSize());
+            case LLAMA_CPP -> CompletionRequest.llamaCpp(body, defaults, defaultMaxTokens, contextShift, tokenizer.vocabSize());
         };
         List<int[]> prompts = prompts(req);
         if (api == Api.LLAMA_CPP) return llamaCpp(ex, req, prompts);

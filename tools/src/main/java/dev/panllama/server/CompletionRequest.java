@@ -3,6 +3,7 @@ package dev.panllama.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.panllama.chat.ChatMessage;
 import dev.panllama.chat.CompletionSettings;
+import dev.panllama.model.ContextShift;
 import dev.panllama.sampling.SamplerParams;
 
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
     /** One prompt: its text, or its token ids. */
     record Prompt(String text, int[] tokens) {}
 
-    static CompletionRequest chat(JsonNode body, SamplerParams defaults, int defaultMaxTokens) {
+    static CompletionRequest chat(JsonNode body, SamplerParams defaults, int defaultMaxTokens, ContextShift shift) {
         RequestFields f = fields(body);
         f.unsupported("tools", "this server does not call tools");
         f.unsupported("functions", "this server does not call functions");
@@ -44,21 +45,21 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
             throw ApiException.invalid("'response_format' " + format + " is not supported: only {\"type\": \"text\"}", "response_format");
         }
         return new CompletionRequest(messages(f.node("messages")), null, f.bool("stream", false), includeUsage(f),
-                settings(f, defaults, defaultMaxTokens), true, false);
+                settings(f, defaults, defaultMaxTokens, shift), true, false);
     }
 
-    static CompletionRequest completion(JsonNode body, SamplerParams defaults, int defaultMaxTokens, int vocabSize) {
+    static CompletionRequest completion(JsonNode body, SamplerParams defaults, int defaultMaxTokens, ContextShift shift, int vocabSize) {
         RequestFields f = fields(body);
         f.unsupported("echo", "the prompt is not echoed");
         f.unsupported("logprobs", "log probabilities are not returned");
         f.unsupported("suffix", "no insertion (fill-in-the-middle) mode");
         f.integer("best_of", 1, 1, 1);            // one candidate per request, as n
         return new CompletionRequest(null, prompts(body.get("prompt"), vocabSize), f.bool("stream", false), includeUsage(f),
-                settings(f, defaults, defaultMaxTokens), true, false);
+                settings(f, defaults, defaultMaxTokens, shift), true, false);
     }
 
     /** llama.cpp's {@code POST /completion}: n_predict, cache_prompt, return_tokens; no usage chunk. */
-    static CompletionRequest llamaCpp(JsonNode body, SamplerParams defaults, int defaultMaxTokens, int vocabSize) {
+    static CompletionRequest llamaCpp(JsonNode body, SamplerParams defaults, int defaultMaxTokens, ContextShift shift, int vocabSize) {
         RequestFields f = fields(body);
         f.unsupported("n_probs", "token probabilities are not returned");
         f.unsupported("grammar", "grammars are not supported yet");
@@ -68,7 +69,7 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
         f.unsupported("image_data", "text only");
         f.integer("id_slot", -1, -1, -1);        // the server picks the slot (the one with the longest shared prefix)
         return new CompletionRequest(null, prompts(body.get("prompt"), vocabSize), f.bool("stream", false), false,
-                settings(f, defaults, defaultMaxTokens), f.bool("cache_prompt", true), f.bool("return_tokens", false));
+                settings(f, defaults, defaultMaxTokens, shift), f.bool("cache_prompt", true), f.bool("return_tokens", false));
     }
 
     /**
@@ -118,7 +119,8 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
         return new RequestFields(opts).bool("include_usage", false);
     }
 
-    private static CompletionSettings settings(RequestFields f, SamplerParams d, int defaultMaxTokens) {
+    /** @param shift the server's context shift; a request's n_keep replaces its --keep */
+    private static CompletionSettings settings(RequestFields f, SamplerParams d, int defaultMaxTokens, ContextShift shift) {
         long maxTokens = defaultMaxTokens;
         for (String name : new String[]{"max_completion_tokens", "max_tokens", "n_predict"}) {
             if (f.has(name)) {
@@ -136,7 +138,8 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
                 (float) f.number("frequency_penalty", d.frequencyPenalty(), -2, 2),
                 (float) f.number("presence_penalty", d.presencePenalty(), -2, 2),
                 f.integer("seed", d.seed(), -1, 0xFFFFFFFFL));
-        return new CompletionSettings((int) maxTokens, p, stops(f.node("stop")), f.bool("ignore_eos", false));
+        ContextShift s = new ContextShift(shift.enabled(), (int) f.integer("n_keep", shift.keep(), -1, Integer.MAX_VALUE));
+        return new CompletionSettings((int) maxTokens, p, stops(f.node("stop")), f.bool("ignore_eos", false), s);
     }
 
     private static List<String> stops(JsonNode stop) {

@@ -9,6 +9,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.panllama.chat.ChatFormat;
 import dev.panllama.chat.ChatTemplateException;
+import dev.panllama.model.ContextShift;
 import dev.panllama.model.Embeddings;
 import dev.panllama.model.Model;
 import dev.panllama.sampling.SamplerParams;
@@ -70,7 +71,7 @@ public final class OpenAiServer implements AutoCloseable {
      */
     public record Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
                            Duration readTimeout, SamplerParams sampling, String apiKey, int defaultMaxTokens, int httpThreads,
-                           Embeddings.Pooling pooling, Path slotSavePath) {
+                           Embeddings.Pooling pooling, Path slotSavePath, ContextShift contextShift) {
         public Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
                         Duration readTimeout, SamplerParams sampling) {
             this(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, null);
@@ -78,31 +79,37 @@ public final class OpenAiServer implements AutoCloseable {
 
         public Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
                         Duration readTimeout, SamplerParams sampling, String apiKey) {
-            this(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, -1, -1, null, null);
+            this(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, -1, -1, null, null, ContextShift.DISABLED);
         }
 
         /** The most tokens a request generates when it does not say (-n; -1: until end of generation or a full slot). */
         public Settings withDefaultMaxTokens(int n) {
             return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, n, httpThreads,
-                    pooling, slotSavePath);
+                    pooling, slotSavePath, contextShift);
         }
 
         /** Threads answering HTTP requests (--threads-http; -1: a virtual thread per request, no limit). */
         public Settings withHttpThreads(int n) {
             return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, defaultMaxTokens, n,
-                    pooling, slotSavePath);
+                    pooling, slotSavePath, contextShift);
         }
 
         /** --embeddings with this pooling (null: no embedding endpoints). */
         public Settings withEmbeddings(Embeddings.Pooling p) {
             return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, defaultMaxTokens,
-                    httpThreads, p, slotSavePath);
+                    httpThreads, p, slotSavePath, contextShift);
         }
 
         /** --slot-save-path: the folder slot files go to (null: save and restore are refused). */
         public Settings withSlotSavePath(Path folder) {
             return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, defaultMaxTokens,
-                    httpThreads, pooling, folder);
+                    httpThreads, pooling, folder, contextShift);
+        }
+
+        /** --context-shift / --keep: what a slot does when its context fills during generation (a request's n_keep overrides --keep). */
+        public Settings withContextShift(ContextShift shift) {
+            return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, defaultMaxTokens,
+                    httpThreads, pooling, slotSavePath, shift);
         }
 
         public Settings {
@@ -180,8 +187,7 @@ public final class OpenAiServer implements AutoCloseable {
             slots.close();
             throw e;
         }
-        CompletionEndpoint completions = new CompletionEndpoint(format, slots, metrics, settings.sampling(), settings.defaultMaxTokens(),
-                settings.modelId(), settings.maxRequestBytes(), settings.readTimeout(), loop);
+        CompletionEndpoint completions = new CompletionEndpoint(format, slots, metrics, settings, loop);
         EmbeddingEndpoint embeddings = pooling == null ? null
                 : new EmbeddingEndpoint(format.tokenizer(), slots, pooling, model.config().embeddingLength(), settings.modelId());
         loaded = new Loaded(model, format, slots, loop, completions, new TokenizeEndpoints(format.tokenizer()), embeddings,
@@ -311,7 +317,7 @@ public final class OpenAiServer implements AutoCloseable {
             }
             case "/apply-template" -> {
                 requirePost(method, path);
-                var req = CompletionRequest.chat(readJson(ex), settings.sampling(), settings.defaultMaxTokens());
+                var req = CompletionRequest.chat(readJson(ex), settings.sampling(), settings.defaultMaxTokens(), settings.contextShift());
                 String prompt;
                 try {
                     prompt = l.format().render(req.messages(), true);

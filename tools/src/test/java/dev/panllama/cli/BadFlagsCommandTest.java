@@ -112,9 +112,14 @@ class BadFlagsCommandTest {
         assertThat(error("chat", "-n", "-3")).startsWith("-n -3: must be 0 or more");
         CliRun full = CliRun.of("run", "-c", "8", "-n", "-2", "-p", "Once upon", "--temp", "0");
         assertThat(full.exitCode()).as(full.err()).isZero();
-        CliRun cut = CliRun.of("run", "-c", "8", "-n", "20", "-p", "Once upon", "--temp", "0");
+        CliRun cut = CliRun.of("run", "-c", "8", "-n", "20", "-p", "Once upon", "--temp", "0", "--no-context-shift");
         assertThat(cut.exitCode()).as(cut.err()).isZero();
-        assertThat(cut.err()).containsPattern("panllama run: stopped after \\d of -n 20 tokens: the context of 8 is full \\(raise -c\\)");
+        assertThat(cut.err()).containsPattern("panllama run: stopped after \\d of -n 20 tokens: the context of 8 is full \\(raise -c, or drop --no-context-shift\\)");
+        // The context shifts by default (llama-cli's way): -n 100 in a context of 32 gives 100 tokens.
+        CliRun shifted = CliRun.of("run", "-c", "32", "-n", "100", "-p", "Once upon a time", "--temp", "0", "--keep", "-1");
+        assertThat(shifted.exitCode()).as(shifted.err()).isZero();
+        assertThat(shifted.err()).contains("generation 100 tokens").doesNotContain("stopped after");
+        assertThat(error("run", "--keep", "-2", "-p", "x")).isEqualTo("--keep -2: must be -1 (the whole prompt) or more");
     }
 
     /** --vocab-from means something only for a Hugging Face directory: with a GGUF model it is a mistake. */

@@ -150,4 +150,20 @@ class ServeLlamaCppApiTest {
             assertThat(r.statusCode()).as(field).isEqualTo(400);
         }
     }
+
+    /** --context-shift: a request past its slot's context goes on (n_keep as asked); without it, it ends with "limit" at the full slot. */
+    @Test
+    void contextShiftLetsARequestRunPastItsSlot() throws Exception {
+        String body = "{\"prompt\": \"" + PROMPT + "\", \"n_predict\": 150, \"temperature\": 0, \"n_keep\": 2}";
+        JsonNode stopped = TestServer.json(server.post("/completion", body));
+        assertThat(stopped.path("tokens_predicted").asInt()).isLessThan(150);
+        try (TestServer shifting = TestServer.start(TestFiles.stories260K(), 1, 128,
+                s -> s.withContextShift(new dev.panllama.model.ContextShift(true, 0)))) {
+            JsonNode r = TestServer.json(shifting.post("/completion", body));
+            assertThat(r.path("tokens_predicted").asInt()).isEqualTo(150);
+            assertThat(r.path("stop_type").asText()).isEqualTo("limit");
+            assertThat(r.path("content").asText()).startsWith(stopped.path("content").asText());
+            assertThat(r.path("tokens_cached").asInt()).isLessThanOrEqualTo(128);
+        }
+    }
 }
