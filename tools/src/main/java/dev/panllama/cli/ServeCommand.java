@@ -143,14 +143,16 @@ final class ServeCommand implements Callable<Integer> {
                 int total = model.contextSize > 0 ? model.contextSize : m.defaultContextLength();
                 int perSlot = total / parallel;
                 if (perSlot < 2) throw new IllegalArgumentException("-c " + total + " over " + parallel + " slots leaves " + perSlot + " tokens per slot");
+                Embeddings.Pooling pool = !embeddings ? null : chosenPooling != null ? chosenPooling : Embeddings.Pooling.ofModel(m.metadata(), Embeddings.Pooling.MEAN);
                 if (!noWarmup) {
                     err.printf("panllama serve: warming up (--no-warmup to skip) ... ");
                     err.flush();
-                    err.printf("%d ms%n", Warmup.run(m, WARMUP_MILLIS));
+                }
+                long warm = server.ready(m, format, perSlot, pool, noWarmup ? 0 : WARMUP_MILLIS);
+                if (!noWarmup) {
+                    err.printf("%d ms%n", warm);
                     err.flush();
                 }
-                Embeddings.Pooling pool = !embeddings ? null : chosenPooling != null ? chosenPooling : Embeddings.Pooling.ofModel(m.metadata(), Embeddings.Pooling.MEAN);
-                server.ready(m, format, perSlot, pool);
                 err.printf("panllama serve: ready on http://%s:%d | model %s | %d slot%s of %d tokens | chat template %s%s | %s%n",
                         at.getHostString(), at.getPort(), id, parallel, parallel == 1 ? "" : "s", perSlot,
                         format.template().description(), pool != null ? " | embeddings, " + pool.cliName() + " pooling" : "", m.description());

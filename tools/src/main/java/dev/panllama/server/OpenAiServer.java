@@ -169,14 +169,16 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** Creates the slots and the decode loop over {@code model}, and starts answering with them. */
     public void ready(Model model, ChatFormat format) {
-        ready(model, format, settings.contextPerSlot(), settings.pooling());
+        ready(model, format, settings.contextPerSlot(), settings.pooling(), 0);
     }
 
     /**
      * As {@link #ready(Model, ChatFormat)}, with what needed the model to be decided: each slot's context
-     * and the embeddings' pooling (null: no embeddings).
+     * and the embeddings' pooling (null: no embeddings); first, for {@code warmupMillis} (0: none),
+     * completions run through the server's own path while /health still says "Loading model".
+     * Returns the milliseconds the warm-up took.
      */
-    public void ready(Model model, ChatFormat format, int contextPerSlot, Embeddings.Pooling pooling) {
+    public long ready(Model model, ChatFormat format, int contextPerSlot, Embeddings.Pooling pooling, long warmupMillis) {
         if (loaded != null) throw new IllegalStateException("the server already has its model");
         if (contextPerSlot < 2) throw new IllegalArgumentException("each slot needs a context of at least 2 tokens, not " + contextPerSlot);
         SlotPool slots = new SlotPool(model, settings.parallel(), contextPerSlot);
@@ -190,8 +192,21 @@ public final class OpenAiServer implements AutoCloseable {
         CompletionEndpoint completions = new CompletionEndpoint(format, slots, metrics, settings, loop);
         EmbeddingEndpoint embeddings = pooling == null ? null
                 : new EmbeddingEndpoint(format.tokenizer(), slots, pooling, model.config().embeddingLength(), settings.modelId());
-        loaded = new Loaded(model, format, slots, loop, completions, new TokenizeEndpoints(format.tokenizer()), embeddings,
+        Loaded l = new Loaded(model, format, slots, loop, completions, new TokenizeEndpoints(format.tokenizer()), embeddings,
                 new SlotFiles(slots, settings.slotSavePath()));
+        long warm = 0;
+        if (warmupMillis > 0) {
+            try {
+                warm = completions.warmUp(warmupMillis);
+            } catch (RuntimeException | Error e) {
+                loop.close();
+                slots.close();
+                throw e;
+            }
+            metrics.reset();
+        }
+        loaded = l;
+        return warm;
     }
 
     /** Listens and serves {@code model} at once. */

@@ -43,6 +43,14 @@ final class ServerMetrics {
         decodedSequences.add(sequences);
     }
 
+    /** Forgets every count (after the warm-up, which is no one's request). */
+    void reset() {
+        requests.clear();
+        for (LongAdder a : new LongAdder[]{promptTokens, promptTokensCached, promptNanos, predictedTokens, predictedNanos, cancelled, decodes, decodedSequences}) {
+            a.reset();
+        }
+    }
+
     long cancelledRequests() { return cancelled.sum(); }
 
     long predictedTokens() { return predictedTokens.sum(); }

@@ -60,6 +60,14 @@ final class SlotPool implements AutoCloseable {
         return slots.stream().mapToLong(s -> s.session.size()).sum();
     }
 
+    /** Empties every slot's cache (none may be busy). */
+    synchronized void clearAll() {
+        for (Slot s : slots) {
+            if (s.busy) throw new IllegalStateException("slot " + s.id + " is busy");
+            s.session.clear();
+        }
+    }
+
     /** What llama-server's {@code GET /slots} shows of a slot. */
     record SlotView(int id, int contextLength, boolean processing, int cachedTokens) {}
 

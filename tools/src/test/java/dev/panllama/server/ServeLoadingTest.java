@@ -23,8 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The server listens before its model is loaded (llama-server's order): /health and every endpoint say
- * 503 "Loading model" until {@link OpenAiServer#ready}; then they answer, and each request is logged
- * at INFO with its method, endpoint, status, tokens and time.
+ * 503 "Loading model" until {@link OpenAiServer#ready} (and its warm-up) is done; then they answer, and
+ * each request is logged at INFO with its method, endpoint, status, tokens and time.
  */
 class ServeLoadingTest {
     @Test
@@ -58,13 +58,17 @@ class ServeLoadingTest {
                     .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"x\"}")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(early.statusCode()).isEqualTo(503);
 
-            server.ready(model, ChatFormat.forModel(model.metadata(), model.tokenizer()), 64, null);
+            long warm = server.ready(model, ChatFormat.forModel(model.metadata(), model.tokenizer()), 64, null, 200);
+            assertThat(warm).isGreaterThanOrEqualTo(200);
+            assertThat(server.slots().cachedTokens()).as("the warm-up leaves the slots empty").isZero();
             assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
                     .isEqualTo(200);
             HttpResponse<String> done = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Once upon a time\", \"max_tokens\": 5}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(done.statusCode()).isEqualTo(200);
+            String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).as("the warm-up is not counted").contains("\npanllama_tokens_predicted_total 5\n");
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (System.nanoTime() < deadline) {
                 synchronized (lines) {
