@@ -5,7 +5,6 @@ import com.sun.net.httpserver.HttpExchange;
 import dev.panllama.chat.ChatFormat;
 import dev.panllama.chat.ChatTemplateException;
 import dev.panllama.chat.Completion;
-import dev.panllama.chat.CompletionSettings;
 import dev.panllama.model.ContextShift;
 import dev.panllama.sampling.SamplerParams;
 import dev.panllama.tokenizer.Tokenizer;
@@ -215,50 +214,6 @@ final class CompletionEndpoint {
         }
         sink.end(answer);
         return answer;
-    }
-
-    /**
-     * Runs completions through the server's own path before it answers (llama.cpp's warm-up at load), so
-     * that its first request does not pay for the JIT compiling it: a short prompt (generation's kernel
-     * path) and a 32-token one (the batched path) at once, 16 sampled tokens each (batched in the decode
-     * loop), their chunks built and written as JSON; repeated for a bounded time, since C2 compiles a
-     * method only after it ran many times. The slots are left empty. Returns the milliseconds spent.
-     */
-    long warmUp(long budgetMillis) {
-        long t0 = System.nanoTime();
-        int vocab = tokenizer.vocabSize();
-        int longLength = Math.min(32, slots.contextPerSlot() - 17);
-        List<int[]> prompts = new ArrayList<>();
-        if (longLength >= 1) prompts.add(syntheticPrompt(longLength, vocab));
-        if (slots.size() > 1 || prompts.isEmpty()) prompts.add(syntheticPrompt(Math.max(1, Math.min(8, slots.contextPerSlot() - 17)), vocab));
-        int tokens = Math.min(16, slots.contextPerSlot() - 1 - prompts.stream().mapToInt(p -> p.length).max().orElse(1));
-        CompletionRequest req = new CompletionRequest(null, List.of(), true, true,
-                new CompletionSettings(Math.max(0, tokens), SamplerParams.DEFAULTS.withSeed(1), List.of(), true), false, false);
-        ApiResponses out = new ApiResponses(false, "warmup", 0, modelId);
-        Sink sink = new Sink() {
-            public boolean text(int index, int slot, String text) { return write(out.textChunk(index, text)); }
-
-            public void end(Answer a) { write(out.finalChunk(a.index(), a.result())); }
-        };
-        do {
-            runAll(prompts, req, sink);
-        } while ((System.nanoTime() - t0) / 1_000_000 < budgetMillis);
-        slots.clearAll();
-        return (System.nanoTime() - t0) / 1_000_000;
-    }
-
-    private static boolean write(JsonNode chunk) {
-        try {
-            return HttpIo.JSON.writeValueAsBytes(chunk).length > 0;
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static int[] syntheticPrompt(int n, int vocab) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) p[i] = (i * 7919 + 1) % vocab;
-        return p;
     }
 
     /** What the request log says of a completion: its tokens (OpenAiServer logs it at PANLLAMA_LOG=info). */

@@ -141,6 +141,9 @@ public final class OpenAiServer implements AutoCloseable {
     private final ExecutorService executor;
     private final long created = System.currentTimeMillis() / 1000;
     private volatile Loaded loaded;
+    /** While the warm-up runs: what answers its requests (those carrying {@link #warmupKey}) and no one else's. */
+    private volatile Loaded warming;
+    private final String warmupKey = java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(16));
     private volatile boolean closing;
 
     private OpenAiServer(Settings settings) throws IOException {
@@ -196,13 +199,22 @@ public final class OpenAiServer implements AutoCloseable {
                 new SlotFiles(slots, settings.slotSavePath()));
         long warm = 0;
         if (warmupMillis > 0) {
+            warming = l;
+            boolean done = false;
             try {
-                warm = completions.warmUp(warmupMillis);
-            } catch (RuntimeException | Error e) {
-                loop.close();
-                slots.close();
-                throw e;
+                warm = ServerWarmup.run(address(), warmupKey, settings.apiKey(), warmupMillis, contextPerSlot, format.tokenizer().vocabSize());
+                done = true;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } finally {
+                if (!done) {
+                    warming = null;
+                    loop.close();
+                    slots.close();
+                }
             }
+            warming = null;
+            slots.clearAll();
             metrics.reset();
         }
         loaded = l;
@@ -235,6 +247,7 @@ public final class OpenAiServer implements AutoCloseable {
             if (!path.equals("/health")) checkApiKey(ex.getRequestHeaders());
             if (closing) throw ApiException.unavailable("the server is shutting down");
             Loaded l = loaded;
+            if (l == null && warming != null && warmupKey.equals(ex.getRequestHeaders().getFirst(ServerWarmup.HEADER))) l = warming;
             if (l == null) throw ApiException.unavailable("Loading model");       // llama-server's words, /health included
             status = route(ex, path, l);
         } catch (ApiException e) {
