@@ -224,7 +224,7 @@ final class CompletionEndpoint {
             cached += a.result().cachedTokens();
             generated += a.result().completionTokens();
         }
-        ex.setAttribute(OpenAiServer.TOKENS_ATTRIBUTE, "prompt " + prompt + " (" + cached + " cached) + " + generated + " generated");
+        OpenAiServer.logTokens(ex, "prompt " + prompt + " (" + cached + " cached) + " + generated + " generated");
     }
 
     /** The prompts' tokens, each checked against a slot's context: too long is the client's error (400), as in llama.cpp. */

@@ -20,7 +20,9 @@ import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -132,8 +134,15 @@ public final class OpenAiServer implements AutoCloseable {
     private record Loaded(Model model, ChatFormat format, SlotPool slots, DecodeLoop loop, CompletionEndpoint completions,
                           TokenizeEndpoints tokenize, EmbeddingEndpoint embeddings, SlotFiles slotFiles) {}
 
-    /** The request attribute through which an endpoint tells the request log how many tokens it handled. */
-    static final String TOKENS_ATTRIBUTE = "panllama.tokens";
+    /**
+     * What an endpoint tells the request log about the tokens of the request it is answering, by
+     * exchange (HttpExchange's own attributes are its context's, shared by every request).
+     */
+    private static final Map<HttpExchange, String> TOKENS = new ConcurrentHashMap<>();
+
+    static void logTokens(HttpExchange ex, String tokens) {
+        TOKENS.put(ex, tokens);
+    }
 
     private final Settings settings;
     private final ServerMetrics metrics = new ServerMetrics();
@@ -267,8 +276,9 @@ public final class OpenAiServer implements AutoCloseable {
             ex.close();
             String endpoint = ENDPOINTS.contains(path) ? path : path.startsWith("/slots/") ? "/slots/{id}" : path.startsWith("/v1/models/") ? "/v1/models/{id}" : "other";
             metrics.request(endpoint, status);
-            if (LOG.isLoggable(System.Logger.Level.INFO)) {
-                Object tokens = ex.getAttribute(TOKENS_ATTRIBUTE);
+            String tokens = TOKENS.remove(ex);
+            boolean warmup = ex.getRequestHeaders().containsKey(ServerWarmup.HEADER);
+            if (!warmup && LOG.isLoggable(System.Logger.Level.INFO)) {
                 LOG.log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT, "%s %s %d%s %.0f ms", ex.getRequestMethod(),
                         endpoint, status, tokens != null ? " " + tokens : "", (System.nanoTime() - t0) / 1e6));
             }
