@@ -19,19 +19,27 @@ import java.util.function.Predicate;
 /**
  * The server's continuous batching (llama-server's update_slots): one thread evaluates every running
  * completion. Each step is one pass over the next token of every generating completion — every weight
- * is read once for all of them — then one micro-batch of the oldest pending prompt; sampling, stop
- * strings and UTF-8 stay per completion. Request threads submit a {@link Job} and read its text as
- * events.
+ * is read once for all of them — joined by short pending prompts, then one micro-batch of the oldest
+ * longer prompt; sampling, stop strings and UTF-8 stay per completion. Request threads submit a
+ * {@link Job} and read its text as events.
  *
- * <p>Why prompts go in passes of their own: the CPU's matrix products take a different path from 16
- * rows on (decoded floats instead of integer dots), so a generated token batched with a prompt chunk
- * would not get the logits it gets alone. Kept apart, a prompt is evaluated in the same micro-batches
- * as alone, and up to 15 generating completions get bit-identical logits (hence the same greedy text)
- * whatever runs beside them. A prompt chunk is compute-bound anyway: sharing its pass would save one
- * read of the weights per chunk.
+ * <p>Why a pass is either under 16 rows or one prompt's micro-batch alone: the CPU's matrix products take
+ * a different path from 16 rows on (decoded floats instead of integer dots), so a generated token in a
+ * pass of 16 rows or more would not get the logits it gets alone. So a prompt joins the generation pass
+ * only whole and only while the pass stays under 16 rows; a longer one is evaluated in the same
+ * micro-batches as alone, in passes of its own. Then up to 15 generating completions get bit-identical
+ * logits (hence the same greedy text) whatever runs beside them. A long prompt's pass is compute-bound
+ * anyway: sharing it would save one read of the weights per micro-batch.
  */
 final class DecodeLoop implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(DecodeLoop.class.getName());
+
+    /**
+     * Passes of fewer rows than this take the CPU's per-row matrix products (CpuKernels'
+     * BATCH_PATH_MIN_TOKENS), which give each row what it gets alone: generated tokens and short prompts
+     * may share such a pass without changing anyone's logits.
+     */
+    static final int PER_ROW_PASS = 16;
 
     /** What a job tells its request thread. */
     sealed interface Event {
@@ -171,24 +179,44 @@ final class DecodeLoop implements AutoCloseable {
         for (Job j; (j = incoming.poll()) != null; ) end(j, new Event.Failed(ApiException.unavailable("the server is shutting down")));
     }
 
-    /** One pass (more if they exceed -ub) over the next token of every generating job. */
+    /**
+     * One pass (more if they exceed -ub) over the next token of every generating job, joined, while the
+     * pass stays under {@link #PER_ROW_PASS} rows, by the whole remaining prompts that fit (oldest first).
+     */
     private void generate(List<Job> active) {
-        List<Job> generating = active.stream().filter(j -> j.next != Completion.DONE).toList();
-        for (int from = 0; from < generating.size(); from += decoder.maxTokens()) {
-            List<Job> group = generating.subList(from, Math.min(generating.size(), from + decoder.maxTokens()));
-            List<BatchDecoder.Part> parts = group.stream()
-                    .map(j -> new BatchDecoder.Part(j.completion.session().session(), new int[]{j.next}, true)).toList();
+        List<Job> jobs = new ArrayList<>(active.stream().filter(j -> j.next != Completion.DONE).toList());
+        int rows = jobs.size();
+        for (Job j : active) {
+            int left = j.prompt == null ? 0 : j.prompt.length - j.promptAt;
+            if (left > 0 && rows + left < PER_ROW_PASS) {
+                jobs.add(j);
+                rows += left;
+            }
+        }
+        for (int from = 0; from < jobs.size(); ) {
+            List<Job> group = new ArrayList<>();
+            List<BatchDecoder.Part> parts = new ArrayList<>();
+            int n = 0;
+            for (; from < jobs.size(); from++) {
+                Job j = jobs.get(from);
+                int[] tokens = j.prompt != null ? Arrays.copyOfRange(j.prompt, j.promptAt, j.prompt.length) : new int[]{j.next};
+                if (n + tokens.length > decoder.maxTokens() && !group.isEmpty()) break;
+                group.add(j);
+                parts.add(new BatchDecoder.Part(j.completion.session().session(), tokens, true));
+                n += tokens.length;
+            }
             List<float[]> logits = decode(group, parts);
             if (logits == null) continue;
             for (int i = 0; i < group.size(); i++) {
                 Job j = group.get(i);
-                j.completion.session().evaluated(j.next);
+                j.completion.session().evaluated(parts.get(i).tokens());
+                j.prompt = null;
                 sample(j, logits.get(i));
             }
         }
     }
 
-    /** The next micro-batch of the oldest job still evaluating its prompt, in a pass of its own. */
+    /** The next micro-batch of the oldest job still evaluating a longer prompt, in a pass of its own. */
     private void promptChunk(List<Job> active) {
         Job j = active.stream().filter(x -> x.prompt != null).findFirst().orElse(null);
         if (j == null) return;
