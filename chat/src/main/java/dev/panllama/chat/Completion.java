@@ -1,5 +1,6 @@
 package dev.panllama.chat;
 
+import dev.panllama.sampling.GrammarConstraint;
 import dev.panllama.sampling.Sampler;
 import dev.panllama.tokenizer.Tokenizer;
 import dev.panllama.tokenizer.Utf8StreamDecoder;
@@ -61,6 +62,7 @@ public final class Completion {
     private final CompletionSettings settings;
     private final Listener listener;
     private final Sampler sampler;
+    private final GrammarConstraint grammar;
     private final int[] banned;
     private final int[] pendingPrompt;
     private final int promptTokens;
@@ -91,6 +93,7 @@ public final class Completion {
         this.listener = listener;
         this.vocab = session.session().vocabSize();
         this.sampler = new Sampler(settings.sampling());
+        this.grammar = settings.grammar() != null ? new GrammarConstraint(settings.grammar(), tokenizer) : null;
         for (int t : prompt) sampler.accept(t);
         this.banned = settings.ignoreEos() ? eogTokens(tokenizer, vocab) : new int[0];
         this.stops = new StopStrings(settings.stop());
@@ -113,6 +116,9 @@ public final class Completion {
 
     public CachedSession session() { return session; }
 
+    /** The sampler's seed (drawn at random when the settings asked for -1). */
+    public long seed() { return sampler.seed(); }
+
     /**
      * Takes the logits of the last token evaluated (the prompt's, then each returned token's), samples,
      * streams the text, and returns the token to evaluate next, or {@link #DONE}. The last token sampled
@@ -123,8 +129,10 @@ public final class Completion {
         if (firstLogits == 0) firstLogits = System.nanoTime();
         if (settings.maxTokens() == 0) return finish(FinishReason.LENGTH);
         for (int b : banned) logits[b] = Float.NEGATIVE_INFINITY;
-        int token = sampler.sample(logits, vocab);
-        if (tokenizer.isEog(token)) return finish(FinishReason.STOP);
+        int token = grammar != null ? grammar.sample(sampler, logits, vocab) : sampler.sample(logits, vocab);
+        // The grammar allows nothing more (a finished sentence with end-of-generation banned): done.
+        if (token == GrammarConstraint.NONE || tokenizer.isEog(token)) return finish(FinishReason.STOP);
+        if (grammar != null) grammar.accept(token);
         sampler.accept(token);
         if (count == generated.length) generated = Arrays.copyOf(generated, count * 2);
         generated[count++] = token;

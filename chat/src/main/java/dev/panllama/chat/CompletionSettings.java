@@ -1,6 +1,7 @@
 package dev.panllama.chat;
 
 import dev.panllama.model.ContextShift;
+import dev.panllama.sampling.Grammar;
 import dev.panllama.sampling.SamplerParams;
 
 import java.util.List;
@@ -9,17 +10,23 @@ import java.util.List;
  * What one completion may do: how many tokens (negative: until an end-of-generation token, or a full
  * context unless it shifts), how to sample them, which strings end it (not included in the text),
  * whether to go on past end-of-generation tokens (they are then never sampled, as llama.cpp's
- * {@code ignore_eos}), and whether a full context is shifted ({@link ContextShift}) or ends it.
+ * {@code ignore_eos}), whether a full context is shifted ({@link ContextShift}) or ends it, and a
+ * grammar the text must follow ({@link Grammar}, or null).
  */
-public record CompletionSettings(int maxTokens, SamplerParams sampling, List<String> stop, boolean ignoreEos, ContextShift contextShift) {
+public record CompletionSettings(int maxTokens, SamplerParams sampling, List<String> stop, boolean ignoreEos, ContextShift contextShift,
+                                 Grammar grammar) {
     public CompletionSettings {
         stop = List.copyOf(stop);
         for (String s : stop) if (s.isEmpty()) throw new IllegalArgumentException("a stop string is empty");
     }
 
-    /** Without a context shift: a full context ends the completion. */
+    /** Without a context shift (a full context ends the completion) or a grammar. */
     public CompletionSettings(int maxTokens, SamplerParams sampling, List<String> stop, boolean ignoreEos) {
-        this(maxTokens, sampling, stop, ignoreEos, ContextShift.DISABLED);
+        this(maxTokens, sampling, stop, ignoreEos, ContextShift.DISABLED, null);
+    }
+
+    public CompletionSettings(int maxTokens, SamplerParams sampling, List<String> stop, boolean ignoreEos, ContextShift contextShift) {
+        this(maxTokens, sampling, stop, ignoreEos, contextShift, null);
     }
 
     public static CompletionSettings of(int maxTokens, SamplerParams sampling) {
@@ -27,6 +34,11 @@ public record CompletionSettings(int maxTokens, SamplerParams sampling, List<Str
     }
 
     public CompletionSettings withContextShift(ContextShift shift) {
-        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, shift);
+        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, shift, grammar);
+    }
+
+    /** Only text the grammar allows (llama.cpp's --grammar; null: any). */
+    public CompletionSettings withGrammar(Grammar g) {
+        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, contextShift, g);
     }
 }

@@ -1,10 +1,11 @@
 package dev.panllama.cli;
 
+import dev.panllama.chat.CachedSession;
+import dev.panllama.chat.Completion;
+import dev.panllama.chat.CompletionSettings;
 import dev.panllama.model.ContextShift;
-import dev.panllama.model.Generator;
 import dev.panllama.model.Model;
-import dev.panllama.model.Session;
-import dev.panllama.sampling.Sampler;
+import dev.panllama.sampling.Grammar;
 import dev.panllama.sampling.SamplerParams;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -15,6 +16,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -48,6 +50,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ContextShiftOptionsMixin contextShift;
 
+    @Mixin
+    GrammarOptionsMixin grammarOptions;
+
     @Option(names = "--no-display-prompt", description = "Print only the generated text")
     boolean noDisplayPrompt;
 
@@ -61,34 +66,41 @@ final class RunCommand implements Callable<Integer> {
         checkNPredict(nPredict);
         SamplerParams params = sampling.params();
         String prompt = source == null ? "" : source.text != null ? source.text : CliFiles.readText(source.file);
-        try (Model m = model.load(err); Session session = m.newSession()) {
+        Grammar grammar = grammarOptions.grammar();
+        try (Model m = model.load(err); CachedSession session = new CachedSession(m.newSession())) {
             int[] tokens = m.tokenizer().encode(prompt, true, false);
+            if (tokens.length == 0) throw new IllegalArgumentException("the prompt is empty (no BOS either): nothing to continue");
             if (tokens.length >= session.contextLength()) {
                 throw new IllegalArgumentException("the prompt is " + tokens.length + " tokens, the context only "
                         + session.contextLength() + " (raise -c)");
             }
-            Sampler sampler = new Sampler(params);
             if (!noDisplayPrompt) {
                 out.print(prompt);
                 out.flush();
             }
             ContextShift shift = nPredict == -2 ? ContextShift.DISABLED : contextShift.shift(true);
-            Generator.Stats st = Generator.generate(session, m.tokenizer(), tokens, nPredict, sampler, shift, (token, text) -> {
+            CompletionSettings settings = new CompletionSettings(nPredict, params, List.of(), false, shift, grammar);
+            Completion c = new Completion(session, m.tokenizer(), tokens, settings, text -> {
                 out.print(text);
                 out.flush();
+                return true;
             });
+            int next = c.next(session.evaluate(c.pendingPrompt()));
+            while (next != Completion.DONE) next = c.next(session.evaluate(next));
+            Completion.Result st = c.result();
             out.println();
             out.flush();
-            if (st.stop() == Generator.Stop.CONTEXT_FULL && nPredict >= 0) {
+            if (st.finishReason() == Completion.FinishReason.LENGTH && nPredict >= 0 && st.completionTokens() < nPredict) {
                 // -n asked for more than fit: say why the text stops short rather than end it silently
-                err.println("panllama run: stopped after " + st.generatedTokens() + " of -n " + nPredict
+                err.println("panllama run: stopped after " + st.completionTokens() + " of -n " + nPredict
                         + " tokens: the context of " + session.contextLength() + " is full (raise -c" + (shift.enabled() ? "" : ", or drop --no-context-shift") + ")");
             }
+            double promptSeconds = Math.max(1e-9, st.promptNanos() / 1e9);
             err.println(String.format(Locale.ROOT,
                     "panllama: load %d ms | prompt %d tokens, %.1f ms, %.2f tok/s | generation %d tokens, %.1f ms, %.2f tok/s | %s, seed %d",
-                    m.loadMillis(), st.promptTokens(), st.promptNanos() / 1e6, st.promptTokensPerSecond(),
-                    st.generatedTokens(), st.generateNanos() / 1e6, st.generateTokensPerSecond(),
-                    m.description(), sampler.seed()));
+                    m.loadMillis(), st.promptTokens(), st.promptNanos() / 1e6, st.promptTokens() / promptSeconds,
+                    st.completionTokens(), st.generateNanos() / 1e6, st.generateTokensPerSecond(),
+                    m.description(), c.seed()));
             err.flush();
         }
         return 0;

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.panllama.chat.ChatMessage;
 import dev.panllama.chat.CompletionSettings;
 import dev.panllama.model.ContextShift;
+import dev.panllama.sampling.Grammar;
+import dev.panllama.sampling.JsonSchemaGrammar;
 import dev.panllama.sampling.SamplerParams;
 
 import java.util.ArrayList;
@@ -14,9 +16,9 @@ import java.util.List;
  * {@code /completion} (one prompt or a list of them), checked field by field. Sampling fields are
  * OpenAI's and llama.cpp's: temperature, top_p, top_k, min_p, max_tokens (max_completion_tokens,
  * n_predict), stop, seed, repeat_penalty, repeat_last_n, presence_penalty, frequency_penalty,
- * ignore_eos; n must be 1. Fields that would change the answer in ways this server cannot honour
- * (tools, logprobs, logit_bias, a JSON response format, echo, grammars, ...) are refused rather than
- * ignored; fields that do not (user, metadata, ...) are ignored.
+ * ignore_eos, and a grammar (grammar, json_schema, response_format); n must be 1. Fields that would
+ * change the answer in ways this server cannot honour (tools, logprobs, logit_bias, echo, ...) are
+ * refused rather than ignored; fields that do not (user, metadata, ...) are ignored.
  *
  * @param messages     the conversation (chat), else null
  * @param prompts      the prompts (completions), each answered on its own, else null
@@ -26,6 +28,8 @@ import java.util.List;
 record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boolean stream, boolean includeUsage,
                          CompletionSettings settings, boolean cachePrompt, boolean returnTokens) {
     static final int MAX_STOP_STRINGS = 16;
+    /** OpenAI's json_object: any JSON object. */
+    private static final JsonNode JSON_OBJECT = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("type", "object");
     /** Prompts one request may list: each takes a slot in turn, and a long list is a queue of its own. */
     static final int MAX_PROMPTS = 64;
 
@@ -40,10 +44,6 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
         f.unsupported("logprobs", "log probabilities are not returned");
         f.unsupported("top_logprobs", "log probabilities are not returned");
         f.unsupported("audio", "text only");
-        JsonNode format = f.node("response_format");
-        if (format != null && !(format.isObject() && "text".equals(format.path("type").asText("text")))) {
-            throw ApiException.invalid("'response_format' " + format + " is not supported: only {\"type\": \"text\"}", "response_format");
-        }
         return new CompletionRequest(messages(f.node("messages")), null, f.bool("stream", false), includeUsage(f),
                 settings(f, defaults, defaultMaxTokens, shift), true, false);
     }
@@ -62,8 +62,6 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
     static CompletionRequest llamaCpp(JsonNode body, SamplerParams defaults, int defaultMaxTokens, ContextShift shift, int vocabSize) {
         RequestFields f = fields(body);
         f.unsupported("n_probs", "token probabilities are not returned");
-        f.unsupported("grammar", "grammars are not supported yet");
-        f.unsupported("json_schema", "JSON schemas are not supported yet");
         f.unsupported("input_prefix", "no insertion (fill-in-the-middle) mode");
         f.unsupported("input_suffix", "no insertion (fill-in-the-middle) mode");
         f.unsupported("image_data", "text only");
@@ -139,7 +137,44 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
                 (float) f.number("presence_penalty", d.presencePenalty(), -2, 2),
                 f.integer("seed", d.seed(), -1, 0xFFFFFFFFL));
         ContextShift s = new ContextShift(shift.enabled(), (int) f.integer("n_keep", shift.keep(), -1, Integer.MAX_VALUE));
-        return new CompletionSettings((int) maxTokens, p, stops(f.node("stop")), f.bool("ignore_eos", false), s);
+        return new CompletionSettings((int) maxTokens, p, stops(f.node("stop")), f.bool("ignore_eos", false), s, grammar(f));
+    }
+
+    /**
+     * The grammar the text must follow: llama.cpp's {@code grammar} (GBNF) or {@code json_schema}, or
+     * OpenAI's {@code response_format} ({@code json_object}, optionally with a {@code schema}, or
+     * {@code json_schema} with {@code json_schema.schema}); at most one of them. Null: none.
+     */
+    private static Grammar grammar(RequestFields f) {
+        String gbnf = f.string("grammar");
+        JsonNode schema = f.node("json_schema");
+        JsonNode format = f.node("response_format");
+        String field = gbnf != null && !gbnf.isEmpty() ? "grammar" : schema != null ? "json_schema" : "response_format";
+        if (format != null) {
+            if (!format.isObject()) throw ApiException.invalid("'response_format' must be an object", "response_format");
+            String type = format.path("type").asText("text");
+            switch (type) {
+                case "text" -> format = null;
+                case "json_object" -> format = format.has("schema") ? format.get("schema") : JSON_OBJECT;
+                case "json_schema" -> {
+                    JsonNode inner = format.path("json_schema");
+                    if (!inner.isObject() || !inner.has("schema")) {
+                        throw ApiException.invalid("'response_format' of type json_schema needs 'json_schema': {\"schema\": {...}}", "response_format");
+                    }
+                    format = inner.get("schema");
+                }
+                default -> throw ApiException.invalid("'response_format.type' must be text, json_object or json_schema, not '" + type + "'", "response_format");
+            }
+        }
+        int given = (gbnf != null && !gbnf.isEmpty() ? 1 : 0) + (schema != null ? 1 : 0) + (format != null ? 1 : 0);
+        if (given > 1) throw ApiException.invalid("give one of 'grammar', 'json_schema' and a JSON 'response_format'", field);
+        try {
+            if (gbnf != null && !gbnf.isEmpty()) return Grammar.parse(gbnf);
+            JsonNode s = schema != null ? schema : format;
+            return s == null ? null : Grammar.parse(JsonSchemaGrammar.toGbnf(s));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw ApiException.invalid("'" + field + "': " + e.getMessage(), field);
+        }
     }
 
     private static List<String> stops(JsonNode stop) {

@@ -122,6 +122,23 @@ class BadFlagsCommandTest {
         assertThat(error("run", "--keep", "-2", "-p", "x")).isEqualTo("--keep -2: must be -1 (the whole prompt) or more");
     }
 
+    /** --grammar and --json-schema: the output follows them; a bad one is named with its flag and place. */
+    @Test
+    void grammarAndJsonSchema() throws Exception {
+        CliRun json = CliRun.of("run", "-p", "Once upon a time", "-n", "300", "--temp", "1", "-s", "3", "--no-display-prompt",
+                "-j", "{\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"integer\"}}, \"required\": [\"a\"]}");
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        var parsed = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
+        assertThat(parsed.path("a").isIntegralNumber()).as(json.out()).isTrue();
+        CliRun g = CliRun.of("run", "-p", "Once upon a time", "-n", "50", "--temp", "1", "-s", "3", "--no-display-prompt",
+                "--grammar", "root ::= (\"yes\" | \"no\") \"!\"");
+        assertThat(g.out().strip()).isIn("yes!", "no!");
+        assertThat(error("run", "-p", "x", "--grammar", "root ::= item")).isEqualTo("--grammar: grammar, line 1, column 10: rule 'item' is used but never defined");
+        assertThat(error("run", "-p", "x", "-j", "{\"type\": 5}")).startsWith("--json-schema: JSON schema at $");
+        assertThat(error("run", "-p", "x", "--grammar", "root ::= \"a\"", "-j", "{}")).isEqualTo("--grammar, --grammar-file, --json-schema and --json-schema-file: give one of them");
+        assertThat(error("chat", "--grammar-file", "/nonexistent.gbnf")).startsWith("--grammar-file /nonexistent.gbnf");
+    }
+
     /** --vocab-from means something only for a Hugging Face directory: with a GGUF model it is a mistake. */
     @Test
     void vocabFromWithAGgufModel() {

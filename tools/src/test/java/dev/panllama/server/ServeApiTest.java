@@ -106,7 +106,11 @@ class ServeApiTest {
             bad role             | {"messages": [{"role": "robot", "content": "x"}]}              | 'messages[0].role' must be system, developer, user or assistant | messages[0].role
             tool message         | {"messages": [{"role": "tool", "content": "x"}]}               | tool messages are not supported  | messages[0].role
             tools                | {"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]} | 'tools' is not supported | tools
-            json format          | {"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}} | is not supported: only | response_format
+            json format type     | {"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "xml"}} | must be text, json_object or json_schema | response_format
+            json schema missing  | {"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema"}} | needs 'json_schema' | response_format
+            bad schema           | {"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "rainbow"}}}} | unknown type 'rainbow' | response_format
+            bad grammar          | {"messages": [{"role": "user", "content": "x"}], "grammar": "root ::= item"} | rule 'item' is used but never defined | grammar
+            two grammars         | {"messages": [{"role": "user", "content": "x"}], "grammar": "root ::= [a]", "json_schema": {}} | give one of 'grammar', 'json_schema' | grammar
             image part           | {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]} | 'image_url' is not supported | messages[0].content
             stream not boolean   | {"messages": [{"role": "user", "content": "x"}], "stream": "yes"} | 'stream' must be true or false | stream
             """)

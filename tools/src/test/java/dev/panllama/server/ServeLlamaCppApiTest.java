@@ -145,7 +145,7 @@ class ServeLlamaCppApiTest {
 
     @Test
     void unsupportedFieldsAreRefused() throws Exception {
-        for (String field : new String[]{"\"grammar\": \"root ::= x\"", "\"n_probs\": 3", "\"id_slot\": 1"}) {
+        for (String field : new String[]{"\"grammar\": \"root ::= x\"", "\"n_probs\": 3", "\"id_slot\": 1"}) {     // x: no such rule
             HttpResponse<String> r = server.post("/completion", "{\"prompt\": \"x\", " + field + "}");
             assertThat(r.statusCode()).as(field).isEqualTo(400);
         }
