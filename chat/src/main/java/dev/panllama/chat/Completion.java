@@ -2,10 +2,13 @@ package dev.panllama.chat;
 
 import dev.panllama.sampling.GrammarConstraint;
 import dev.panllama.sampling.Sampler;
+import dev.panllama.sampling.TokenLogprob;
 import dev.panllama.tokenizer.Tokenizer;
 import dev.panllama.tokenizer.Utf8StreamDecoder;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.IntStream;
 
 /**
@@ -24,6 +27,12 @@ public final class Completion {
     @FunctionalInterface
     public interface Listener {
         boolean onText(String text);
+
+        /**
+         * The text with the log probabilities of the tokens it completes, when they were asked for
+         * (a token whose text is held back, e.g. a possible stop string, comes with the text that follows).
+         */
+        default boolean onText(String text, List<TokenLogprob> logprobs) { return onText(text); }
     }
 
     /** Why a completion ended, named as OpenAI's API names it. */
@@ -48,9 +57,10 @@ public final class Completion {
      * @param cachedTokens prompt tokens that came from the session's cache rather than being evaluated
      * @param tokens       the tokens generated (an end-of-generation token that ended it is not one)
      * @param stoppingWord the stop string that ended the text, or null
+     * @param logprobs     each generated token's log probabilities, when asked for (else empty)
      */
     public record Result(String text, int promptTokens, int cachedTokens, int completionTokens, FinishReason finishReason,
-                         long promptNanos, long generateNanos, int[] tokens, String stoppingWord) {
+                         long promptNanos, long generateNanos, int[] tokens, String stoppingWord, List<TokenLogprob> logprobs) {
         public double generateTokensPerSecond() { return completionTokens / Math.max(1e-9, generateNanos / 1e9); }
     }
 
@@ -74,6 +84,8 @@ public final class Completion {
     private final StopStrings stops;
     private final long started = System.nanoTime();
     private long firstLogits;
+    private final List<TokenLogprob> logprobs = new ArrayList<>();
+    private int logprobsSent;
     private int[] generated = new int[16];
     private int count;
     private Result result;
@@ -128,6 +140,7 @@ public final class Completion {
         if (result != null) throw new IllegalStateException("the completion has ended");
         if (firstLogits == 0) firstLogits = System.nanoTime();
         if (settings.maxTokens() == 0) return finish(FinishReason.LENGTH);
+        float[] raw = settings.logprobs() >= 0 ? logits.clone() : null;      // the model's distribution, before any sampler
         for (int b : banned) logits[b] = Float.NEGATIVE_INFINITY;
         int token = grammar != null ? grammar.sample(sampler, logits, vocab) : sampler.sample(logits, vocab);
         // The grammar allows nothing more (a finished sentence with end-of-generation banned): done.
@@ -136,10 +149,11 @@ public final class Completion {
         sampler.accept(token);
         if (count == generated.length) generated = Arrays.copyOf(generated, count * 2);
         generated[count++] = token;
+        if (raw != null) logprobs.add(TokenLogprob.of(raw, vocab, token, settings.logprobs()));
         String out = stops.offer(utf8.accept(tokenizer.tokenToPiece(token, false)));
         if (!out.isEmpty()) {
             text.append(out);
-            if (!listener.onText(out)) return finish(FinishReason.CANCELLED);
+            if (!emit(out)) return finish(FinishReason.CANCELLED);
         }
         if (stops.stopped()) return finish(FinishReason.STOP);
         if (settings.maxTokens() >= 0 && count == settings.maxTokens()) return finish(FinishReason.LENGTH);
@@ -168,14 +182,21 @@ public final class Completion {
             String rest = stops.offer(utf8.flush()) + stops.flush();
             if (!rest.isEmpty()) {
                 text.append(rest);
-                if (!listener.onText(rest)) reason = FinishReason.CANCELLED;
+                if (!emit(rest)) reason = FinishReason.CANCELLED;
             }
         }
         long end = System.nanoTime();
         long first = firstLogits == 0 ? end : firstLogits;
         result = new Result(text.toString(), promptTokens, cachedTokens, count, reason, first - started, end - first,
-                Arrays.copyOf(generated, count), stops.matched());
+                Arrays.copyOf(generated, count), stops.matched(), List.copyOf(logprobs));
         return DONE;
+    }
+
+    /** Hands text to the listener with the log probabilities of the tokens since the last text. */
+    private boolean emit(String out) {
+        List<TokenLogprob> since = List.copyOf(logprobs.subList(logprobsSent, logprobs.size()));
+        logprobsSent = logprobs.size();
+        return listener.onText(out, since);
     }
 
     /** Every end-of-generation token of the vocabulary: what {@code ignore_eos} keeps from being sampled. */

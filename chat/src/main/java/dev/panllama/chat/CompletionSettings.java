@@ -11,22 +11,24 @@ import java.util.List;
  * context unless it shifts), how to sample them, which strings end it (not included in the text),
  * whether to go on past end-of-generation tokens (they are then never sampled, as llama.cpp's
  * {@code ignore_eos}), whether a full context is shifted ({@link ContextShift}) or ends it, and a
- * grammar the text must follow ({@link Grammar}, or null).
+ * grammar the text must follow ({@link Grammar}, or null), and how many top log probabilities to report
+ * per token (-1: none).
  */
 public record CompletionSettings(int maxTokens, SamplerParams sampling, List<String> stop, boolean ignoreEos, ContextShift contextShift,
-                                 Grammar grammar) {
+                                 Grammar grammar, int logprobs) {
     public CompletionSettings {
+        if (logprobs < -1) throw new IllegalArgumentException("logprobs must be -1 (none) or more, not " + logprobs);
         stop = List.copyOf(stop);
         for (String s : stop) if (s.isEmpty()) throw new IllegalArgumentException("a stop string is empty");
     }
 
     /** Without a context shift (a full context ends the completion) or a grammar. */
     public CompletionSettings(int maxTokens, SamplerParams sampling, List<String> stop, boolean ignoreEos) {
-        this(maxTokens, sampling, stop, ignoreEos, ContextShift.DISABLED, null);
+        this(maxTokens, sampling, stop, ignoreEos, ContextShift.DISABLED, null, -1);
     }
 
     public CompletionSettings(int maxTokens, SamplerParams sampling, List<String> stop, boolean ignoreEos, ContextShift contextShift) {
-        this(maxTokens, sampling, stop, ignoreEos, contextShift, null);
+        this(maxTokens, sampling, stop, ignoreEos, contextShift, null, -1);
     }
 
     public static CompletionSettings of(int maxTokens, SamplerParams sampling) {
@@ -34,11 +36,16 @@ public record CompletionSettings(int maxTokens, SamplerParams sampling, List<Str
     }
 
     public CompletionSettings withContextShift(ContextShift shift) {
-        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, shift, grammar);
+        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, shift, grammar, logprobs);
     }
 
     /** Only text the grammar allows (llama.cpp's --grammar; null: any). */
     public CompletionSettings withGrammar(Grammar g) {
-        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, contextShift, g);
+        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, contextShift, g, logprobs);
+    }
+
+    /** Report each generated token's log probability and those of the {@code top} most probable (-1: none). */
+    public CompletionSettings withLogprobs(int top) {
+        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, contextShift, grammar, top);
     }
 }

@@ -161,4 +161,43 @@ class CompletionTest {
             assertThat(s.tokens()).startsWith(prompt[0], prompt[1], prompt[2]);        // BOS + --keep 2
         }
     }
+
+    /**
+     * Log probabilities: each generated token's is the log-softmax of the logits it was sampled from
+     * (checked against a second session's logits), with the most probable tokens first; greedy picks
+     * the first of them. The listener gets every token's entry exactly once, with its text.
+     */
+    @Test
+    void logprobsAreTheModelsLogSoftmax() throws Exception {
+        try (CachedSession s = new CachedSession(model.newSession()); dev.panllama.model.Session check = model.newSession()) {
+            List<dev.panllama.sampling.TokenLogprob> streamed = new ArrayList<>();
+            Completion.Result r = Completion.run(s, model.tokenizer(), prompt(), CompletionSettings.of(12, SamplerParams.GREEDY).withLogprobs(3),
+                    new Completion.Listener() {
+                        public boolean onText(String text) { return true; }
+
+                        public boolean onText(String text, List<dev.panllama.sampling.TokenLogprob> lps) {
+                            streamed.addAll(lps);
+                            return true;
+                        }
+                    });
+            assertThat(r.logprobs()).hasSize(12);
+            assertThat(streamed).containsExactlyElementsOf(r.logprobs());
+            float[] logits = check.evaluate(prompt());
+            int vocab = model.config().vocabSize();
+            for (int i = 0; i < 12; i++) {
+                var lp = r.logprobs().get(i);
+                assertThat(lp.token()).isEqualTo(r.tokens()[i]);
+                assertThat(lp.topTokens()).hasSize(3);
+                assertThat(lp.topTokens()[0]).as("greedy takes the most probable").isEqualTo(lp.token());
+                assertThat(lp.topLogprobs()[0]).isEqualTo(lp.logprob());
+                assertThat(lp.topLogprobs()[1]).isLessThanOrEqualTo(lp.topLogprobs()[0]);
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int v = 0; v < vocab; v++) max = Math.max(max, logits[v]);
+                for (int v = 0; v < vocab; v++) sum += Math.exp(logits[v] - max);
+                double expected = logits[lp.token()] - max - Math.log(sum);
+                assertThat((double) lp.logprob()).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-4));
+                logits = check.evaluate(lp.token());
+            }
+        }
+    }
 }

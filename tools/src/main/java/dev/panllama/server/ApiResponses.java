@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.panllama.chat.Completion;
+import dev.panllama.sampling.TokenLogprob;
 
 import java.util.List;
 
@@ -19,12 +20,27 @@ final class ApiResponses {
     private final String id;
     private final long created;
     private final String model;
+    private final LogprobsJson logprobs;
+    private final boolean withLogprobs;
+    /** Per prompt, the text length streamed so far (the legacy logprobs' text_offset). */
+    private final java.util.Map<Integer, Integer> streamed = new java.util.concurrent.ConcurrentHashMap<>();
 
-    ApiResponses(boolean chat, String id, long created, String model) {
+    /** @param withLogprobs whether the request asked for log probabilities */
+    ApiResponses(boolean chat, String id, long created, String model, LogprobsJson logprobs, boolean withLogprobs) {
         this.chat = chat;
         this.id = id;
         this.created = created;
         this.model = model;
+        this.logprobs = logprobs;
+        this.withLogprobs = withLogprobs;
+    }
+
+    private void putLogprobs(ObjectNode choice, List<TokenLogprob> tokens, int offset) {
+        if (!withLogprobs) {
+            choice.putNull("logprobs");
+            return;
+        }
+        choice.set("logprobs", chat ? logprobs.chat(tokens) : logprobs.completions(tokens, offset));
     }
 
     /** The whole answer of a request that did not stream: a choice per prompt, their usage summed. */
@@ -41,8 +57,8 @@ final class ApiResponses {
                 message.put("content", r.text());
             } else {
                 choice.put("text", r.text());
-                choice.putNull("logprobs");
             }
+            putLogprobs(choice, r.logprobs(), 0);
             choice.put("finish_reason", r.finishReason().apiName());
         }
         root.set("usage", usage(results));
@@ -62,9 +78,14 @@ final class ApiResponses {
         return root;
     }
 
-    /** A chunk of prompt {@code index}'s generated text. */
-    ObjectNode textChunk(int index, String text) {
-        return chunk(index, text, null);
+    /** A chunk of prompt {@code index}'s generated text, with its tokens' log probabilities when asked for. */
+    ObjectNode textChunk(int index, String text, List<TokenLogprob> tokens) {
+        ObjectNode root = chunk(index, text, null);
+        if (withLogprobs) {
+            int offset = streamed.merge(index, text.length(), Integer::sum) - text.length();
+            putLogprobs((ObjectNode) root.get("choices").get(0), tokens, offset);
+        }
+        return root;
     }
 
     /** Prompt {@code index}'s last chunk: no text, the finish reason. */
@@ -92,8 +113,8 @@ final class ApiResponses {
             if (text != null) delta.put("content", text);
         } else {
             choice.put("text", text != null ? text : "");
-            choice.putNull("logprobs");
         }
+        choice.putNull("logprobs");
         if (finishReason != null) choice.put("finish_reason", finishReason);
         else choice.putNull("finish_reason");
         return root;

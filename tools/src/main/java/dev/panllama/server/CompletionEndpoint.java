@@ -6,6 +6,7 @@ import dev.panllama.chat.ChatFormat;
 import dev.panllama.chat.ChatTemplateException;
 import dev.panllama.chat.Completion;
 import dev.panllama.model.ContextShift;
+import dev.panllama.sampling.TokenLogprob;
 import dev.panllama.sampling.SamplerParams;
 import dev.panllama.tokenizer.Tokenizer;
 
@@ -38,7 +39,7 @@ final class CompletionEndpoint {
     /** Where a completion's text and end go (called from the prompts' threads, one at a time per prompt). */
     interface Sink {
         /** False when the text can no longer be delivered: the completion is cancelled. */
-        boolean text(int index, int slot, String text);
+        boolean text(int index, int slot, String text, List<TokenLogprob> logprobs);
 
         void end(Answer answer);
     }
@@ -83,10 +84,11 @@ final class CompletionEndpoint {
         List<int[]> prompts = prompts(req);
         if (api == Api.LLAMA_CPP) return llamaCpp(ex, req, prompts);
         boolean chat = api == Api.CHAT;
-        ApiResponses out = new ApiResponses(chat, (chat ? "chatcmpl-" : "cmpl-") + randomId(), System.currentTimeMillis() / 1000, modelId);
+        ApiResponses out = new ApiResponses(chat, (chat ? "chatcmpl-" : "cmpl-") + randomId(), System.currentTimeMillis() / 1000, modelId,
+                new LogprobsJson(tokenizer), req.settings().logprobs() >= 0);
         if (!req.stream()) {
             List<Answer> answers = runAll(prompts, req, new Sink() {
-                public boolean text(int index, int slot, String text) { return true; }
+                public boolean text(int index, int slot, String text, List<TokenLogprob> logprobs) { return true; }
 
                 public void end(Answer answer) {}
             });
@@ -97,7 +99,9 @@ final class CompletionEndpoint {
         try (SseStream sse = SseStream.open(ex)) {
             if (chat && !sse.send(out.roleChunk())) return 200;
             List<Answer> answers = streamAll(sse, prompts, req, new Sink() {
-                public boolean text(int index, int slot, String text) { return sse.send(out.textChunk(index, text)); }
+                public boolean text(int index, int slot, String text, List<TokenLogprob> logprobs) {
+                    return sse.send(out.textChunk(index, text, logprobs));
+                }
 
                 public void end(Answer a) {
                     if (a.result().finishReason() != Completion.FinishReason.CANCELLED) sse.send(out.finalChunk(a.index(), a.result()));
@@ -116,7 +120,7 @@ final class CompletionEndpoint {
         LlamaCppResponses out = new LlamaCppResponses(modelId, tokenizer, req, prompts, slots.contextPerSlot());
         if (!req.stream()) {
             List<Answer> answers = runAll(prompts, req, new Sink() {
-                public boolean text(int index, int slot, String text) { return true; }
+                public boolean text(int index, int slot, String text, List<TokenLogprob> logprobs) { return true; }
 
                 public void end(Answer answer) {}
             });
@@ -127,7 +131,9 @@ final class CompletionEndpoint {
         }
         try (SseStream sse = SseStream.open(ex)) {
             List<Answer> answers = streamAll(sse, prompts, req, new Sink() {
-                public boolean text(int index, int slot, String text) { return sse.send(out.partial(index, slot, text)); }
+                public boolean text(int index, int slot, String text, List<TokenLogprob> logprobs) {
+                    return sse.send(out.partial(index, slot, text, logprobs));
+                }
 
                 public void end(Answer a) {
                     if (a.result().finishReason() != Completion.FinishReason.CANCELLED) sse.send(out.result(a));
@@ -202,7 +208,11 @@ final class CompletionEndpoint {
         try {
             if (!req.cachePrompt()) slot.session.clear();
             try (DecodeLoop.Job job = loop.submit(slot.session, tokenizer, prompt, req.settings())) {
-                Completion.Result r = job.await(text -> sink.text(index, slot.id, text));
+                Completion.Result r = job.await(new Completion.Listener() {
+                    public boolean onText(String text) { return sink.text(index, slot.id, text, List.of()); }
+
+                    public boolean onText(String text, List<TokenLogprob> logprobs) { return sink.text(index, slot.id, text, logprobs); }
+                });
                 answer = new Answer(index, slot.id, slot.session.size(), r);
             }
         } finally {

@@ -17,7 +17,7 @@ import java.util.List;
  * OpenAI's and llama.cpp's: temperature, top_p, top_k, min_p, max_tokens (max_completion_tokens,
  * n_predict), stop, seed, repeat_penalty, repeat_last_n, presence_penalty, frequency_penalty,
  * ignore_eos, and a grammar (grammar, json_schema, response_format); n must be 1. Fields that would
- * change the answer in ways this server cannot honour (tools, logprobs, logit_bias, echo, ...) are
+ * change the answer in ways this server cannot honour (tools, logit_bias, echo, ...) are
  * refused rather than ignored; fields that do not (user, metadata, ...) are ignored.
  *
  * @param messages     the conversation (chat), else null
@@ -41,33 +41,37 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
         f.unsupported("tools", "this server does not call tools");
         f.unsupported("functions", "this server does not call functions");
         f.unsupported("tool_choice", "this server does not call tools");
-        f.unsupported("logprobs", "log probabilities are not returned");
-        f.unsupported("top_logprobs", "log probabilities are not returned");
         f.unsupported("audio", "text only");
+        // OpenAI chat: "logprobs": true, with "top_logprobs" (0..20) alternatives per token.
+        int top = (int) f.integer("top_logprobs", 0, 0, 20);
+        if (f.has("top_logprobs") && !f.bool("logprobs", false)) throw ApiException.invalid("'top_logprobs' needs 'logprobs': true", "top_logprobs");
+        int logprobs = f.bool("logprobs", false) ? top : -1;
         return new CompletionRequest(messages(f.node("messages")), null, f.bool("stream", false), includeUsage(f),
-                settings(f, defaults, defaultMaxTokens, shift), true, false);
+                settings(f, defaults, defaultMaxTokens, shift).withLogprobs(logprobs), true, false);
     }
 
     static CompletionRequest completion(JsonNode body, SamplerParams defaults, int defaultMaxTokens, ContextShift shift, int vocabSize) {
         RequestFields f = fields(body);
         f.unsupported("echo", "the prompt is not echoed");
-        f.unsupported("logprobs", "log probabilities are not returned");
         f.unsupported("suffix", "no insertion (fill-in-the-middle) mode");
         f.integer("best_of", 1, 1, 1);            // one candidate per request, as n
+        // Legacy completions: "logprobs": N (0..5) alternatives per token.
+        int logprobs = (int) f.integer("logprobs", -1, 0, 5);
         return new CompletionRequest(null, prompts(body.get("prompt"), vocabSize), f.bool("stream", false), includeUsage(f),
-                settings(f, defaults, defaultMaxTokens, shift), true, false);
+                settings(f, defaults, defaultMaxTokens, shift).withLogprobs(logprobs), true, false);
     }
 
     /** llama.cpp's {@code POST /completion}: n_predict, cache_prompt, return_tokens; no usage chunk. */
     static CompletionRequest llamaCpp(JsonNode body, SamplerParams defaults, int defaultMaxTokens, ContextShift shift, int vocabSize) {
         RequestFields f = fields(body);
-        f.unsupported("n_probs", "token probabilities are not returned");
         f.unsupported("input_prefix", "no insertion (fill-in-the-middle) mode");
         f.unsupported("input_suffix", "no insertion (fill-in-the-middle) mode");
         f.unsupported("image_data", "text only");
         f.integer("id_slot", -1, -1, -1);        // the server picks the slot (the one with the longest shared prefix)
+        int nProbs = (int) f.integer("n_probs", 0, 0, 20);         // llama.cpp: each token with its n most probable alternatives
         return new CompletionRequest(null, prompts(body.get("prompt"), vocabSize), f.bool("stream", false), false,
-                settings(f, defaults, defaultMaxTokens, shift), f.bool("cache_prompt", true), f.bool("return_tokens", false));
+                settings(f, defaults, defaultMaxTokens, shift).withLogprobs(nProbs > 0 ? nProbs : -1), f.bool("cache_prompt", true),
+                f.bool("return_tokens", false));
     }
 
     /**
@@ -137,7 +141,7 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
                 (float) f.number("presence_penalty", d.presencePenalty(), -2, 2),
                 f.integer("seed", d.seed(), -1, 0xFFFFFFFFL));
         ContextShift s = new ContextShift(shift.enabled(), (int) f.integer("n_keep", shift.keep(), -1, Integer.MAX_VALUE));
-        return new CompletionSettings((int) maxTokens, p, stops(f.node("stop")), f.bool("ignore_eos", false), s, grammar(f));
+        return new CompletionSettings((int) maxTokens, p, stops(f.node("stop")), f.bool("ignore_eos", false), s, grammar(f), -1);
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.panllama.chat.Completion;
 import dev.panllama.chat.CompletionSettings;
 import dev.panllama.model.BatchDecoder;
 import dev.panllama.model.Model;
+import dev.panllama.sampling.TokenLogprob;
 import dev.panllama.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -14,7 +15,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.function.Predicate;
 
 /**
  * The server's continuous batching (llama-server's update_slots): one thread evaluates every running
@@ -43,7 +43,7 @@ final class DecodeLoop implements AutoCloseable {
 
     /** What a job tells its request thread. */
     sealed interface Event {
-        record Text(String text) implements Event {}
+        record Text(String text, List<TokenLogprob> logprobs) implements Event {}
 
         record Done(Completion.Result result) implements Event {}
 
@@ -65,15 +65,16 @@ final class DecodeLoop implements AutoCloseable {
         void cancel() { cancelled = true; }
 
         /**
-         * Waits for the end, passing each piece of text to {@code onText} (false: cancel, e.g. the client
-         * went away). Returns how the completion ended; a failure of its evaluation is thrown.
+         * Waits for the end, passing each piece of text (with its tokens' log probabilities, when asked
+         * for) to {@code onText} (false: cancel, e.g. the client went away). Returns how the completion
+         * ended; a failure of its evaluation is thrown.
          */
-        Completion.Result await(Predicate<String> onText) {
+        Completion.Result await(Completion.Listener onText) {
             while (true) {
                 Event e = take();
                 switch (e) {
                     case Event.Text t -> {
-                        if (!cancelled && !onText.test(t.text())) cancel();
+                        if (!cancelled && !onText.onText(t.text(), t.logprobs())) cancel();
                     }
                     case Event.Done d -> {
                         ended = true;
@@ -141,9 +142,17 @@ final class DecodeLoop implements AutoCloseable {
     Job submit(CachedSession session, Tokenizer tokenizer, int[] prompt, CompletionSettings settings) {
         if (stopped) throw ApiException.unavailable("the server is shutting down");
         Job job = new Job();
-        job.completion = new Completion(session, tokenizer, prompt, settings, text -> {
-            job.events.add(new Event.Text(text));
-            return !job.cancelled;
+        job.completion = new Completion(session, tokenizer, prompt, settings, new Completion.Listener() {
+            @Override
+            public boolean onText(String text) {
+                return onText(text, List.of());
+            }
+
+            @Override
+            public boolean onText(String text, List<TokenLogprob> logprobs) {
+                job.events.add(new Event.Text(text, logprobs));
+                return !job.cancelled;
+            }
         });
         job.prompt = job.completion.pendingPrompt();
         incoming.add(job);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.panllama.chat.Completion;
 import dev.panllama.sampling.SamplerParams;
+import dev.panllama.sampling.TokenLogprob;
 import dev.panllama.tokenizer.Tokenizer;
 
 import java.util.List;
@@ -22,8 +23,10 @@ final class LlamaCppResponses {
     private final CompletionRequest request;
     private final List<int[]> prompts;
     private final int contextPerSlot;
+    private final LogprobsJson logprobs;
 
     LlamaCppResponses(String model, Tokenizer tokenizer, CompletionRequest request, List<int[]> prompts, int contextPerSlot) {
+        this.logprobs = new LogprobsJson(tokenizer);
         this.model = model;
         this.tokenizer = tokenizer;
         this.request = request;
@@ -32,12 +35,13 @@ final class LlamaCppResponses {
     }
 
     /** A streamed piece of prompt {@code index}'s text. */
-    ObjectNode partial(int index, int slot, String text) {
+    ObjectNode partial(int index, int slot, String text, List<TokenLogprob> tokens) {
         ObjectNode o = F.objectNode();
         o.put("index", index);
         o.put("content", text);
         o.put("id_slot", slot);
         o.put("stop", false);
+        if (request.settings().logprobs() >= 0) o.set("completion_probabilities", logprobs.llamaCpp(tokens));
         return o;
     }
 
@@ -66,6 +70,7 @@ final class LlamaCppResponses {
         o.set("timings", ApiResponses.timings(r));
         var tokens = o.putArray("tokens");
         if (request.returnTokens()) for (int t : r.tokens()) tokens.add(t);
+        if (request.settings().logprobs() >= 0 && !request.stream()) o.set("completion_probabilities", logprobs.llamaCpp(r.logprobs()));
         return o;
     }
 

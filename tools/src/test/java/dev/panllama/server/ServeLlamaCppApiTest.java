@@ -145,7 +145,7 @@ class ServeLlamaCppApiTest {
 
     @Test
     void unsupportedFieldsAreRefused() throws Exception {
-        for (String field : new String[]{"\"grammar\": \"root ::= x\"", "\"n_probs\": 3", "\"id_slot\": 1"}) {     // x: no such rule
+        for (String field : new String[]{"\"grammar\": \"root ::= x\"", "\"n_probs\": 30", "\"id_slot\": 1"}) {     // x: no such rule
             HttpResponse<String> r = server.post("/completion", "{\"prompt\": \"x\", " + field + "}");
             assertThat(r.statusCode()).as(field).isEqualTo(400);
         }
@@ -165,5 +165,51 @@ class ServeLlamaCppApiTest {
             assertThat(r.path("content").asText()).startsWith(stopped.path("content").asText());
             assertThat(r.path("tokens_cached").asInt()).isLessThanOrEqualTo(128);
         }
+    }
+
+    /** Log probabilities in all three shapes: llama.cpp's n_probs, OpenAI chat's logprobs, the legacy completions'. */
+    @Test
+    void logprobsInEachShape() throws Exception {
+        JsonNode n = TestServer.json(server.post("/completion", "{\"prompt\": \"" + PROMPT + "\", \"n_predict\": 6, \"temperature\": 0, \"n_probs\": 2}"));
+        JsonNode probs = n.path("completion_probabilities");
+        assertThat(probs).hasSize(6);
+        StringBuilder text = new StringBuilder();
+        for (JsonNode p : probs) {
+            assertThat(p.path("top_logprobs")).hasSize(2);
+            assertThat(p.path("top_logprobs").get(0).path("id").asInt()).isEqualTo(p.path("id").asInt());
+            assertThat(p.path("logprob").asDouble()).isLessThanOrEqualTo(0);
+            text.append(p.path("token").asText());
+        }
+        assertThat(text.toString()).isEqualTo(n.path("content").asText());
+
+        JsonNode chat = TestServer.json(server.post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}],"
+                + " \"max_tokens\": 5, \"temperature\": 0, \"logprobs\": true, \"top_logprobs\": 3}"));
+        JsonNode content = chat.path("choices").get(0).path("logprobs").path("content");
+        assertThat(content).hasSize(5);
+        assertThat(content.get(0).path("top_logprobs")).hasSize(3);
+        assertThat(content.get(0).path("bytes").isArray()).isTrue();
+
+        // Streamed: each chunk carries its own tokens' entries, all of them once.
+        HttpRequest streamReq = HttpRequest.newBuilder(URI.create(server.url("/v1/chat/completions"))).timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 5,"
+                        + " \"temperature\": 0, \"logprobs\": true, \"stream\": true}")).build();
+        int entries = 0;
+        for (String line : server.http.send(streamReq, HttpResponse.BodyHandlers.ofLines()).body().toList()) {
+            if (!line.startsWith("data: {")) continue;
+            JsonNode c = HttpIo.JSON.readTree(line.substring(6)).path("choices").path(0).path("logprobs").path("content");
+            entries += c.size();
+        }
+        assertThat(entries).isEqualTo(5);
+
+        JsonNode legacy = TestServer.json(server.post("/v1/completions", "{\"prompt\": \"" + PROMPT + "\", \"max_tokens\": 4, \"temperature\": 0, \"logprobs\": 1}"));
+        JsonNode lp = legacy.path("choices").get(0).path("logprobs");
+        assertThat(lp.path("tokens")).hasSize(4);
+        assertThat(lp.path("token_logprobs")).hasSize(4);
+        assertThat(lp.path("text_offset").get(0).asInt()).isZero();
+        assertThat(lp.path("top_logprobs").get(0).size()).isEqualTo(1);
+        JsonNode none = TestServer.json(server.post("/v1/completions", "{\"prompt\": \"" + PROMPT + "\", \"max_tokens\": 2}"));
+        assertThat(none.path("choices").get(0).path("logprobs").isNull()).isTrue();
+        assertThat(server.post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"top_logprobs\": 2}")
+                .statusCode()).isEqualTo(400);
     }
 }
