@@ -104,7 +104,7 @@ public final class Completion {
         this.settings = settings;
         this.listener = listener;
         this.vocab = session.session().vocabSize();
-        this.sampler = new Sampler(settings.sampling());
+        this.sampler = new Sampler(settings.sampling(), t -> new String(tokenizer.tokenToPiece(t, false), java.nio.charset.StandardCharsets.UTF_8));
         this.grammar = settings.grammar() != null ? new GrammarConstraint(settings.grammar(), tokenizer) : null;
         for (int t : prompt) sampler.accept(t);
         this.banned = settings.ignoreEos() ? eogTokens(tokenizer, vocab) : new int[0];

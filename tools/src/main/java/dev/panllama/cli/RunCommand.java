@@ -79,7 +79,7 @@ final class RunCommand implements Callable<Integer> {
                 out.flush();
             }
             ContextShift shift = nPredict == -2 ? ContextShift.DISABLED : contextShift.shift(true);
-            CompletionSettings settings = new CompletionSettings(nPredict, params, List.of(), false, shift, grammar, -1);
+            CompletionSettings settings = new CompletionSettings(nPredict, params, List.of(), sampling.ignoreEos, shift, grammar, -1);
             Completion c = new Completion(session, m.tokenizer(), tokens, settings, text -> {
                 out.print(text);
                 out.flush();

@@ -1,5 +1,6 @@
 package dev.panllama.cli;
 
+import dev.panllama.sampling.SamplerChain;
 import dev.panllama.sampling.SamplerParams;
 import picocli.CommandLine.Option;
 
@@ -32,6 +33,51 @@ final class SamplingOptionsMixin {
     @Option(names = {"-s", "--seed"}, paramLabel = "N", defaultValue = "-1", description = "RNG seed, 0 or more; -1 = random (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--samplers", paramLabel = "LIST", description = "The samplers' order, ';'-separated (default: penalties;dry;top_n_sigma;top_k;typ_p;top_p;min_p;xtc;temperature)")
+    String samplers;
+
+    @Option(names = "--typical", paramLabel = "P", defaultValue = "1.0", description = "Locally typical sampling; 1.0 = off (default: ${DEFAULT-VALUE})")
+    float typicalP;
+
+    @Option(names = "--mirostat", paramLabel = "N", defaultValue = "0", description = "Mirostat 1 or 2 instead of top-k/top-p/...; 0 = off (default: ${DEFAULT-VALUE})")
+    int mirostat;
+
+    @Option(names = "--mirostat-lr", paramLabel = "ETA", defaultValue = "0.1", description = "Mirostat learning rate (default: ${DEFAULT-VALUE})")
+    float mirostatEta;
+
+    @Option(names = "--mirostat-ent", paramLabel = "TAU", defaultValue = "5.0", description = "Mirostat target entropy (default: ${DEFAULT-VALUE})")
+    float mirostatTau;
+
+    @Option(names = "--dry-multiplier", paramLabel = "M", defaultValue = "0.0", description = "DRY repetition penalty; 0.0 = off (default: ${DEFAULT-VALUE})")
+    float dryMultiplier;
+
+    @Option(names = "--dry-base", paramLabel = "B", defaultValue = "1.75", description = "DRY base (default: ${DEFAULT-VALUE})")
+    float dryBase;
+
+    @Option(names = "--dry-allowed-length", paramLabel = "N", defaultValue = "2", description = "Repeats DRY lets pass (default: ${DEFAULT-VALUE})")
+    int dryAllowedLength;
+
+    @Option(names = "--dry-penalty-last-n", paramLabel = "N", defaultValue = "-1", description = "Tokens DRY looks back; -1 = all (default: ${DEFAULT-VALUE})")
+    int dryPenaltyLastN;
+
+    @Option(names = "--dry-sequence-breaker", paramLabel = "TEXT", description = "A text that ends a DRY repeat (repeatable; 'none' for none; default: \\n : \" *)")
+    java.util.List<String> drySequenceBreakers;
+
+    @Option(names = "--xtc-probability", paramLabel = "P", defaultValue = "0.0", description = "XTC: chance to drop the top choices; 0.0 = off (default: ${DEFAULT-VALUE})")
+    float xtcProbability;
+
+    @Option(names = "--xtc-threshold", paramLabel = "P", defaultValue = "0.1", description = "XTC: probability from which a token is a top choice (default: ${DEFAULT-VALUE})")
+    float xtcThreshold;
+
+    @Option(names = "--top-n-sigma", paramLabel = "N", defaultValue = "-1", description = "Keep logits within N standard deviations of the largest; -1 = off (default: ${DEFAULT-VALUE})")
+    float topNSigma;
+
+    @Option(names = "--ignore-eos", description = "Never sample an end-of-generation token: generate -n tokens (run and chat)")
+    boolean ignoreEos;
+
+    @Option(names = {"-l", "--logit-bias"}, paramLabel = "TOKEN(+|-)BIAS", description = "Add BIAS to TOKEN's logit, e.g. 15043+1 or 15043-inf (repeatable)")
+    java.util.List<String> logitBias;
+
     /**
      * The settings, checked here so that messages name the flag: NaN passes every range test (and
      * would sample garbage), and a negative seed other than -1 would silently be a random one.
@@ -48,7 +94,54 @@ final class SamplingOptionsMixin {
         if (repeatPenalty <= 0) throw new IllegalArgumentException("--repeat-penalty " + repeatPenalty + ": must be positive (1.0 = off)");
         if (repeatLastN < -1) throw new IllegalArgumentException("--repeat-last-n " + repeatLastN + ": must be 0 or more, or -1 (the context)");
         if (seed < -1) throw new IllegalArgumentException("-s " + seed + ": must be 0 or more, or -1 (random)");
-        return new SamplerParams(temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, seed);
+        for (var f : new Object[][]{{"--typical", typicalP}, {"--mirostat-lr", mirostatEta}, {"--mirostat-ent", mirostatTau},
+                {"--dry-multiplier", dryMultiplier}, {"--dry-base", dryBase}, {"--xtc-probability", xtcProbability},
+                {"--xtc-threshold", xtcThreshold}, {"--top-n-sigma", topNSigma}}) {
+            finite((String) f[0], (Float) f[1]);
+        }
+        if (!(typicalP > 0 && typicalP <= 1)) throw new IllegalArgumentException("--typical " + typicalP + ": must be in (0, 1]");
+        if (mirostat < 0 || mirostat > 2) throw new IllegalArgumentException("--mirostat " + mirostat + ": must be 0, 1 or 2");
+        if (!(mirostatEta > 0)) throw new IllegalArgumentException("--mirostat-lr " + mirostatEta + ": must be positive");
+        if (mirostatTau < 0) throw new IllegalArgumentException("--mirostat-ent " + mirostatTau + ": must not be negative");
+        if (dryMultiplier < 0) throw new IllegalArgumentException("--dry-multiplier " + dryMultiplier + ": must not be negative");
+        if (dryBase < 1) throw new IllegalArgumentException("--dry-base " + dryBase + ": must be at least 1");
+        if (dryAllowedLength < 0) throw new IllegalArgumentException("--dry-allowed-length " + dryAllowedLength + ": must not be negative");
+        if (dryPenaltyLastN < -1) throw new IllegalArgumentException("--dry-penalty-last-n " + dryPenaltyLastN + ": must be 0 or more, or -1");
+        if (xtcProbability < 0 || xtcProbability > 1) throw new IllegalArgumentException("--xtc-probability " + xtcProbability + ": must be in [0, 1]");
+        if (xtcThreshold < 0 || xtcThreshold > 1) throw new IllegalArgumentException("--xtc-threshold " + xtcThreshold + ": must be in [0, 1]");
+        SamplerChain d = SamplerChain.DEFAULTS;
+        java.util.List<String> breakers = drySequenceBreakers == null ? d.drySequenceBreakers()
+                : drySequenceBreakers.size() == 1 && drySequenceBreakers.getFirst().equals("none") ? java.util.List.of()
+                : drySequenceBreakers.stream().map(SamplingOptionsMixin::unescape).toList();
+        java.util.List<SamplerChain.Stage> order = d.order();
+        if (samplers != null) {
+            try {
+                order = java.util.Arrays.stream(samplers.split(";")).filter(x -> !x.isBlank()).map(SamplerChain.Stage::parse).toList();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--samplers " + samplers + ": " + e.getMessage());
+            }
+        }
+        SamplerChain chain = new SamplerChain(typicalP, mirostat, mirostatTau, mirostatEta, dryMultiplier, dryBase, dryAllowedLength,
+                dryPenaltyLastN, breakers, xtcProbability, xtcThreshold, topNSigma, logitBias(), order);
+        return new SamplerParams(temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, seed, chain);
+    }
+
+    /** llama.cpp's --logit-bias TOKEN(+|-)BIAS: 15043+1, 15043-0.5, 15043-inf. */
+    private java.util.Map<Integer, Float> logitBias() {
+        java.util.Map<Integer, Float> out = new java.util.HashMap<>();
+        if (logitBias == null) return out;
+        for (String b : logitBias) {
+            var m = java.util.regex.Pattern.compile("(\\d+)([+-])(inf|\\d+(\\.\\d+)?)").matcher(b.strip());
+            if (!m.matches()) throw new IllegalArgumentException("--logit-bias " + b + ": must be TOKEN+BIAS or TOKEN-BIAS, e.g. 15043+1 or 15043-inf");
+            float v = m.group(3).equals("inf") ? Float.POSITIVE_INFINITY : Float.parseFloat(m.group(3));
+            out.put(Integer.parseInt(m.group(1)), m.group(2).equals("-") ? -v : v);
+        }
+        return out;
+    }
+
+    /** The escapes llama.cpp decodes in a sequence breaker (\n, \t, \\, \"). */
+    private static String unescape(String s) {
+        return s.replace("\\n", "\n").replace("\\t", "\t").replace("\\\"", "\"").replace("\\\\", "\\");
     }
 
     private static void finite(String flag, float v) {

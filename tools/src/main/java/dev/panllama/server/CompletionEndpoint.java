@@ -77,7 +77,7 @@ final class CompletionEndpoint {
     int handle(HttpExchange ex, Api api) throws IOException {
         JsonNode body = HttpIo.readJson(ex, maxRequestBytes, readTimeout);
         CompletionRequest req = switch (api) {
-            case CHAT -> CompletionRequest.chat(body, defaults, defaultMaxTokens, contextShift);
+            case CHAT -> CompletionRequest.chat(body, defaults, defaultMaxTokens, contextShift, tokenizer.vocabSize());
             case COMPLETIONS -> CompletionRequest.completion(body, defaults, defaultMaxTokens, contextShift, tokenizer.vocabSize());
             case LLAMA_CPP -> CompletionRequest.llamaCpp(body, defaults, defaultMaxTokens, contextShift, tokenizer.vocabSize());
         };

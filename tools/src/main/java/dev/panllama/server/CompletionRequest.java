@@ -5,6 +5,7 @@ import dev.panllama.chat.ChatMessage;
 import dev.panllama.chat.CompletionSettings;
 import dev.panllama.model.ContextShift;
 import dev.panllama.sampling.Grammar;
+import dev.panllama.sampling.SamplerChain;
 import dev.panllama.sampling.JsonSchemaGrammar;
 import dev.panllama.sampling.SamplerParams;
 
@@ -17,7 +18,7 @@ import java.util.List;
  * OpenAI's and llama.cpp's: temperature, top_p, top_k, min_p, max_tokens (max_completion_tokens,
  * n_predict), stop, seed, repeat_penalty, repeat_last_n, presence_penalty, frequency_penalty,
  * ignore_eos, and a grammar (grammar, json_schema, response_format); n must be 1. Fields that would
- * change the answer in ways this server cannot honour (tools, logit_bias, echo, ...) are
+ * change the answer in ways this server cannot honour (tools, echo, ...) are
  * refused rather than ignored; fields that do not (user, metadata, ...) are ignored.
  *
  * @param messages     the conversation (chat), else null
@@ -36,7 +37,7 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
     /** One prompt: its text, or its token ids. */
     record Prompt(String text, int[] tokens) {}
 
-    static CompletionRequest chat(JsonNode body, SamplerParams defaults, int defaultMaxTokens, ContextShift shift) {
+    static CompletionRequest chat(JsonNode body, SamplerParams defaults, int defaultMaxTokens, ContextShift shift, int vocabSize) {
         RequestFields f = fields(body);
         f.unsupported("tools", "this server does not call tools");
         f.unsupported("functions", "this server does not call functions");
@@ -47,7 +48,7 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
         if (f.has("top_logprobs") && !f.bool("logprobs", false)) throw ApiException.invalid("'top_logprobs' needs 'logprobs': true", "top_logprobs");
         int logprobs = f.bool("logprobs", false) ? top : -1;
         return new CompletionRequest(messages(f.node("messages")), null, f.bool("stream", false), includeUsage(f),
-                settings(f, defaults, defaultMaxTokens, shift).withLogprobs(logprobs), true, false);
+                settings(f, defaults, defaultMaxTokens, shift, vocabSize).withLogprobs(logprobs), true, false);
     }
 
     static CompletionRequest completion(JsonNode body, SamplerParams defaults, int defaultMaxTokens, ContextShift shift, int vocabSize) {
@@ -58,7 +59,7 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
         // Legacy completions: "logprobs": N (0..5) alternatives per token.
         int logprobs = (int) f.integer("logprobs", -1, 0, 5);
         return new CompletionRequest(null, prompts(body.get("prompt"), vocabSize), f.bool("stream", false), includeUsage(f),
-                settings(f, defaults, defaultMaxTokens, shift).withLogprobs(logprobs), true, false);
+                settings(f, defaults, defaultMaxTokens, shift, vocabSize).withLogprobs(logprobs), true, false);
     }
 
     /** llama.cpp's {@code POST /completion}: n_predict, cache_prompt, return_tokens; no usage chunk. */
@@ -70,7 +71,7 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
         f.integer("id_slot", -1, -1, -1);        // the server picks the slot (the one with the longest shared prefix)
         int nProbs = (int) f.integer("n_probs", 0, 0, 20);         // llama.cpp: each token with its n most probable alternatives
         return new CompletionRequest(null, prompts(body.get("prompt"), vocabSize), f.bool("stream", false), false,
-                settings(f, defaults, defaultMaxTokens, shift).withLogprobs(nProbs > 0 ? nProbs : -1), f.bool("cache_prompt", true),
+                settings(f, defaults, defaultMaxTokens, shift, vocabSize).withLogprobs(nProbs > 0 ? nProbs : -1), f.bool("cache_prompt", true),
                 f.bool("return_tokens", false));
     }
 
@@ -110,7 +111,6 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
         if (body == null || !body.isObject()) throw ApiException.invalid("the request body must be a JSON object", null);
         RequestFields f = new RequestFields(body);
         if (f.integer("n", 1, 1, Integer.MAX_VALUE) != 1) throw ApiException.invalid("'n' must be 1: one choice per request", "n");
-        f.unsupported("logit_bias", "logit biases are not applied");
         return f;
     }
 
@@ -122,13 +122,34 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
     }
 
     /** @param shift the server's context shift; a request's n_keep replaces its --keep */
-    private static CompletionSettings settings(RequestFields f, SamplerParams d, int defaultMaxTokens, ContextShift shift) {
+    private static CompletionSettings settings(RequestFields f, SamplerParams d, int defaultMaxTokens, ContextShift shift, int vocabSize) {
         long maxTokens = defaultMaxTokens;
         for (String name : new String[]{"max_completion_tokens", "max_tokens", "n_predict"}) {
             if (f.has(name)) {
                 maxTokens = f.integer(name, -1, -1, Integer.MAX_VALUE);
                 break;
             }
+        }
+        SamplerChain dc = d.chain();
+        SamplerChain chain;
+        try {
+            chain = new SamplerChain(
+                    (float) f.number("typical_p", dc.typicalP(), 1e-6, 1),
+                    (int) f.integer("mirostat", dc.mirostat(), 0, 2),
+                    (float) f.number("mirostat_tau", dc.mirostatTau(), 0, 1000),
+                    (float) f.number("mirostat_eta", dc.mirostatEta(), 1e-6, 100),
+                    (float) f.number("dry_multiplier", dc.dryMultiplier(), 0, 1000),
+                    (float) f.number("dry_base", dc.dryBase(), 1, 1000),
+                    (int) f.integer("dry_allowed_length", dc.dryAllowedLength(), 0, Integer.MAX_VALUE),
+                    (int) f.integer("dry_penalty_last_n", dc.dryPenaltyLastN(), -1, Integer.MAX_VALUE),
+                    f.has("dry_sequence_breakers") ? strings(f.node("dry_sequence_breakers"), "dry_sequence_breakers") : dc.drySequenceBreakers(),
+                    (float) f.number("xtc_probability", dc.xtcProbability(), 0, 1),
+                    (float) f.number("xtc_threshold", dc.xtcThreshold(), 0, 1),
+                    (float) f.number("top_n_sigma", dc.topNSigma(), -1, 1000),
+                    f.has("logit_bias") ? logitBias(f.node("logit_bias"), vocabSize) : dc.logitBias(),
+                    f.has("samplers") ? order(f.node("samplers")) : dc.order());
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(e.getMessage(), null);
         }
         SamplerParams p = new SamplerParams(
                 (float) f.number("temperature", d.temperature(), 0, 100),
@@ -139,7 +160,8 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
                 (int) f.integer("repeat_last_n", d.repeatLastN(), -1, Integer.MAX_VALUE),
                 (float) f.number("frequency_penalty", d.frequencyPenalty(), -2, 2),
                 (float) f.number("presence_penalty", d.presencePenalty(), -2, 2),
-                f.integer("seed", d.seed(), -1, 0xFFFFFFFFL));
+                f.integer("seed", d.seed(), -1, 0xFFFFFFFFL),
+                chain);
         ContextShift s = new ContextShift(shift.enabled(), (int) f.integer("n_keep", shift.keep(), -1, Integer.MAX_VALUE));
         return new CompletionSettings((int) maxTokens, p, stops(f.node("stop")), f.bool("ignore_eos", false), s, grammar(f), -1);
     }
@@ -179,6 +201,62 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw ApiException.invalid("'" + field + "': " + e.getMessage(), field);
         }
+    }
+
+    /**
+     * OpenAI's {@code {"token id": bias}} map, or llama.cpp's {@code [[id, bias], ...]} list; a bias of
+     * false bans the token (-infinity), as llama.cpp reads it.
+     */
+    private static java.util.Map<Integer, Float> logitBias(JsonNode node, int vocabSize) {
+        java.util.Map<Integer, Float> out = new java.util.HashMap<>();
+        java.util.List<java.util.Map.Entry<String, JsonNode>> pairs = new ArrayList<>();
+        if (node.isObject()) {
+            node.properties().forEach(pairs::add);
+        } else if (node.isArray()) {
+            for (JsonNode pair : node) {
+                if (!pair.isArray() || pair.size() != 2) throw ApiException.invalid("'logit_bias' pairs must be [token id, bias]", "logit_bias");
+                pairs.add(java.util.Map.entry(pair.get(0).asText(), pair.get(1)));
+            }
+        } else {
+            throw ApiException.invalid("'logit_bias' must be an object of token ids to biases, or a list of [id, bias]", "logit_bias");
+        }
+        if (pairs.size() > 1024) throw ApiException.invalid("'logit_bias' has " + pairs.size() + " entries; at most 1024", "logit_bias");
+        for (var e : pairs) {
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey());
+            } catch (NumberFormatException ex) {
+                throw ApiException.invalid("'logit_bias' key '" + e.getKey() + "' is not a token id", "logit_bias");
+            }
+            if (id < 0 || id >= vocabSize) throw ApiException.invalid("'logit_bias' token id " + id + " is outside the vocabulary of " + vocabSize, "logit_bias");
+            JsonNode v = e.getValue();
+            float bias;
+            if (v.isBoolean() && !v.booleanValue()) bias = Float.NEGATIVE_INFINITY;
+            else if (v.isNumber() && Double.isFinite(v.doubleValue()) && Math.abs(v.doubleValue()) <= 100) bias = v.floatValue();
+            else throw ApiException.invalid("'logit_bias' for token " + id + " must be a number in [-100, 100] or false", "logit_bias");
+            out.put(id, bias);
+        }
+        return out;
+    }
+
+    /** llama.cpp's {@code samplers}: a list of names, or one string of them separated by ';'. */
+    private static List<SamplerChain.Stage> order(JsonNode node) {
+        List<String> names = node.isTextual() ? List.of(node.textValue().split(";")) : strings(node, "samplers");
+        try {
+            return names.stream().filter(n -> !n.isBlank()).map(SamplerChain.Stage::parse).toList();
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("'samplers': " + e.getMessage(), "samplers");
+        }
+    }
+
+    private static List<String> strings(JsonNode node, String field) {
+        if (!node.isArray()) throw ApiException.invalid("'" + field + "' must be a list of strings", field);
+        List<String> out = new ArrayList<>();
+        for (JsonNode n : node) {
+            if (!n.isTextual()) throw ApiException.invalid("'" + field + "' must hold strings, not " + RequestFields.describe(n), field);
+            out.add(n.textValue());
+        }
+        return out;
     }
 
     private static List<String> stops(JsonNode stop) {

@@ -355,7 +355,8 @@ public final class OpenAiServer implements AutoCloseable {
             }
             case "/apply-template" -> {
                 requirePost(method, path);
-                var req = CompletionRequest.chat(readJson(ex), settings.sampling(), settings.defaultMaxTokens(), settings.contextShift());
+                var req = CompletionRequest.chat(readJson(ex), settings.sampling(), settings.defaultMaxTokens(), settings.contextShift(),
+                        l.format().tokenizer().vocabSize());
                 String prompt;
                 try {
                     prompt = l.format().render(req.messages(), true);

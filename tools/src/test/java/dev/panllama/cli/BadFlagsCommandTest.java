@@ -122,6 +122,21 @@ class BadFlagsCommandTest {
         assertThat(error("run", "--keep", "-2", "-p", "x")).isEqualTo("--keep -2: must be -1 (the whole prompt) or more");
     }
 
+    /** llama.cpp's other samplers: each flag checked and named. */
+    @Test
+    void samplerFlags() {
+        assertThat(error("run", "-p", "x", "--mirostat", "3")).isEqualTo("--mirostat 3: must be 0, 1 or 2");
+        assertThat(error("run", "-p", "x", "--typical", "0")).isEqualTo("--typical 0.0: must be in (0, 1]");
+        assertThat(error("run", "-p", "x", "--samplers", "top_k;nucleus")).startsWith("--samplers top_k;nucleus: unknown sampler 'nucleus'");
+        assertThat(error("run", "-p", "x", "--logit-bias", "15043*2")).startsWith("--logit-bias 15043*2: must be TOKEN+BIAS or TOKEN-BIAS");
+        assertThat(error("run", "-p", "x", "--dry-base", "0.5")).isEqualTo("--dry-base 0.5: must be at least 1");
+        assertThat(error("run", "-p", "x", "--xtc-probability", "2")).isEqualTo("--xtc-probability 2.0: must be in [0, 1]");
+        CliRun ok = CliRun.of("run", "-p", "Once upon a time", "-n", "8", "-s", "1", "--mirostat", "2", "--dry-multiplier", "0.8",
+                "--xtc-probability", "0.5", "--top-n-sigma", "1", "--typical", "0.9", "--logit-bias", "13-inf", "--ignore-eos");
+        assertThat(ok.exitCode()).as(ok.err()).isZero();
+        assertThat(ok.err()).contains("generation 8 tokens");
+    }
+
     /** --grammar and --json-schema: the output follows them; a bad one is named with its flag and place. */
     @Test
     void grammarAndJsonSchema() throws Exception {

@@ -92,7 +92,11 @@ class ServeApiTest {
             token outside vocab  | {"prompt": [1, 9999]}                              | token id 9999 is outside the vocabulary of 512 | prompt
             too long for a slot  | {"prompt": [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65]} | the request exceeds the available context size | prompt
             echo                 | {"prompt": "x", "echo": true}                      | 'echo' is not supported               | echo
-            logit_bias           | {"prompt": "x", "logit_bias": {"13": 5}}           | 'logit_bias' is not supported         | logit_bias
+            logit_bias value     | {"prompt": "x", "logit_bias": {"13": "x"}}         | must be a number in [-100, 100] or false | logit_bias
+            logit_bias key       | {"prompt": "x", "logit_bias": {"x": 1}}            | 'logit_bias' key 'x' is not a token id | logit_bias
+            logit_bias range     | {"prompt": "x", "logit_bias": [[99999, 1]]}        | is outside the vocabulary             | logit_bias
+            samplers unknown     | {"prompt": "x", "samplers": ["nucleus"]}           | unknown sampler 'nucleus'             | samplers
+            mirostat range       | {"prompt": "x", "mirostat": 3}                     | 'mirostat' must be between 0 and 2    | mirostat
             stop type            | {"prompt": "x", "stop": [1]}                       | 'stop' must hold strings              | stop
             """)
     void completionRefusals(String what, String body, String message, String param) throws Exception {

@@ -212,4 +212,23 @@ class ServeLlamaCppApiTest {
         assertThat(server.post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"top_logprobs\": 2}")
                 .statusCode()).isEqualTo(400);
     }
+
+    /** llama.cpp's samplers by request: a banned token never comes; DRY, XTC, typical, top-n-sigma and Mirostat run and answer. */
+    @Test
+    void samplerFieldsApply() throws Exception {
+        JsonNode plain = TestServer.json(server.post("/completion", "{\"prompt\": \"" + PROMPT + "\", \"n_predict\": 1, \"temperature\": 0, \"return_tokens\": true}"));
+        int first = plain.path("tokens").get(0).asInt();
+        JsonNode banned = TestServer.json(server.post("/completion", "{\"prompt\": \"" + PROMPT + "\", \"n_predict\": 1, \"temperature\": 0,"
+                + " \"return_tokens\": true, \"logit_bias\": [[" + first + ", false]]}"));
+        assertThat(banned.path("tokens").get(0).asInt()).isNotEqualTo(first);
+        JsonNode oai = TestServer.json(server.post("/v1/completions", "{\"prompt\": \"" + PROMPT + "\", \"max_tokens\": 1, \"temperature\": 0,"
+                + " \"logit_bias\": {\"" + first + "\": -100}}"));
+        assertThat(oai.path("choices").get(0).path("text").asText()).isNotEqualTo(plain.path("content").asText());
+        for (String extra : new String[]{"\"dry_multiplier\": 0.8", "\"xtc_probability\": 0.5, \"xtc_threshold\": 0.1", "\"typical_p\": 0.5",
+                "\"top_n_sigma\": 1.0", "\"mirostat\": 2, \"mirostat_tau\": 3", "\"mirostat\": 1", "\"samplers\": \"top_k;temperature\""}) {
+            HttpResponse<String> r = server.post("/completion", "{\"prompt\": \"" + PROMPT + "\", \"n_predict\": 8, \"seed\": 3, " + extra + "}");
+            assertThat(r.statusCode()).as(extra + ": " + r.body()).isEqualTo(200);
+            assertThat(TestServer.json(r).path("tokens_predicted").asInt()).as(extra).isPositive();
+        }
+    }
 }
