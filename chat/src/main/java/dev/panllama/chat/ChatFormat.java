@@ -69,6 +69,11 @@ public final class ChatFormat {
         return template.render(messages, addGenerationPrompt);
     }
 
+    /** The conversation rendered with the tools the model may call (for templates that render them), and tokenized. */
+    public int[] encode(List<ChatMessage> messages, List<ToolDefinition> tools, boolean addGenerationPrompt) {
+        return encode(template.render(messages, tools, addGenerationPrompt));
+    }
+
     /** The conversation rendered and tokenized: the prompt to evaluate. */
     public int[] encode(List<ChatMessage> messages, boolean addGenerationPrompt) {
         return encode(render(messages, addGenerationPrompt));

@@ -15,6 +15,17 @@ public interface ChatTemplate {
      */
     String render(List<ChatMessage> messages, boolean addGenerationPrompt);
 
+    /**
+     * As {@link #render(List, boolean)}, with the tools the model may call, for templates that render
+     * them (a Jinja template sees them as {@code tools}); others render the messages alone.
+     */
+    default String render(List<ChatMessage> messages, List<ToolDefinition> tools, boolean addGenerationPrompt) {
+        return render(messages, addGenerationPrompt);
+    }
+
+    /** The template's own text (a Jinja template's source), or empty for a built-in format. */
+    default String source() { return ""; }
+
     /** What this template is, for logs: e.g. {@code jinja (from the model)} or {@code chatml (built in)}. */
     String description();
 }

@@ -150,7 +150,7 @@ public final class Completion {
         if (count == generated.length) generated = Arrays.copyOf(generated, count * 2);
         generated[count++] = token;
         if (raw != null) logprobs.add(TokenLogprob.of(raw, vocab, token, settings.logprobs()));
-        String out = stops.offer(utf8.accept(tokenizer.tokenToPiece(token, false)));
+        String out = stops.offer(utf8.accept(tokenizer.tokenToPiece(token, settings.specialText())));
         if (!out.isEmpty()) {
             text.append(out);
             if (!emit(out)) return finish(FinishReason.CANCELLED);

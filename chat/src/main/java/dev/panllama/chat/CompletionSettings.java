@@ -15,7 +15,7 @@ import java.util.List;
  * per token (-1: none).
  */
 public record CompletionSettings(int maxTokens, SamplerParams sampling, List<String> stop, boolean ignoreEos, ContextShift contextShift,
-                                 Grammar grammar, int logprobs) {
+                                 Grammar grammar, int logprobs, boolean specialText) {
     public CompletionSettings {
         if (logprobs < -1) throw new IllegalArgumentException("logprobs must be -1 (none) or more, not " + logprobs);
         stop = List.copyOf(stop);
@@ -24,11 +24,16 @@ public record CompletionSettings(int maxTokens, SamplerParams sampling, List<Str
 
     /** Without a context shift (a full context ends the completion) or a grammar. */
     public CompletionSettings(int maxTokens, SamplerParams sampling, List<String> stop, boolean ignoreEos) {
-        this(maxTokens, sampling, stop, ignoreEos, ContextShift.DISABLED, null, -1);
+        this(maxTokens, sampling, stop, ignoreEos, ContextShift.DISABLED, null, -1, false);
+    }
+
+    public CompletionSettings(int maxTokens, SamplerParams sampling, List<String> stop, boolean ignoreEos, ContextShift contextShift,
+                              Grammar grammar, int logprobs) {
+        this(maxTokens, sampling, stop, ignoreEos, contextShift, grammar, logprobs, false);
     }
 
     public CompletionSettings(int maxTokens, SamplerParams sampling, List<String> stop, boolean ignoreEos, ContextShift contextShift) {
-        this(maxTokens, sampling, stop, ignoreEos, contextShift, null, -1);
+        this(maxTokens, sampling, stop, ignoreEos, contextShift, null, -1, false);
     }
 
     public static CompletionSettings of(int maxTokens, SamplerParams sampling) {
@@ -36,16 +41,21 @@ public record CompletionSettings(int maxTokens, SamplerParams sampling, List<Str
     }
 
     public CompletionSettings withContextShift(ContextShift shift) {
-        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, shift, grammar, logprobs);
+        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, shift, grammar, logprobs, specialText);
     }
 
     /** Only text the grammar allows (llama.cpp's --grammar; null: any). */
     public CompletionSettings withGrammar(Grammar g) {
-        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, contextShift, g, logprobs);
+        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, contextShift, g, logprobs, specialText);
     }
 
     /** Report each generated token's log probability and those of the {@code top} most probable (-1: none). */
     public CompletionSettings withLogprobs(int top) {
-        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, contextShift, grammar, top);
+        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, contextShift, grammar, top, specialText);
+    }
+
+    /** Whether special tokens (e.g. a model's tool-call markers) appear in the text, as their own text. */
+    public CompletionSettings withSpecialText(boolean special) {
+        return new CompletionSettings(maxTokens, sampling, stop, ignoreEos, contextShift, grammar, logprobs, special);
     }
 }

@@ -77,6 +77,7 @@ public final class JinjaTemplate implements ChatTemplate {
                 JinjaTemplate.class, "strftimeNow", String.class));
     }
 
+    @Override
     public String source() { return source; }
 
     @Override
@@ -84,14 +85,50 @@ public final class JinjaTemplate implements ChatTemplate {
 
     @Override
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        return render(messages, List.of(), addGenerationPrompt);
+    }
+
+    /**
+     * Messages as Hugging Face's templates expect them: an assistant's calls as {@code tool_calls}
+     * ({@code {id, type: "function", function: {name, arguments}}}, the arguments a JSON object when
+     * they parse), a tool's reply with its {@code tool_call_id}; the tools as OpenAI sends them.
+     */
+    @Override
+    public String render(List<ChatMessage> messages, List<ToolDefinition> tools, boolean addGenerationPrompt) {
         List<Map<String, Object>> list = new ArrayList<>(messages.size());
         for (ChatMessage m : messages) {
             Map<String, Object> map = new LinkedHashMap<>();
             map.put("role", m.role());
             map.put("content", m.content());
+            if (!m.toolCalls().isEmpty()) {
+                List<Map<String, Object>> calls = new ArrayList<>();
+                for (ToolCall c : m.toolCalls()) {
+                    Map<String, Object> fn = new LinkedHashMap<>();
+                    fn.put("name", c.name());
+                    fn.put("arguments", jsonValue(c.arguments()));
+                    Map<String, Object> call = new LinkedHashMap<>();
+                    if (c.id() != null) call.put("id", c.id());
+                    call.put("type", "function");
+                    call.put("function", fn);
+                    calls.add(call);
+                }
+                map.put("tool_calls", calls);
+            }
+            if (m.toolCallId() != null) map.put("tool_call_id", m.toolCallId());
             list.add(map);
         }
         Map<String, Object> context = new HashMap<>();
+        if (!tools.isEmpty()) {
+            List<Map<String, Object>> defs = new ArrayList<>();
+            for (ToolDefinition t : tools) {
+                Map<String, Object> fn = new LinkedHashMap<>();
+                fn.put("name", t.name());
+                if (t.description() != null) fn.put("description", t.description());
+                fn.put("parameters", t.parameters() == null ? Map.of("type", "object") : JSON.convertValue(t.parameters(), Object.class));
+                defs.add(new LinkedHashMap<>(Map.of("type", "function", "function", fn)));
+            }
+            context.put("tools", defs);
+        }
         context.put("messages", list);
         context.put("bos_token", bosToken);
         context.put("eos_token", eosToken);
@@ -118,6 +155,17 @@ public final class JinjaTemplate implements ChatTemplate {
     private static String raisedMessage(Throwable t) {
         for (; t != null; t = t.getCause()) if (t instanceof Raised r) return r.getMessage();
         return null;
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** Call arguments as a JSON value (a map) when they parse, else the text: templates tojson or print them. */
+    private static Object jsonValue(String arguments) {
+        try {
+            return JSON.readValue(arguments, Object.class);
+        } catch (Exception e) {
+            return arguments;
+        }
     }
 
     /** What {@code raise_exception(msg)} throws: the template's own message, passed on to the caller. */

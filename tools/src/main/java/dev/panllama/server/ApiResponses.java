@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.panllama.chat.Completion;
+import dev.panllama.chat.ToolCall;
+import dev.panllama.chat.ToolCalls;
 import dev.panllama.sampling.TokenLogprob;
 
 import java.util.List;
@@ -25,8 +27,14 @@ final class ApiResponses {
     /** Per prompt, the text length streamed so far (the legacy logprobs' text_offset). */
     private final java.util.Map<Integer, Integer> streamed = new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** @param withLogprobs whether the request asked for log probabilities */
-    ApiResponses(boolean chat, String id, long created, String model, LogprobsJson logprobs, boolean withLogprobs) {
+    private final ToolCalls calls;
+
+    /**
+     * @param withLogprobs whether the request asked for log probabilities
+     * @param calls        how to parse a chat reply for tool calls, or null
+     */
+    ApiResponses(boolean chat, String id, long created, String model, LogprobsJson logprobs, boolean withLogprobs, ToolCalls calls) {
+        this.calls = calls;
         this.chat = chat;
         this.id = id;
         this.created = created;
@@ -51,18 +59,65 @@ final class ApiResponses {
             Completion.Result r = results.get(i);
             ObjectNode choice = choices.addObject();
             choice.put("index", i);
+            String finish = r.finishReason().apiName();
             if (chat) {
                 ObjectNode message = choice.putObject("message");
                 message.put("role", "assistant");
-                message.put("content", r.text());
+                if (reply(message, r)) finish = "tool_calls";
             } else {
                 choice.put("text", r.text());
             }
             putLogprobs(choice, r.logprobs(), 0);
-            choice.put("finish_reason", r.finishReason().apiName());
+            choice.put("finish_reason", finish);
         }
         root.set("usage", usage(results));
         if (results.size() == 1) root.set("timings", timings(results.getFirst()));
+        return root;
+    }
+
+    /**
+     * Puts a chat reply into {@code message}: its text (as {@code reasoning_content} what a model wrote
+     * between think tags, llama.cpp's deepseek reasoning format), and its tool calls when there are tools.
+     * Returns whether there were calls.
+     */
+    private boolean reply(ObjectNode message, Completion.Result r) {
+        String content = r.text();
+        List<ToolCall> toolCalls = List.of();
+        if (calls != null) {
+            ToolCalls.Parsed p = calls.parse(content);
+            content = p.content();
+            toolCalls = p.calls();
+        }
+        String reasoning = null;
+        if (content != null) {
+            String[] split = ToolCalls.splitReasoning(content);
+            reasoning = split[0];
+            content = split[1];
+        }
+        if (content != null) message.put("content", content);
+        else message.putNull("content");
+        if (reasoning != null) message.put("reasoning_content", reasoning);
+        if (toolCalls.isEmpty()) return false;
+        ArrayNode list = message.putArray("tool_calls");
+        for (int i = 0; i < toolCalls.size(); i++) {
+            ToolCall c = toolCalls.get(i);
+            ObjectNode o = list.addObject();
+            o.put("index", i);
+            o.put("id", c.id());
+            o.put("type", "function");
+            o.putObject("function").put("name", c.name()).put("arguments", c.arguments());
+        }
+        return true;
+    }
+
+    /** With tools, prompt {@code index}'s whole parsed reply as one delta (text, reasoning, tool calls). */
+    ObjectNode parsedChunk(int index, Completion.Result r) {
+        ObjectNode root = header("chat.completion.chunk");
+        ObjectNode choice = root.putArray("choices").addObject();
+        choice.put("index", index);
+        reply(choice.putObject("delta"), r);
+        choice.putNull("logprobs");
+        choice.putNull("finish_reason");
         return root;
     }
 
@@ -88,9 +143,10 @@ final class ApiResponses {
         return root;
     }
 
-    /** Prompt {@code index}'s last chunk: no text, the finish reason. */
+    /** Prompt {@code index}'s last chunk: no text, the finish reason ({@code tool_calls} when the reply called tools). */
     ObjectNode finalChunk(int index, Completion.Result r) {
-        ObjectNode root = chunk(index, null, r.finishReason().apiName());
+        boolean called = calls != null && !calls.parse(r.text()).calls().isEmpty();
+        ObjectNode root = chunk(index, null, called ? "tool_calls" : r.finishReason().apiName());
         root.set("timings", timings(r));
         return root;
     }

@@ -5,6 +5,8 @@ import com.sun.net.httpserver.HttpExchange;
 import dev.panllama.chat.ChatFormat;
 import dev.panllama.chat.ChatTemplateException;
 import dev.panllama.chat.Completion;
+import dev.panllama.chat.ToolCalls;
+import dev.panllama.sampling.Grammar;
 import dev.panllama.model.ContextShift;
 import dev.panllama.sampling.TokenLogprob;
 import dev.panllama.sampling.SamplerParams;
@@ -81,11 +83,26 @@ final class CompletionEndpoint {
             case COMPLETIONS -> CompletionRequest.completion(body, defaults, defaultMaxTokens, contextShift, tokenizer.vocabSize());
             case LLAMA_CPP -> CompletionRequest.llamaCpp(body, defaults, defaultMaxTokens, contextShift, tokenizer.vocabSize());
         };
-        List<int[]> prompts = prompts(req);
+        ToolCalls calls = null;
+        if (req.callsTools()) {
+            calls = new ToolCalls(format.template(), req.tools(), req.toolChoice(), req.parallelToolCalls());
+            Grammar g;
+            try {
+                g = calls.grammar();
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                throw ApiException.invalid("'tools': " + e.getMessage(), "tools");
+            }
+            if (g != null && req.settings().grammar() != null) {
+                throw ApiException.invalid("tool calls with a grammar of their own cannot be combined with a grammar or a JSON response_format", "tools");
+            }
+            // The call markers of some families are special tokens: the parser needs them in the text.
+            req = req.withSettings((g != null ? req.settings().withGrammar(g) : req.settings()).withSpecialText(true));
+        }
+        List<int[]> prompts = prompts(req, calls);
         if (api == Api.LLAMA_CPP) return llamaCpp(ex, req, prompts);
         boolean chat = api == Api.CHAT;
         ApiResponses out = new ApiResponses(chat, (chat ? "chatcmpl-" : "cmpl-") + randomId(), System.currentTimeMillis() / 1000, modelId,
-                new LogprobsJson(tokenizer), req.settings().logprobs() >= 0);
+                new LogprobsJson(tokenizer), req.settings().logprobs() >= 0, calls);
         if (!req.stream()) {
             List<Answer> answers = runAll(prompts, req, new Sink() {
                 public boolean text(int index, int slot, String text, List<TokenLogprob> logprobs) { return true; }
@@ -96,15 +113,19 @@ final class CompletionEndpoint {
             HttpIo.sendJson(ex, 200, out.response(answers.stream().map(Answer::result).toList()));
             return 200;
         }
+        boolean parsed = calls != null;
         try (SseStream sse = SseStream.open(ex)) {
             if (chat && !sse.send(out.roleChunk())) return 200;
             List<Answer> answers = streamAll(sse, prompts, req, new Sink() {
                 public boolean text(int index, int slot, String text, List<TokenLogprob> logprobs) {
-                    return sse.send(out.textChunk(index, text, logprobs));
+                    // With tools the reply is parsed whole (a call is not text): it goes out at the end, in one delta.
+                    return parsed ? !sse.broken() : sse.send(out.textChunk(index, text, logprobs));
                 }
 
                 public void end(Answer a) {
-                    if (a.result().finishReason() != Completion.FinishReason.CANCELLED) sse.send(out.finalChunk(a.index(), a.result()));
+                    if (a.result().finishReason() == Completion.FinishReason.CANCELLED) return;
+                    if (parsed) sse.send(out.parsedChunk(a.index(), a.result()));
+                    sse.send(out.finalChunk(a.index(), a.result()));
                 }
             });
             if (answers == null) return 200;
@@ -238,11 +259,12 @@ final class CompletionEndpoint {
     }
 
     /** The prompts' tokens, each checked against a slot's context: too long is the client's error (400), as in llama.cpp. */
-    private List<int[]> prompts(CompletionRequest req) {
+    private List<int[]> prompts(CompletionRequest req, ToolCalls calls) {
         List<int[]> out = new ArrayList<>();
         if (req.messages() != null) {
             try {
-                out.add(format.encode(req.messages(), true));
+                if (calls == null) out.add(format.encode(req.messages(), true));
+                else out.add(format.encode(calls.prepare(req.messages()), calls.format() == ToolCalls.Format.GENERIC ? List.of() : req.tools(), true));
             } catch (ChatTemplateException e) {
                 throw ApiException.invalid(e.getMessage(), "messages");
             }

@@ -3,6 +3,9 @@ package dev.panllama.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.panllama.chat.ChatMessage;
 import dev.panllama.chat.CompletionSettings;
+import dev.panllama.chat.ToolCall;
+import dev.panllama.chat.ToolCalls;
+import dev.panllama.chat.ToolDefinition;
 import dev.panllama.model.ContextShift;
 import dev.panllama.sampling.Grammar;
 import dev.panllama.sampling.SamplerChain;
@@ -17,8 +20,9 @@ import java.util.List;
  * {@code /completion} (one prompt or a list of them), checked field by field. Sampling fields are
  * OpenAI's and llama.cpp's: temperature, top_p, top_k, min_p, max_tokens (max_completion_tokens,
  * n_predict), stop, seed, repeat_penalty, repeat_last_n, presence_penalty, frequency_penalty,
- * ignore_eos, and a grammar (grammar, json_schema, response_format); n must be 1. Fields that would
- * change the answer in ways this server cannot honour (tools, echo, ...) are
+ * ignore_eos, and a grammar (grammar, json_schema, response_format); chat requests may list tools
+ * (tool_choice, parallel_tool_calls) and carry tool calls and tool messages; n must be 1. Fields that would
+ * change the answer in ways this server cannot honour (echo, ...) are
  * refused rather than ignored; fields that do not (user, metadata, ...) are ignored.
  *
  * @param messages     the conversation (chat), else null
@@ -27,7 +31,20 @@ import java.util.List;
  * @param returnTokens whether /completion's answer lists the generated token ids (return_tokens)
  */
 record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boolean stream, boolean includeUsage,
-                         CompletionSettings settings, boolean cachePrompt, boolean returnTokens) {
+                         CompletionSettings settings, boolean cachePrompt, boolean returnTokens, List<ToolDefinition> tools,
+                         ToolCalls.Choice toolChoice, boolean parallelToolCalls) {
+    CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boolean stream, boolean includeUsage,
+                      CompletionSettings settings, boolean cachePrompt, boolean returnTokens) {
+        this(messages, prompts, stream, includeUsage, settings, cachePrompt, returnTokens, List.of(), ToolCalls.Choice.NONE, false);
+    }
+
+    CompletionRequest withSettings(CompletionSettings s) {
+        return new CompletionRequest(messages, prompts, stream, includeUsage, s, cachePrompt, returnTokens, tools, toolChoice, parallelToolCalls);
+    }
+
+    /** Whether the reply is to be parsed for tool calls. */
+    boolean callsTools() { return !tools.isEmpty() && !toolChoice.mode().equals("none"); }
+
     static final int MAX_STOP_STRINGS = 16;
     /** OpenAI's json_object: any JSON object. */
     private static final JsonNode JSON_OBJECT = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("type", "object");
@@ -39,16 +56,18 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
 
     static CompletionRequest chat(JsonNode body, SamplerParams defaults, int defaultMaxTokens, ContextShift shift, int vocabSize) {
         RequestFields f = fields(body);
-        f.unsupported("tools", "this server does not call tools");
-        f.unsupported("functions", "this server does not call functions");
-        f.unsupported("tool_choice", "this server does not call tools");
+        f.unsupported("functions", "OpenAI's old functions field: send tools");
+        f.unsupported("function_call", "OpenAI's old function_call field: send tool_choice");
         f.unsupported("audio", "text only");
+        List<ToolDefinition> tools = tools(f.node("tools"));
+        ToolCalls.Choice choice = toolChoice(f.node("tool_choice"), tools);
         // OpenAI chat: "logprobs": true, with "top_logprobs" (0..20) alternatives per token.
         int top = (int) f.integer("top_logprobs", 0, 0, 20);
         if (f.has("top_logprobs") && !f.bool("logprobs", false)) throw ApiException.invalid("'top_logprobs' needs 'logprobs': true", "top_logprobs");
         int logprobs = f.bool("logprobs", false) ? top : -1;
         return new CompletionRequest(messages(f.node("messages")), null, f.bool("stream", false), includeUsage(f),
-                settings(f, defaults, defaultMaxTokens, shift, vocabSize).withLogprobs(logprobs), true, false);
+                settings(f, defaults, defaultMaxTokens, shift, vocabSize).withLogprobs(logprobs), true, false, tools, choice,
+                f.bool("parallel_tool_calls", false));
     }
 
     static CompletionRequest completion(JsonNode body, SamplerParams defaults, int defaultMaxTokens, ContextShift shift, int vocabSize) {
@@ -275,6 +294,60 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
         return out;
     }
 
+    private static final java.util.regex.Pattern TOOL_NAME = java.util.regex.Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+    /** Tools a request may list: each is described in the prompt. */
+    static final int MAX_TOOLS = 128;
+
+    /** OpenAI's {@code tools}: {@code [{"type": "function", "function": {"name", "description", "parameters"}}]}. */
+    private static List<ToolDefinition> tools(JsonNode node) {
+        if (node == null) return List.of();
+        if (!node.isArray()) throw ApiException.invalid("'tools' must be a list", "tools");
+        if (node.size() > MAX_TOOLS) throw ApiException.invalid("'tools' lists " + node.size() + " tools; at most " + MAX_TOOLS, "tools");
+        List<ToolDefinition> out = new ArrayList<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode t = node.get(i);
+            String where = "tools[" + i + "]";
+            if (!t.isObject() || !"function".equals(t.path("type").asText()) || !t.path("function").isObject()) {
+                throw ApiException.invalid("'" + where + "' must be {\"type\": \"function\", \"function\": {...}}", where);
+            }
+            JsonNode fn = t.get("function");
+            String name = fn.path("name").asText("");
+            if (!TOOL_NAME.matcher(name).matches()) throw ApiException.invalid("'" + where + ".function.name' must be 1 to 64 of a-z, A-Z, 0-9, _ and -", where);
+            if (!names.add(name)) throw ApiException.invalid("'" + where + "': tool '" + name + "' is listed twice", where);
+            JsonNode params = fn.get("parameters");
+            if (params != null && !params.isNull() && !params.isObject()) throw ApiException.invalid("'" + where + ".function.parameters' must be a JSON schema object", where);
+            out.add(new ToolDefinition(name, fn.path("description").isTextual() ? fn.get("description").asText() : null,
+                    params == null || params.isNull() ? null : params));
+        }
+        return out;
+    }
+
+    /** OpenAI's {@code tool_choice}: "none", "auto" (the default with tools), "required", or {"type": "function", "function": {"name"}}. */
+    private static ToolCalls.Choice toolChoice(JsonNode node, List<ToolDefinition> tools) {
+        if (node == null) return tools.isEmpty() ? ToolCalls.Choice.NONE : ToolCalls.Choice.AUTO;
+        ToolCalls.Choice c;
+        if (node.isTextual()) {
+            c = switch (node.textValue()) {
+                case "none" -> ToolCalls.Choice.NONE;
+                case "auto" -> ToolCalls.Choice.AUTO;
+                case "required" -> ToolCalls.Choice.REQUIRED;
+                default -> throw ApiException.invalid("'tool_choice' must be none, auto, required or {\"type\": \"function\", ...}, not '" + node.textValue() + "'", "tool_choice");
+            };
+        } else if (node.isObject() && node.path("function").path("name").isTextual()) {
+            c = ToolCalls.Choice.named(node.path("function").path("name").asText());
+        } else {
+            throw ApiException.invalid("'tool_choice' must be none, auto, required or {\"type\": \"function\", \"function\": {\"name\": ...}}", "tool_choice");
+        }
+        if (!c.mode().equals("none") && !c.mode().equals("auto") && tools.isEmpty()) {
+            throw ApiException.invalid("'tool_choice' asks for a call, but there are no 'tools'", "tool_choice");
+        }
+        if (c.function() != null && tools.stream().noneMatch(t -> t.name().equals(c.function()))) {
+            throw ApiException.invalid("'tool_choice' names '" + c.function() + "', which is not among the tools", "tool_choice");
+        }
+        return c;
+    }
+
     private static List<ChatMessage> messages(JsonNode messages) {
         if (messages == null) throw ApiException.invalid("'messages' is required", "messages");
         if (!messages.isArray() || messages.isEmpty()) throw ApiException.invalid("'messages' must be a non-empty list of messages", "messages");
@@ -287,14 +360,26 @@ record CompletionRequest(List<ChatMessage> messages, List<Prompt> prompts, boole
             if (role == null || !role.isTextual()) throw ApiException.invalid("'" + where + ".role' must be a string", where + ".role");
             String r = switch (role.textValue()) {
                 case "system", "developer" -> "system";      // OpenAI's newer name for the system message
-                case "user", "assistant" -> role.textValue();
-                case "tool", "function" -> throw ApiException.invalid("'" + where + "': " + role.textValue() + " messages are not supported", where + ".role");
-                default -> throw ApiException.invalid("'" + where + ".role' must be system, developer, user or assistant, not '" + role.textValue() + "'", where + ".role");
+                case "user", "assistant", "tool" -> role.textValue();
+                case "function" -> throw ApiException.invalid("'" + where + "': function messages (OpenAI's old form) are not supported: send tool messages", where + ".role");
+                default -> throw ApiException.invalid("'" + where + ".role' must be system, developer, user, assistant or tool, not '" + role.textValue() + "'", where + ".role");
             };
-            if (m.has("tool_calls") && !m.get("tool_calls").isNull() && !m.get("tool_calls").isEmpty()) {
-                throw ApiException.invalid("'" + where + ".tool_calls' is not supported", where + ".tool_calls");
+            List<ToolCall> calls = new ArrayList<>();
+            JsonNode tc = m.get("tool_calls");
+            if (tc != null && !tc.isNull() && !tc.isEmpty()) {
+                if (!r.equals("assistant") || !tc.isArray()) throw ApiException.invalid("'" + where + ".tool_calls' must be a list, on an assistant message", where + ".tool_calls");
+                for (int k = 0; k < tc.size(); k++) {
+                    JsonNode call = tc.get(k);
+                    JsonNode fn = call.path("function");
+                    if (!fn.path("name").isTextual()) throw ApiException.invalid("'" + where + ".tool_calls[" + k + "].function.name' is required", where + ".tool_calls");
+                    JsonNode args = fn.get("arguments");
+                    String argText = args == null || args.isNull() ? "{}" : args.isTextual() ? args.textValue() : args.toString();
+                    calls.add(new ToolCall(call.path("id").isTextual() ? call.get("id").asText() : null, fn.get("name").asText(), argText));
+                }
             }
-            out.add(new ChatMessage(r, content(m.get("content"), where)));
+            String callId = m.path("tool_call_id").isTextual() ? m.get("tool_call_id").asText() : null;
+            if (r.equals("tool") && callId == null) throw ApiException.invalid("'" + where + ".tool_call_id' is required on a tool message", where + ".tool_call_id");
+            out.add(new ChatMessage(r, content(m.get("content"), where), calls, callId));
         }
         return out;
     }

@@ -107,9 +107,9 @@ class ServeApiTest {
     @CsvSource(delimiter = '|', textBlock = """
             no messages          | {"max_tokens": 3}                                              | 'messages' is required           | messages
             empty messages       | {"messages": []}                                               | 'messages' must be a non-empty list | messages
-            bad role             | {"messages": [{"role": "robot", "content": "x"}]}              | 'messages[0].role' must be system, developer, user or assistant | messages[0].role
-            tool message         | {"messages": [{"role": "tool", "content": "x"}]}               | tool messages are not supported  | messages[0].role
-            tools                | {"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]} | 'tools' is not supported | tools
+            bad role             | {"messages": [{"role": "robot", "content": "x"}]}              | 'messages[0].role' must be system, developer, user, assistant or tool | messages[0].role
+            tool message no id   | {"messages": [{"role": "tool", "content": "x"}]}               | 'messages[0].tool_call_id' is required | messages[0].tool_call_id
+            tools                | {"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]} | 'tools[0]' must be {"type": "function" | tools[0]
             json format type     | {"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "xml"}} | must be text, json_object or json_schema | response_format
             json schema missing  | {"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema"}} | needs 'json_schema' | response_format
             bad schema           | {"messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "rainbow"}}}} | unknown type 'rainbow' | response_format
