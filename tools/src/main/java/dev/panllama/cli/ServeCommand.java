@@ -38,6 +38,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     ContextShiftOptionsMixin contextShift;
 
+    @Mixin
+    GrammarOptionsMixin grammarOptions;
+
     @Option(names = "--host", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE})")
     String host;
 
@@ -120,7 +123,7 @@ final class ServeCommand implements Callable<Integer> {
         // Listening comes first, as llama-server does: while the model loads, /health answers 503 "Loading model".
         OpenAiServer.Settings base = new OpenAiServer.Settings(host, port, parallel, 0, id, maxRequestBytes, Duration.ofSeconds(timeout), defaults, key)
                 .withDefaultMaxTokens(nPredict).withHttpThreads(threadsHttp).withSlotSavePath(slotSavePath)
-                .withContextShift(contextShift.shift(false));
+                .withContextShift(contextShift.shift(false)).withGrammar(grammarOptions.grammar());
         Thread hook = new Thread(() -> {
             stop.countDown();
             try {

@@ -56,6 +56,7 @@ final class CompletionEndpoint {
     private final SamplerParams defaults;
     private final int defaultMaxTokens;
     private final ContextShift contextShift;
+    private final Grammar defaultGrammar;
     private final String modelId;
     private final long maxRequestBytes;
     private final Duration readTimeout;
@@ -69,6 +70,7 @@ final class CompletionEndpoint {
         this.defaults = settings.sampling();
         this.defaultMaxTokens = settings.defaultMaxTokens();
         this.contextShift = settings.contextShift();
+        this.defaultGrammar = settings.grammar();
         this.modelId = settings.modelId();
         this.maxRequestBytes = settings.maxRequestBytes();
         this.readTimeout = settings.readTimeout();
@@ -83,6 +85,9 @@ final class CompletionEndpoint {
             case COMPLETIONS -> CompletionRequest.completion(body, defaults, defaultMaxTokens, contextShift, tokenizer.vocabSize());
             case LLAMA_CPP -> CompletionRequest.llamaCpp(body, defaults, defaultMaxTokens, contextShift, tokenizer.vocabSize());
         };
+        if (defaultGrammar != null && req.settings().grammar() == null && !req.callsTools()) {
+            req = req.withSettings(req.settings().withGrammar(defaultGrammar));     // serve's --grammar / --json-schema
+        }
         ToolCalls calls = null;
         if (req.callsTools()) {
             calls = new ToolCalls(format.template(), req.tools(), req.toolChoice(), req.parallelToolCalls());

@@ -12,6 +12,7 @@ import dev.panllama.chat.ChatTemplateException;
 import dev.panllama.model.ContextShift;
 import dev.panllama.model.Embeddings;
 import dev.panllama.model.Model;
+import dev.panllama.sampling.Grammar;
 import dev.panllama.sampling.SamplerParams;
 
 import java.io.IOException;
@@ -73,7 +74,7 @@ public final class OpenAiServer implements AutoCloseable {
      */
     public record Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
                            Duration readTimeout, SamplerParams sampling, String apiKey, int defaultMaxTokens, int httpThreads,
-                           Embeddings.Pooling pooling, Path slotSavePath, ContextShift contextShift) {
+                           Embeddings.Pooling pooling, Path slotSavePath, ContextShift contextShift, Grammar grammar) {
         public Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
                         Duration readTimeout, SamplerParams sampling) {
             this(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, null);
@@ -81,37 +82,43 @@ public final class OpenAiServer implements AutoCloseable {
 
         public Settings(String host, int port, int parallel, int contextPerSlot, String modelId, long maxRequestBytes,
                         Duration readTimeout, SamplerParams sampling, String apiKey) {
-            this(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, -1, -1, null, null, ContextShift.DISABLED);
+            this(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, -1, -1, null, null, ContextShift.DISABLED, null);
         }
 
         /** The most tokens a request generates when it does not say (-n; -1: until end of generation or a full slot). */
         public Settings withDefaultMaxTokens(int n) {
             return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, n, httpThreads,
-                    pooling, slotSavePath, contextShift);
+                    pooling, slotSavePath, contextShift, grammar);
         }
 
         /** Threads answering HTTP requests (--threads-http; -1: a virtual thread per request, no limit). */
         public Settings withHttpThreads(int n) {
             return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, defaultMaxTokens, n,
-                    pooling, slotSavePath, contextShift);
+                    pooling, slotSavePath, contextShift, grammar);
         }
 
         /** --embeddings with this pooling (null: no embedding endpoints). */
         public Settings withEmbeddings(Embeddings.Pooling p) {
             return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, defaultMaxTokens,
-                    httpThreads, p, slotSavePath, contextShift);
+                    httpThreads, p, slotSavePath, contextShift, grammar);
         }
 
         /** --slot-save-path: the folder slot files go to (null: save and restore are refused). */
         public Settings withSlotSavePath(Path folder) {
             return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, defaultMaxTokens,
-                    httpThreads, pooling, folder, contextShift);
+                    httpThreads, pooling, folder, contextShift, grammar);
         }
 
         /** --context-shift / --keep: what a slot does when its context fills during generation (a request's n_keep overrides --keep). */
         public Settings withContextShift(ContextShift shift) {
             return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, defaultMaxTokens,
-                    httpThreads, pooling, slotSavePath, shift);
+                    httpThreads, pooling, slotSavePath, shift, grammar);
+        }
+
+        /** --grammar / --json-schema: what a request's text must follow when it asks for no grammar, schema or tools of its own. */
+        public Settings withGrammar(Grammar g) {
+            return new Settings(host, port, parallel, contextPerSlot, modelId, maxRequestBytes, readTimeout, sampling, apiKey, defaultMaxTokens,
+                    httpThreads, pooling, slotSavePath, contextShift, g);
         }
 
         public Settings {

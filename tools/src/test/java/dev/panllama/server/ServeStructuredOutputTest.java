@@ -66,4 +66,16 @@ class ServeStructuredOutputTest {
         JsonNode pet = HttpIo.JSON.readTree(s.path("content").asText());
         assertThat(pet.path("kind").asText()).isIn("cat", "dog");
     }
+
+    /** serve's --grammar: requests that ask for no grammar of their own follow it; one that does, its own. */
+    @Test
+    void theServersGrammarIsTheDefault() throws Exception {
+        try (TestServer yesNo = TestServer.start(TestFiles.stories260K(), 1, 256,
+                s -> s.withGrammar(dev.panllama.sampling.Grammar.parse("root ::= (\"yes\" | \"no\") \"!\"\n")))) {
+            JsonNode r = TestServer.json(yesNo.post("/v1/completions", "{\"prompt\": \"Once upon a time\", \"max_tokens\": 20, \"seed\": 1}"));
+            assertThat(r.path("choices").get(0).path("text").asText()).isIn("yes!", "no!");
+            JsonNode own = TestServer.json(yesNo.post("/completion", "{\"prompt\": \"Once\", \"n_predict\": 20, \"seed\": 1, \"grammar\": \"root ::= \\\"ok\\\"\"}"));
+            assertThat(own.path("content").asText()).isEqualTo("ok");
+        }
+    }
 }
