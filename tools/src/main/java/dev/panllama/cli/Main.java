@@ -30,6 +30,10 @@ public final class Main {
         cli.setExecutionStrategy(Main::executeCatchingErrors);
         cli.setExecutionExceptionHandler(new CliErrors());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
+        // llama.cpp's short flags have several letters (-fa, -cnv, -ngl): as POSIX clusters of one-letter
+        // options they would parse by accident (-fa as -f a). Unclustered, an undeclared one is named.
+        cli.setPosixClusteredShortOptionsAllowed(false);
+        cli.setParameterExceptionHandler(new LlamaCppFlags(cli.getParameterExceptionHandler()));
         return cli;
     }
 
