@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
                 ConvertCommand.class,
                 QuantizeCommand.class,
                 TokenizeCommand.class,
+                EmbeddingCommand.class,
                 CommandLine.HelpCommand.class
         },
         commandListHeading = "%nCommands:%n")
