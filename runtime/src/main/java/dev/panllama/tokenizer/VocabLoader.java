@@ -205,8 +205,11 @@ final class VocabLoader {
         if (!md.contains(KEY + name)) return;
         long id = md.getLong(KEY + name);
         if (id < 0 || id >= v.size()) {
-            // llama.cpp warns here; converters write 0xFFFFFFFF for "none" routinely, so it is information, not a problem.
-            LOG.log(System.Logger.Level.INFO, "bad special token: '" + KEY + name + "' = " + id + ", using default id " + current.getAsInt());
+            // Converters write -1 / 0xFFFFFFFF for "none" routinely: that is the default, said only at FINE. Another id
+            // outside the vocabulary is a broken file, which llama.cpp warns about too.
+            boolean unset = id == -1 || id == 0xFFFFFFFFL;
+            LOG.log(unset ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+                    "bad special token: '" + KEY + name + "' = " + id + ", using default id " + current.getAsInt());
         } else {
             set.accept((int) id);
         }

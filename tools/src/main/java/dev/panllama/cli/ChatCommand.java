@@ -72,7 +72,7 @@ final class ChatCommand implements Callable<Integer> {
         chatTemplate.override();
         try (Model m = model.load(err)) {
             ChatFormat format = chatTemplate.format(m);
-            err.printf("panllama chat: %s | context %d tokens | chat template %s | /exit to quit, /clear to start over%n",
+            err.printf("panllama chat: %s | context %d tokens | chat template %s | /exit to quit, /clear to start over, /help for more%n",
                     m.path().getFileName(), m.defaultContextLength(), format.template().description());
             err.flush();
             Totals totals = new Totals();
@@ -81,13 +81,25 @@ final class ChatCommand implements Callable<Integer> {
                 while (true) {
                     out.print("> ");
                     out.flush();
-                    String line = in.readLine();
+                    String line = readMessage(in, out);
                     if (line == null || line.strip().equals("/exit")) break;
                     if (line.strip().equals("/clear")) {
                         chat.clear();
                         if (systemPrompt != null) chat.system(systemPrompt);
                         continue;
                     }
+                    if (line.strip().equals("/help")) {
+                        out.println(HELP);
+                        out.flush();
+                        continue;
+                    }
+                    if (line.startsWith("/") && !line.startsWith("//")) {
+                        // Not a message to the model: a mistyped command would otherwise be sent as one.
+                        err.println("panllama chat: unknown command " + line.strip().split("\\s+")[0] + " (/help lists them; start a message with // to send a /)");
+                        err.flush();
+                        continue;
+                    }
+                    if (line.startsWith("//")) line = line.substring(1);
                     if (line.isBlank()) continue;
                     try {
                         Completion.Result r = chat.send(line, settings, text -> {
@@ -110,6 +122,27 @@ final class ChatCommand implements Callable<Integer> {
             err.flush();
         }
         return 0;
+    }
+
+    private static final String HELP = """
+            /help   this list
+            /clear  forget the conversation (the system message stays)
+            /exit   quit (so does the end of input)
+            A line ending with \\ goes on on the next line; a message starting with / is written //.""";
+
+    /** One message: lines ending with a backslash are joined with the next (multi-line input). Null at the end of input. */
+    private static String readMessage(BufferedReader in, PrintWriter out) throws java.io.IOException {
+        String line = in.readLine();
+        if (line == null) return null;
+        StringBuilder message = new StringBuilder();
+        while (line != null && line.endsWith("\\")) {
+            message.append(line, 0, line.length() - 1).append('\n');
+            out.print("... ");
+            out.flush();
+            line = in.readLine();
+        }
+        if (line != null) message.append(line);
+        return message.toString();
     }
 
     /** What the closing line reports: turns, prompt tokens evaluated and reused, generation speed. */

@@ -15,6 +15,10 @@ import java.util.List;
 
 /** The model flags every running tool shares, with llama.cpp's names and defaults. */
 final class ModelOptionsMixin {
+    @Option(names = {"-fa", "--flash-attn"}, paramLabel = "on|off|auto", arity = "0..1", fallbackValue = "on",
+            description = "Accepted as llama.cpp's: panllama's attention is always the fused, online-softmax kind (flash attention)")
+    String flashAttn;
+
     @Option(names = {"-m", "--model"}, paramLabel = "FILE",
             description = "GGUF model, FP8 GGUF or Hugging Face model directory (default: the bundled stories260K.gguf)")
     Path model;
@@ -98,6 +102,9 @@ final class ModelOptionsMixin {
         if (contextSize < 0) throw new IllegalArgumentException("-c " + contextSize + ": must be 0 (the model's context) or more");
         if (batch <= 0) throw new IllegalArgumentException("-b " + batch + ": must be positive");
         if (ubatch <= 0) throw new IllegalArgumentException("-ub " + ubatch + ": must be positive");
+        if (flashAttn != null && !java.util.List.of("on", "off", "auto", "true", "false", "1", "0").contains(flashAttn)) {
+            throw new IllegalArgumentException("-fa " + flashAttn + ": must be on, off or auto");
+        }
         return ModelOptions.DEFAULTS.withThreads(threads).withContextLength(contextSize).withBatch(batch, ubatch)
                 .withMmap(!noMmap).withMlock(mlock).withCacheTypes(cacheType(cacheTypeK, "-ctk"), cacheType(cacheTypeV, "-ctv"))
                 .withPlacement(new PlacementSettings(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadDevices, !noOpOffload))

@@ -16,6 +16,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -56,6 +57,16 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--no-display-prompt", description = "Print only the generated text")
     boolean noDisplayPrompt;
 
+    @Option(names = {"-r", "--reverse-prompt"}, paramLabel = "TEXT", description = "Stop when the text shows TEXT (repeatable; not printed)")
+    List<String> reversePrompts = new ArrayList<>();
+
+    @Option(names = {"-e", "--escape"}, negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Read \\n, \\t, \\\\ and \\\" in the prompt as escapes (default: on, as in llama.cpp)")
+    boolean escape;
+
+    @Option(names = "--verbose-prompt", description = "Print the prompt's tokens before generating")
+    boolean verbosePrompt;
+
     @Spec
     CommandSpec spec;
 
@@ -65,7 +76,7 @@ final class RunCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         checkNPredict(nPredict);
         SamplerParams params = sampling.params();
-        String prompt = source == null ? "" : source.text != null ? source.text : CliFiles.readText(source.file);
+        String prompt = source == null ? "" : source.text != null ? (escape ? Escapes.process(source.text) : source.text) : CliFiles.readText(source.file);
         Grammar grammar = grammarOptions.grammar();
         try (Model m = model.load(err); CachedSession session = new CachedSession(m.newSession())) {
             int[] tokens = m.tokenizer().encode(prompt, true, false);
@@ -74,12 +85,21 @@ final class RunCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("the prompt is " + tokens.length + " tokens, the context only "
                         + session.contextLength() + " (raise -c)");
             }
+            if (verbosePrompt) {
+                // llama.cpp's --verbose-prompt: the prompt, its token count, then each token and its text.
+                err.println("panllama run: prompt: '" + prompt + "'");
+                err.println("panllama run: number of tokens in prompt = " + tokens.length);
+                for (int t : tokens) {
+                    err.printf("%6d -> '%s'%n", t, new String(m.tokenizer().tokenToPiece(t, true), java.nio.charset.StandardCharsets.UTF_8));
+                }
+                err.flush();
+            }
             if (!noDisplayPrompt) {
                 out.print(prompt);
                 out.flush();
             }
             ContextShift shift = nPredict == -2 ? ContextShift.DISABLED : contextShift.shift(true);
-            CompletionSettings settings = new CompletionSettings(nPredict, params, List.of(), sampling.ignoreEos, shift, grammar, -1);
+            CompletionSettings settings = new CompletionSettings(nPredict, params, reversePrompts, sampling.ignoreEos, shift, grammar, -1);
             Completion c = new Completion(session, m.tokenizer(), tokens, settings, text -> {
                 out.print(text);
                 out.flush();

@@ -122,6 +122,24 @@ class BadFlagsCommandTest {
         assertThat(error("run", "--keep", "-2", "-p", "x")).isEqualTo("--keep -2: must be -1 (the whole prompt) or more");
     }
 
+    /**
+     * llama.cpp's multi-letter short flags are never parsed as clusters of one-letter ones (-fa as -f a):
+     * one a command does not declare is named as llama.cpp's; an unknown flag is picocli's usage error.
+     */
+    @Test
+    void llamaCppFlagsAreNamedNotMisparsed() {
+        for (String[] args : new String[][]{{"run", "-cnv", "-p", "x"}, {"run", "-sm", "none", "-p", "x"}, {"run", "-mg", "0", "-p", "x"},
+                {"serve", "--reasoning-budget", "0"}, {"bench", "--delay", "1"}, {"quantize", "--keep-split", "a", "b", "q4_0"}}) {
+            CliRun r = CliRun.of(args);
+            assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+            assertThat(r.err().strip()).isEqualTo("panllama " + args[0] + ": error: " + args[1] + " is a llama.cpp flag that panllama "
+                    + args[0] + " does not support (yet); see --help");
+        }
+        CliRun unknown = CliRun.of("run", "--frobnicate", "-p", "x");
+        assertThat(unknown.exitCode()).isEqualTo(2);
+        assertThat(unknown.err()).contains("Unknown option: '--frobnicate'");
+    }
+
     /** llama.cpp's other samplers: each flag checked and named. */
     @Test
     void samplerFlags() {

@@ -1,0 +1,59 @@
+package dev.panllama.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** llama.cpp's run/chat habits on the bundled model: -r, -e/--no-escape, --verbose-prompt; chat's /help, unknown commands, multi-line input. */
+class RunChatFlagsTest {
+    @Test
+    void reversePromptStopsTheText() {
+        CliRun r = CliRun.of("run", "-p", "Once upon a time", "-n", "40", "--temp", "0", "-r", "Lily");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out().strip()).isEqualTo("Once upon a time, there was a little girl named");
+    }
+
+    @Test
+    void escapesAndVerbosePrompt() {
+        CliRun on = CliRun.of("run", "-p", "Hi\\tthere", "-n", "0", "--verbose-prompt");
+        assertThat(on.exitCode()).as(on.err()).isZero();
+        assertThat(on.err()).contains("panllama run: prompt: 'Hi\tthere'").containsPattern("number of tokens in prompt = \\d+")
+                .containsPattern("\\s+1 -> '<s>'");
+        CliRun off = CliRun.of("run", "-p", "Hi\\tthere", "-n", "0", "--verbose-prompt", "--no-escape");
+        assertThat(off.err()).contains("panllama run: prompt: 'Hi\\tthere'");
+        assertThat(Escapes.process("a\\nb\\\\c\\x41\\q")).isEqualTo("a\nb\\cA\\q");
+    }
+
+    @Test
+    void flashAttentionIsAccepted() {
+        assertThat(CliRun.of("run", "-fa", "on", "-p", "Once", "-n", "1").exitCode()).isZero();
+        assertThat(CliRun.of("run", "--flash-attn", "auto", "-p", "Once", "-n", "1").exitCode()).isZero();
+        CliRun bad = CliRun.of("run", "-fa", "maybe", "-p", "Once", "-n", "1");
+        assertThat(bad.exitCode()).isEqualTo(1);
+        assertThat(bad.err()).contains("-fa maybe: must be on, off or auto");
+    }
+
+    @Test
+    void chatCommands() {
+        CliRun run = withStdin("/help\n/frobnicate\nOnce upon \\\na time\n/exit\n",
+                () -> CliRun.of("chat", "--temp", "0", "-n", "4", "-t", "1", "-c", "256"));
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("/clear  forget the conversation").contains("... ");
+        assertThat(run.err()).contains("panllama chat: unknown command /frobnicate (/help lists them; start a message with // to send a /)");
+        assertThat(run.err()).contains("1 turn |");        // the two lines were one message
+    }
+
+    private static synchronized CliRun withStdin(String input, java.util.function.Supplier<CliRun> body) {
+        InputStream saved = System.in;
+        System.setIn(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)));
+        try {
+            return body.get();
+        } finally {
+            System.setIn(saved);
+        }
+    }
+}
