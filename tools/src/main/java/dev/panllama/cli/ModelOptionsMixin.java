@@ -81,6 +81,9 @@ final class ModelOptionsMixin {
             + "(by default a GPU runs them for batches of 32+ tokens, streaming the weight, as llama.cpp's op offload)")
     boolean noOpOffload;
 
+    @Option(names = {"-v", "--verbose"}, description = "Print what the model is after loading: architecture, size, parameters, type, context, vocabulary")
+    boolean verbose;
+
     @Option(names = "--print-placement", description = "Print which buffer holds each tensor, with totals, after loading")
     boolean printPlacement;
 
@@ -142,6 +145,19 @@ final class ModelOptionsMixin {
                 // llama.cpp allows it too (with the same warning): positions past training may give worse text
                 err.println("warning: -c " + ctx + " is more than the " + m.config().contextLength()
                         + " tokens the model was trained with; quality may drop past them");
+            }
+            if (verbose) {
+                // What llama.cpp prints at load (print_info): people check this first.
+                var d = dev.panllama.model.ModelDescription.of(m);
+                double p = d.params();
+                String params = p >= 1e9 ? String.format(java.util.Locale.ROOT, "%.2f B", p / 1e9)
+                        : p >= 1e6 ? String.format(java.util.Locale.ROOT, "%.2f M", p / 1e6) : String.format(java.util.Locale.ROOT, "%.1f K", p / 1e3);
+                err.printf(java.util.Locale.ROOT, "model: %s | %s | %s params | %.2f MiB%n", m.path().getFileName(), d, params, d.bytes() / 1048576.0);
+                err.println("model: " + m.config().describe());
+                String extra = m.describeArchitecture();
+                if (!extra.isEmpty()) err.println("model: " + extra);
+                err.printf("model: context %d tokens (trained %d), vocabulary %d tokens, %s%n", ctx, m.config().contextLength(),
+                        m.tokenizer().vocabSize(), m.description());
             }
             if (printPlacement) err.print(m.placement().report());
             else m.placement().notes().forEach(n -> err.println("warning: " + n));

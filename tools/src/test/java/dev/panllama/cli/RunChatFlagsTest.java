@@ -29,6 +29,14 @@ class RunChatFlagsTest {
     }
 
     @Test
+    void verbosePrintsWhatTheModelIs() {
+        CliRun r = CliRun.of("run", "-v", "-p", "Once", "-n", "1");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.err()).contains("model: stories260K.gguf | llama ").contains(" K params")
+                .contains("model: llama: n_embd 64, n_layer 5, n_head 8, n_head_kv 4").contains("model: context 2048 tokens (trained 2048), vocabulary 512 tokens");
+    }
+
+    @Test
     void flashAttentionIsAccepted() {
         assertThat(CliRun.of("run", "-fa", "on", "-p", "Once", "-n", "1").exitCode()).isZero();
         assertThat(CliRun.of("run", "--flash-attn", "auto", "-p", "Once", "-n", "1").exitCode()).isZero();
