@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 QuantizeCommand.class,
                 TokenizeCommand.class,
                 EmbeddingCommand.class,
+                GgufSplitCommand.class,
                 CommandLine.HelpCommand.class
         },
         commandListHeading = "%nCommands:%n")
