@@ -56,7 +56,10 @@ public final class HostRunner implements DeviceRunner {
             case Op.Embed e -> e.decode(f(out[0]));
             case Op.Input i -> System.arraycopy(i.values(), 0, f(out[0]), 0, node.output(0).length());
             case Op.RmsNorm r -> k.rmsnorm(f(in[0]), r.weight(), f(out[0]), r.rows(), r.dim(), r.eps());
-            case Op.MatMul m -> k.matmul(m.w(), f(in[0]), f(out[0]), m.tokens());
+            case Op.MatMul m -> {
+                MatmulTap.observe(m.w(), f(in[0]), m.tokens());
+                k.matmul(m.w(), f(in[0]), f(out[0]), m.tokens());
+            }
             case Op.MatMulHeads m -> k.matmulHeads(m.w(), m.offset(), m.stride(), m.rows(), m.heads(), f(in[0]), f(out[0]), m.tokens());
             case Op.AddBias a -> {
                 float[] x = same(in[0], out[0]);

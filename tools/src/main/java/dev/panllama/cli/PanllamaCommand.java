@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 EmbeddingCommand.class,
                 GgufSplitCommand.class,
+                ImatrixCommand.class,
                 CommandLine.HelpCommand.class
         },
         commandListHeading = "%nCommands:%n")
