@@ -29,8 +29,14 @@ class FlagTableTest {
         for (Map.Entry<String, CommandLine> sub : root.getSubcommands().entrySet()) {
             if (sub.getKey().equals("help")) continue;
             for (CommandLine.Model.OptionSpec o : sub.getValue().getCommandSpec().options()) {
-                for (String n : o.names()) takenBy.computeIfAbsent(n, k -> new LinkedHashSet<>()).add(sub.getKey());
+                for (String n : o.names()) {
+                    takenBy.computeIfAbsent(n, k -> new LinkedHashSet<>()).add(sub.getKey());
+                    if (o.negatable() && n.startsWith("--")) takenBy.computeIfAbsent("--no-" + n.substring(2), k -> new LinkedHashSet<>()).add(sub.getKey());
+                }
             }
+        }
+        for (CommandLine.Model.OptionSpec o : root.getCommandSpec().options()) {
+            for (String n : o.names()) takenBy.computeIfAbsent(n, k -> new LinkedHashSet<>()).add("panllama");
         }
         List<List<String>> groups = new ArrayList<>();      // one row per line of the list: a flag and its aliases side by side
         try (BufferedReader r = new BufferedReader(new InputStreamReader(
