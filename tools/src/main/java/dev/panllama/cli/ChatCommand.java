@@ -28,9 +28,9 @@ import java.util.concurrent.Callable;
  * starts over.
  */
 @Command(name = "chat", mixinStandardHelpOptions = true,
-        description = {"Chat with the model: each line typed is a message, the reply streams back. The model's chat",
-                "template formats the conversation; the KV cache is kept between turns. /exit (or end of input) quits,",
-                "/clear starts a new conversation."})
+        description = {"Chat with the model, using its chat template (like llama-cli -cnv).",
+                "Each line typed is a message, the reply streams back; the KV cache is kept between turns.",
+                "/help lists the commands; /exit (or end of input) quits, /clear starts a new conversation."})
 final class ChatCommand implements Callable<Integer> {
     @Mixin
     ModelOptionsMixin model;

@@ -18,8 +18,9 @@ import java.util.stream.Collectors;
 
 /** {@code panllama convert}: llama.cpp's convert_hf_to_gguf.py for the llama and qwen families, FP8 checkpoints included. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Convert a Hugging Face model directory (config.json, *.safetensors, tokenizer.json) to GGUF,",
-                "with llama.cpp's metadata keys and tensor names: llama, mistral, qwen2, qwen3 and qwen3moe.",
+        description = {"Convert a Hugging Face model directory to GGUF (like convert_hf_to_gguf.py).",
+                "config.json, *.safetensors and tokenizer.json, with llama.cpp's metadata keys and tensor names:",
+                "llama, mistral, qwen2, qwen3 and qwen3moe.",
                 "FP8 checkpoints (quantization_config.quant_method fp8: block, per-tensor or per-channel scales)",
                 "are dequantized (w = fp8 x scale), or kept FP8 with --outtype fp8.",
                 "An FP8 GGUF given as INPUT is re-encoded to the --outtype: the way to quantize one."})

@@ -22,8 +22,8 @@ import java.util.stream.Collectors;
 
 /** {@code panllama logits}: the logits of every prompt position as float32, for comparing implementations. */
 @Command(name = "logits", mixinStandardHelpOptions = true,
-        description = {"Evaluate a prompt in one pass and write the float32 logits of every position,",
-                "[n_tokens][n_vocab] little-endian, to a file; the prompt's token ids go to stdout."})
+        description = {"Write the logits of every position of a prompt to a file, for comparing implementations.",
+                "One pass; float32 [n_tokens][n_vocab] little-endian; the prompt's token ids go to stdout."})
 final class LogitsCommand implements Callable<Integer> {
     @Mixin
     ModelOptionsMixin model;

@@ -18,8 +18,8 @@ import java.util.concurrent.Callable;
 
 /** {@code panllama perplexity}: llama-perplexity's numbers and output. */
 @Command(name = "perplexity", mixinStandardHelpOptions = true,
-        description = {"Perplexity of a model on a text, computed as llama-perplexity does: chunks of -c tokens,",
-                "each starting with BOS, the second half of each scored.",
+        description = {"Perplexity of a model on a text, and KL divergence to a base model (like llama-perplexity).",
+                "Chunks of -c tokens, each starting with BOS, the second half of each scored.",
                 "KL divergence to a base model: run the base with --kl-divergence-base FILE (writes its log-probabilities),",
                 "then the other model with --kl-divergence-base FILE --kl-divergence (reads them; no -f needed)."})
 final class PerplexityCommand implements Callable<Integer> {

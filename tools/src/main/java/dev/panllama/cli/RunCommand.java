@@ -23,8 +23,8 @@ import java.util.concurrent.Callable;
 
 /** {@code panllama run}: print the prompt, then its continuation as it is generated (like llama-cli / llama-simple). */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Generate text from a prompt. The prompt is printed, then the continuation as it is generated;",
-                "a timing line goes to stderr."})
+        description = {"Generate text from a prompt (like llama-cli -p).",
+                "The prompt is printed, then the continuation as it is generated; a timing line goes to stderr."})
 final class RunCommand implements Callable<Integer> {
     @Mixin
     ModelOptionsMixin model;

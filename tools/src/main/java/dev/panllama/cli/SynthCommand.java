@@ -16,8 +16,8 @@ import java.util.concurrent.Callable;
 
 /** {@code panllama synth}: a random-weight model of a real shape, for speed measurements without a download. */
 @Command(name = "synth", mixinStandardHelpOptions = true,
-        description = {"Write a model with real shapes and random weights (Gaussian, std 0.02; norms 1 +- 0.02),",
-                "for measuring speed without downloading one. Like llama-quantize --pure, every matrix",
+        description = {"Write a model with real shapes and random weights, for measuring speed without downloading one.",
+                "Gaussian weights, std 0.02; norms 1 +- 0.02. Like llama-quantize --pure, every matrix",
                 "(token_embd and output included) gets --type; norms and the expert router stay F32.",
                 "The same --seed gives the same file whatever the thread count."})
 final class SynthCommand implements Callable<Integer> {
