@@ -75,7 +75,8 @@ public final class Model implements AutoCloseable {
         long start = System.nanoTime();
         GgufLoadOptions lo = GgufLoadOptions.MODEL.withMmap(options.mmap()).withMlock(options.mlock())
                 .withProgress(options.progress());
-        TensorSource gguf = ModelSources.open(path, lo, options.effectiveThreads(), vocabFrom);
+        TensorSource opened = ModelSources.open(path, lo, options.effectiveThreads(), vocabFrom);
+        TensorSource gguf = options.overrides().isEmpty() ? opened : new Overridden(opened, options.overrides().apply(opened.metadata()));
         try {
             GgufMetadata md = gguf.metadata();
             long vocabRows = gguf.findTensor("token_embd.weight")
@@ -113,8 +114,24 @@ public final class Model implements AutoCloseable {
 
     /** The mapped file of a model loaded from a plain GGUF; fails for one converted at load. */
     public MappedGguf gguf() {
-        if (gguf instanceof MappedGguf m) return m;
+        TensorSource g = gguf instanceof Overridden o ? o.source() : gguf;
+        if (g instanceof MappedGguf m) return m;
         throw new IllegalStateException(path + " was converted as it loaded; its tensors are in source()");
+    }
+
+    /** A source whose metadata has --override-kv's values in place: everything reads them. */
+    private record Overridden(TensorSource source, GgufMetadata metadata) implements TensorSource {
+        @Override
+        public String displayName() { return source.displayName(); }
+
+        @Override
+        public java.util.List<dev.panllama.tensor.Tensor> tensors() { return source.tensors(); }
+
+        @Override
+        public java.util.Optional<dev.panllama.tensor.Tensor> findTensor(String name) { return source.findTensor(name); }
+
+        @Override
+        public void close() { source.close(); }
     }
 
     /** Where the weights come from: the mapped GGUF, or the tensors converted at load. */

@@ -15,32 +15,44 @@ import dev.panllama.util.ProgressListener;
  * @param placement     which device holds each weight (-ngl, -ot, --cpu-moe, -dev)
  */
 public record ModelOptions(int threads, int contextLength, int batch, int ubatch, boolean mmap, boolean mlock,
-                           GgmlType cacheTypeK, GgmlType cacheTypeV, PlacementSettings placement, ProgressListener progress) {
+                           GgmlType cacheTypeK, GgmlType cacheTypeV, PlacementSettings placement, ProgressListener progress,
+                           MetadataOverrides overrides) {
+
+    public ModelOptions(int threads, int contextLength, int batch, int ubatch, boolean mmap, boolean mlock,
+                        GgmlType cacheTypeK, GgmlType cacheTypeV, PlacementSettings placement, ProgressListener progress) {
+        this(threads, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, placement, progress, MetadataOverrides.NONE);
+    }
+
+    /** Metadata values that replace the file's ({@code --override-kv}). */
+    public ModelOptions withOverrides(MetadataOverrides o) {
+        return new ModelOptions(threads, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, placement, progress, o);
+    }
 
     public static final ModelOptions DEFAULTS = new ModelOptions(0, 0, 2048, 512, true, false,
             GgmlType.F16, GgmlType.F16, PlacementSettings.CPU_ONLY, ProgressListener.NONE);
 
     public ModelOptions {
+        if (overrides == null) overrides = MetadataOverrides.NONE;
         if (threads < 0) throw new IllegalArgumentException("threads must be >= 0, not " + threads);
         if (contextLength < 0) throw new IllegalArgumentException("context length must be >= 0, not " + contextLength);
         if (batch <= 0 || ubatch <= 0) throw new IllegalArgumentException("batch sizes must be positive");
     }
 
-    public ModelOptions withThreads(int t) { return new ModelOptions(t, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, placement, progress); }
+    public ModelOptions withThreads(int t) { return new ModelOptions(t, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, placement, progress, overrides); }
 
-    public ModelOptions withContextLength(int c) { return new ModelOptions(threads, c, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, placement, progress); }
+    public ModelOptions withContextLength(int c) { return new ModelOptions(threads, c, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, placement, progress, overrides); }
 
-    public ModelOptions withBatch(int b, int ub) { return new ModelOptions(threads, contextLength, b, Math.min(b, ub), mmap, mlock, cacheTypeK, cacheTypeV, placement, progress); }
+    public ModelOptions withBatch(int b, int ub) { return new ModelOptions(threads, contextLength, b, Math.min(b, ub), mmap, mlock, cacheTypeK, cacheTypeV, placement, progress, overrides); }
 
-    public ModelOptions withMmap(boolean m) { return new ModelOptions(threads, contextLength, batch, ubatch, m, mlock, cacheTypeK, cacheTypeV, placement, progress); }
+    public ModelOptions withMmap(boolean m) { return new ModelOptions(threads, contextLength, batch, ubatch, m, mlock, cacheTypeK, cacheTypeV, placement, progress, overrides); }
 
-    public ModelOptions withMlock(boolean m) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, m, cacheTypeK, cacheTypeV, placement, progress); }
+    public ModelOptions withMlock(boolean m) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, m, cacheTypeK, cacheTypeV, placement, progress, overrides); }
 
-    public ModelOptions withCacheTypes(GgmlType k, GgmlType v) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, mlock, k, v, placement, progress); }
+    public ModelOptions withCacheTypes(GgmlType k, GgmlType v) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, mlock, k, v, placement, progress, overrides); }
 
-    public ModelOptions withProgress(ProgressListener p) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, placement, p); }
+    public ModelOptions withProgress(ProgressListener p) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, placement, p, overrides); }
 
-    public ModelOptions withPlacement(PlacementSettings p) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, p, progress); }
+    public ModelOptions withPlacement(PlacementSettings p) { return new ModelOptions(threads, contextLength, batch, ubatch, mmap, mlock, cacheTypeK, cacheTypeV, p, progress, overrides); }
 
     /** Resolved thread count. */
     public int effectiveThreads() {

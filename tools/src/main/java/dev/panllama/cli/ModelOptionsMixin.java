@@ -81,6 +81,25 @@ final class ModelOptionsMixin {
             + "(by default a GPU runs them for batches of 32+ tokens, streaming the weight, as llama.cpp's op offload)")
     boolean noOpOffload;
 
+    @Option(names = "--override-kv", paramLabel = "KEY=TYPE:VALUE",
+            description = "Replace a metadata value at load (TYPE int, float, bool or str), e.g. tokenizer.ggml.add_bos_token=bool:false (repeatable)")
+    java.util.List<String> overrideKv;
+
+    @Option(names = "--rope-freq-base", paramLabel = "N", description = "RoPE base frequency (default: the model's)")
+    Float ropeFreqBase;
+
+    @Option(names = "--rope-freq-scale", paramLabel = "N", description = "RoPE frequency scale: 1/N times the positions (default: the model's)")
+    Float ropeFreqScale;
+
+    @Option(names = "--rope-scale", paramLabel = "N", description = "RoPE context scaling factor: --rope-freq-scale 1/N")
+    Float ropeScale;
+
+    @Option(names = "--rope-scaling", paramLabel = "none|linear|yarn", description = "RoPE scaling method (default: the model's)")
+    String ropeScaling;
+
+    @Option(names = "--yarn-orig-ctx", paramLabel = "N", description = "YaRN: the model's original training context (default: the model's)")
+    Integer yarnOrigCtx;
+
     @Option(names = {"-v", "--verbose"}, description = "Print what the model is after loading: architecture, size, parameters, type, context, vocabulary")
     boolean verbose;
 
@@ -108,10 +127,38 @@ final class ModelOptionsMixin {
         if (flashAttn != null && !java.util.List.of("on", "off", "auto", "true", "false", "1", "0").contains(flashAttn)) {
             throw new IllegalArgumentException("-fa " + flashAttn + ": must be on, off or auto");
         }
-        return ModelOptions.DEFAULTS.withThreads(threads).withContextLength(contextSize).withBatch(batch, ubatch)
+        return ModelOptions.DEFAULTS.withOverrides(overrides()).withThreads(threads).withContextLength(contextSize).withBatch(batch, ubatch)
                 .withMmap(!noMmap).withMlock(mlock).withCacheTypes(cacheType(cacheTypeK, "-ctk"), cacheType(cacheTypeV, "-ctv"))
                 .withPlacement(new PlacementSettings(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadDevices, !noOpOffload))
                 .withProgress(ProgressBar.onTerminal(err, ProgressBar.Units.BYTES));
+    }
+
+    /** --override-kv and the rope flags, as metadata values (the rope flags are llama.cpp's shorthands for those keys). */
+    private dev.panllama.model.MetadataOverrides overrides() {
+        java.util.List<dev.panllama.gguf.GgufEntry> out = new java.util.ArrayList<>();
+        if (overrideKv != null) for (String o : overrideKv) out.add(dev.panllama.model.MetadataOverrides.parse(o));
+        if (ropeFreqBase != null) {
+            if (!(ropeFreqBase > 0)) throw new IllegalArgumentException("--rope-freq-base " + ropeFreqBase + ": must be positive");
+            out.add(dev.panllama.model.MetadataOverrides.parse("{arch}.rope.freq_base=float:" + ropeFreqBase));
+        }
+        if (ropeFreqScale != null && ropeScale != null) throw new IllegalArgumentException("--rope-freq-scale and --rope-scale: give one of them");
+        Float scale = ropeScale != null ? Float.valueOf(1f / ropeScale) : ropeFreqScale;
+        if (scale != null) {
+            if (!(scale > 0) || !Float.isFinite(scale)) throw new IllegalArgumentException("--rope-freq-scale " + scale + ": must be positive");
+            out.add(dev.panllama.model.MetadataOverrides.parse("{arch}.rope.scaling.factor=float:" + (1f / scale)));
+            if (ropeScaling == null) out.add(dev.panllama.model.MetadataOverrides.parse("{arch}.rope.scaling.type=str:linear"));
+        }
+        if (ropeScaling != null) {
+            if (!java.util.List.of("none", "linear", "yarn").contains(ropeScaling)) {
+                throw new IllegalArgumentException("--rope-scaling " + ropeScaling + ": must be none, linear or yarn");
+            }
+            out.add(dev.panllama.model.MetadataOverrides.parse("{arch}.rope.scaling.type=str:" + ropeScaling));
+        }
+        if (yarnOrigCtx != null) {
+            if (yarnOrigCtx < 1) throw new IllegalArgumentException("--yarn-orig-ctx " + yarnOrigCtx + ": must be positive");
+            out.add(dev.panllama.model.MetadataOverrides.parse("{arch}.rope.scaling.original_context_length=int:" + yarnOrigCtx));
+        }
+        return new dev.panllama.model.MetadataOverrides(out);
     }
 
     /** Loads the model for sessions of the default context (-c, else the model's); see {@link #load(PrintWriter, int)}. */

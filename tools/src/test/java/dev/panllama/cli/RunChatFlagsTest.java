@@ -36,6 +36,22 @@ class RunChatFlagsTest {
                 .contains("model: llama: n_embd 64, n_layer 5, n_head 8, n_head_kv 4").contains("model: context 2048 tokens (trained 2048), vocabulary 512 tokens");
     }
 
+    /** --override-kv and llama.cpp's rope flags (shorthands for rope metadata keys) change what is loaded. */
+    @Test
+    void metadataOverridesAndRopeFlags() {
+        assertThat(CliRun.of("run", "-v", "-p", "x", "-n", "1", "--rope-freq-base", "20000").err()).contains("rope base 20000");
+        assertThat(CliRun.of("run", "-v", "-p", "x", "-n", "1", "--override-kv", "llama.context_length=int:64").err())
+                .contains("model: context 64 tokens (trained 64)");
+        String plain = CliRun.of("run", "-p", "Once upon a time", "-n", "16", "--temp", "0").out();
+        String scaled = CliRun.of("run", "-p", "Once upon a time", "-n", "16", "--temp", "0", "--rope-scale", "2").out();
+        assertThat(scaled).startsWith("Once upon a time").isNotEqualTo(plain);
+        CliRun bad = CliRun.of("run", "-p", "x", "--override-kv", "a=b");
+        assertThat(bad.exitCode()).isEqualTo(1);
+        assertThat(bad.err()).contains("--override-kv a=b: must be KEY=TYPE:VALUE");
+        assertThat(CliRun.of("run", "-p", "x", "--override-kv", "a=int:z").err()).contains("--override-kv a=int:z: 'z' is not a int");
+        assertThat(CliRun.of("run", "-p", "x", "--rope-scaling", "ntk").err()).contains("--rope-scaling ntk: must be none, linear or yarn");
+    }
+
     @Test
     void flashAttentionIsAccepted() {
         assertThat(CliRun.of("run", "-fa", "on", "-p", "Once", "-n", "1").exitCode()).isZero();
