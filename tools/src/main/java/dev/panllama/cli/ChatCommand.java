@@ -68,7 +68,7 @@ final class ChatCommand implements Callable<Integer> {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         // -n -2: until the context is full, so no shift (llama.cpp's meaning).
         CompletionSettings settings = new CompletionSettings(nPredict, sampling.params(), reversePrompts, sampling.ignoreEos,
-                nPredict == -2 ? ContextShift.DISABLED : contextShift.shift(true)).withGrammar(grammarOptions.grammar());
+                nPredict == -2 ? ContextShift.DISABLED : contextShift.shift(nPredict >= 0)).withGrammar(grammarOptions.grammar());
         chatTemplate.override();
         try (Model m = model.load(err)) {
             ChatFormat format = chatTemplate.format(m);

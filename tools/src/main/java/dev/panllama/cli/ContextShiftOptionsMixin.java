@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 final class ContextShiftOptionsMixin {
     @Option(names = "--context-shift", negatable = true,
             description = "When the context fills during generation, drop half of it after --keep tokens and go on"
-                    + " (run and chat: on unless --no-context-shift; serve: off unless --context-shift)")
+                    + " (run and chat: on with a bounded -n, unless --no-context-shift; serve: off unless --context-shift)")
     Boolean contextShift;
 
     @Option(names = "--keep", paramLabel = "N", defaultValue = "0",

@@ -81,6 +81,16 @@ final class ModelOptionsMixin {
             + "(by default a GPU runs them for batches of 32+ tokens, streaming the weight, as llama.cpp's op offload)")
     boolean noOpOffload;
 
+    @Option(names = {"-sm", "--split-mode"}, paramLabel = "none|layer|row",
+            description = "How to split the model over several GPUs (llama.cpp's); panllama drives one GPU: none and layer mean the same")
+    String splitMode;
+
+    @Option(names = {"-mg", "--main-gpu"}, paramLabel = "N", description = "The GPU for the model with -sm none (llama.cpp's); panllama drives GPU 0")
+    Integer mainGpu;
+
+    @Option(names = {"-ts", "--tensor-split"}, paramLabel = "N0,N1,...", description = "Shares of the model per GPU (llama.cpp's); panllama drives one GPU")
+    String tensorSplit;
+
     @Option(names = "--override-kv", paramLabel = "KEY=TYPE:VALUE",
             description = "Replace a metadata value at load (TYPE int, float, bool or str), e.g. tokenizer.ggml.add_bos_token=bool:false (repeatable)")
     java.util.List<String> overrideKv;
@@ -124,6 +134,21 @@ final class ModelOptionsMixin {
         if (contextSize < 0) throw new IllegalArgumentException("-c " + contextSize + ": must be 0 (the model's context) or more");
         if (batch <= 0) throw new IllegalArgumentException("-b " + batch + ": must be positive");
         if (ubatch <= 0) throw new IllegalArgumentException("-ub " + ubatch + ": must be positive");
+        // llama.cpp's multi-GPU flags: accepted where they describe what one GPU does.
+        if (splitMode != null && !splitMode.equals("none") && !splitMode.equals("layer")) {
+            throw new IllegalArgumentException("-sm " + splitMode + (splitMode.equals("row") ? ": splitting rows over several GPUs is not supported (panllama drives one GPU)" : ": must be none, layer or row"));
+        }
+        if (mainGpu != null && mainGpu != 0) throw new IllegalArgumentException("-mg " + mainGpu + ": panllama drives one GPU, number 0");
+        if (tensorSplit != null) {
+            long shares = java.util.Arrays.stream(tensorSplit.split("[,/]")).map(String::strip).filter(x -> !x.isEmpty()).filter(x -> {
+                try {
+                    return Double.parseDouble(x) > 0;
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("-ts " + tensorSplit + ": '" + x + "' is not a number");
+                }
+            }).count();
+            if (shares > 1) throw new IllegalArgumentException("-ts " + tensorSplit + ": panllama drives one GPU; give it all of the model (or leave -ts out)");
+        }
         if (flashAttn != null && !java.util.List.of("on", "off", "auto", "true", "false", "1", "0").contains(flashAttn)) {
             throw new IllegalArgumentException("-fa " + flashAttn + ": must be on, off or auto");
         }

@@ -67,6 +67,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--verbose-prompt", description = "Print the prompt's tokens before generating")
     boolean verbosePrompt;
 
+    @Option(names = {"-sp", "--special"}, description = "Print special tokens (e.g. <|im_end|>) as their text")
+    boolean special;
+
+    @Option(names = "--color", description = "Color the generated text apart from the prompt (ANSI, as llama-cli)")
+    boolean color;
+
     @Spec
     CommandSpec spec;
 
@@ -98,8 +104,11 @@ final class RunCommand implements Callable<Integer> {
                 out.print(prompt);
                 out.flush();
             }
-            ContextShift shift = nPredict == -2 ? ContextShift.DISABLED : contextShift.shift(true);
-            CompletionSettings settings = new CompletionSettings(nPredict, params, reversePrompts, sampling.ignoreEos, shift, grammar, -1);
+            // Shifting is on by default for a bounded -n only: with -n -1 a model that never ends its text
+            // would generate forever (llama.cpp's default is off altogether).
+            ContextShift shift = nPredict == -2 ? ContextShift.DISABLED : contextShift.shift(nPredict >= 0);
+            CompletionSettings settings = new CompletionSettings(nPredict, params, reversePrompts, sampling.ignoreEos, shift, grammar, -1).withSpecialText(special);
+            if (color) out.print(GENERATED_COLOR);
             Completion c = new Completion(session, m.tokenizer(), tokens, settings, text -> {
                 out.print(text);
                 out.flush();
@@ -108,6 +117,7 @@ final class RunCommand implements Callable<Integer> {
             int next = c.next(session.evaluate(c.pendingPrompt()));
             while (next != Completion.DONE) next = c.next(session.evaluate(next));
             Completion.Result st = c.result();
+            if (color) out.print(RESET_COLOR);
             out.println();
             out.flush();
             if (st.finishReason() == Completion.FinishReason.LENGTH && nPredict >= 0 && st.completionTokens() < nPredict) {
@@ -125,6 +135,9 @@ final class RunCommand implements Callable<Integer> {
         }
         return 0;
     }
+
+    /** llama-cli's colors: generated text yellow, then back to the terminal's default. */
+    static final String GENERATED_COLOR = "\u001b[33m", RESET_COLOR = "\u001b[0m";
 
     /** llama.cpp's -n: a count, or -1 (until end of text) or -2 (until the context is full); other negatives mean nothing. */
     static void checkNPredict(int n) {

@@ -128,7 +128,7 @@ class BadFlagsCommandTest {
      */
     @Test
     void llamaCppFlagsAreNamedNotMisparsed() {
-        for (String[] args : new String[][]{{"run", "-cnv", "-p", "x"}, {"run", "-sm", "none", "-p", "x"}, {"run", "-mg", "0", "-p", "x"},
+        for (String[] args : new String[][]{{"run", "-cnv", "-p", "x"}, {"run", "-nkvo", "-p", "x"}, {"run", "--numa", "distribute", "-p", "x"},
                 {"serve", "--reasoning-budget", "0"}, {"bench", "--delay", "1"}, {"quantize", "--keep-split", "a", "b", "q4_0"}}) {
             CliRun r = CliRun.of(args);
             assertThat(r.exitCode()).as(r.err()).isEqualTo(2);

@@ -52,6 +52,19 @@ class RunChatFlagsTest {
         assertThat(CliRun.of("run", "-p", "x", "--rope-scaling", "ntk").err()).contains("--rope-scaling ntk: must be none, linear or yarn");
     }
 
+    /** -sp prints special tokens; --color wraps the generated text in llama-cli's colors; one-GPU forms of -sm/-mg/-ts pass. */
+    @Test
+    void specialColorAndGpuFlags() {
+        CliRun color = CliRun.of("run", "-p", "Once", "-n", "3", "--temp", "0", "--color");
+        assertThat(color.out()).startsWith("Once\u001b[33m").contains("\u001b[0m");
+        assertThat(CliRun.of("run", "-p", "Once", "-n", "2", "-sm", "layer", "-mg", "0", "-ts", "1").exitCode()).isZero();
+        assertThat(CliRun.of("run", "-p", "Once", "-sm", "row").err()).contains("-sm row: splitting rows over several GPUs is not supported");
+        assertThat(CliRun.of("run", "-p", "Once", "-mg", "1").err()).contains("-mg 1: panllama drives one GPU, number 0");
+        assertThat(CliRun.of("run", "-p", "Once", "-ts", "3,1").err()).contains("-ts 3,1: panllama drives one GPU");
+        CliRun special = CliRun.of("run", "-p", "Once", "-n", "2", "--temp", "0", "-sp", "--verbose-prompt");
+        assertThat(special.exitCode()).as(special.err()).isZero();
+    }
+
     @Test
     void flashAttentionIsAccepted() {
         assertThat(CliRun.of("run", "-fa", "on", "-p", "Once", "-n", "1").exitCode()).isZero();
