@@ -58,8 +58,9 @@ final class Activations {
      * Prepares {@code tokens} vectors of {@code k} floats in {@code format}, reusing this object's buffers;
      * with {@code floats}, also {@link #floats()} for the quantized formats. A small input equal to the
      * previous one (the same vector multiplied by Q, K and V, or gate and up) is not converted again.
+     * {@code passTokens}: the tokens of the pass, which pick -t or -tb threads.
      */
-    void prepare(ActivationFormat format, float[] x, int tokens, int k, boolean floats, WorkerPool pool) {
+    void prepare(ActivationFormat format, float[] x, int tokens, int k, boolean floats, WorkerPool pool, int passTokens) {
         this.format = format;
         this.tokens = tokens;
         this.k = k;
@@ -82,7 +83,7 @@ final class Activations {
         int nSums = format == ActivationFormat.Q8_0 ? nb : tokens * (k / 16);
         if (sums.length < nSums) sums = new int[nSums];
         if (floats && rounded.length < n) rounded = new float[n];
-        pool.parallelFor(tokens, (long) tokens * k, t -> quantizeToken(t, floats));
+        pool.parallelFor(passTokens, tokens, (long) tokens * k, t -> quantizeToken(t, floats));
         if (cacheable) {
             if (lastX.length < n) lastX = new float[n];
             System.arraycopy(x, 0, lastX, 0, n);

@@ -33,19 +33,20 @@ final class CpuAttention {
         // Few (token, KV head) pairs but large groups (one latent KV head for all of DeepSeek's 128 query
         // heads, one token while generating): split each group so that every thread has work; each part
         // decodes the rows again, which is cheap next to its dot products when parts keep >= 8 heads.
-        int parts = Math.clamp(2L * pool.threads() / pairs, 1, Math.max(1, j.groupSize() / 8));
+        int threads = pool.threads(j.tokens());
+        int parts = Math.clamp(2L * threads / pairs, 1, Math.max(1, j.groupSize() / 8));
         int blocks = (j.tokens() + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
-        if (parts == 1 && blocks * j.nHeadKv() >= 4 * pool.threads()) {
+        if (parts == 1 && blocks * j.nHeadKv() >= 4 * threads) {
             // A prompt batch: a work item is a block of tokens of one KV head, so that each key and value
             // row is decoded once for the block rather than once per token.
-            pool.parallelFor(blocks * j.nHeadKv(), work, c -> {
+            pool.parallelFor(j.tokens(), blocks * j.nHeadKv(), work, c -> {
                 int t0 = (c / j.nHeadKv()) * TOKEN_BLOCK;
                 block(j, t0, Math.min(j.tokens(), t0 + TOKEN_BLOCK), c % j.nHeadKv());
             });
             return;
         }
         int per = (j.groupSize() + parts - 1) / parts;
-        pool.parallelFor(pairs * parts, work, c -> {
+        pool.parallelFor(j.tokens(), pairs * parts, work, c -> {
             int pair = c / parts, i0 = (c % parts) * per;
             if (i0 < j.groupSize()) pair(j, pair / j.nHeadKv(), pair % j.nHeadKv(), i0, Math.min(j.groupSize(), i0 + per));
         });

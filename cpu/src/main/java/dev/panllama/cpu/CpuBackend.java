@@ -22,13 +22,24 @@ public final class CpuBackend implements ComputeBackend {
 
     @Override
     public List<Device> devices(int threads) {
-        Kernels kernels = createKernels(threads);
+        return devices(threads, threads);
+    }
+
+    @Override
+    public List<Device> devices(int threads, int batchThreads) {
+        Kernels kernels = createKernels(threads, batchThreads);
         return List.of(new HostDevice("CPU", cpuModel() + ", " + kernels.description(), kernels));
     }
 
     /** Kernels using {@code threads} threads (≤ 0: all cores). */
     public Kernels createKernels(int threads) {
-        return new CpuKernels(threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
+        return createKernels(threads, threads);
+    }
+
+    /** Kernels using {@code threads} threads for a token's work and {@code batchThreads} for a batch's (≤ 0: all cores). */
+    public Kernels createKernels(int threads, int batchThreads) {
+        int all = Runtime.getRuntime().availableProcessors();
+        return new CpuKernels(threads > 0 ? threads : all, batchThreads > 0 ? batchThreads : all);
     }
 
     private static String cpuModel() {

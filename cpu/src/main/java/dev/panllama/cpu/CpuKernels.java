@@ -35,7 +35,12 @@ final class CpuKernels implements Kernels {
     private final CpuAttention attention;
 
     CpuKernels(int threads) {
-        this.pool = new WorkerPool(threads);
+        this(threads, threads);
+    }
+
+    /** {@code threads} for a token's work (-t), {@code batchThreads} for a batch's (-tb). */
+    CpuKernels(int threads, int batchThreads) {
+        this.pool = new WorkerPool(threads, batchThreads);
         this.attention = new CpuAttention(pool, table);
     }
 
@@ -45,11 +50,11 @@ final class CpuKernels implements Kernels {
         String emulated = FloatVector.SPECIES_PREFERRED.vectorBitSize() < F.vectorBitSize() ? " (emulated: slow)" : "";
         // Narrower than the quantized kernels' 256 bits: quantized rows are decoded, then dotted (see KernelTable).
         String decoded = table.decodesQuantizedRows() ? " (quantized rows decoded: slow)" : "";
-        return "Vector API " + F.vectorBitSize() + "-bit" + emulated + decoded + ", " + pool.threads() + " thread" + (pool.threads() > 1 ? "s" : "");
+        return "Vector API " + F.vectorBitSize() + "-bit" + emulated + decoded + ", " + pool.describe();
     }
 
     @Override
-    public int threads() { return pool.threads(); }
+    public int threads() { return pool.threads(1); }
 
     @Override
     public void matmul(Tensor w, long rowStart, int rowCount, float[] x, float[] y, int tokens) {
@@ -64,16 +69,16 @@ final class CpuKernels implements Kernels {
                     + " split its interleaved groups of " + unit + " rows");
         }
         Activations a = activations;
-        a.prepare(kernel.activation(), x, tokens, k, tokens >= BATCH_PATH_MIN_TOKENS || kernel instanceof CodecRowKernel, pool);
+        a.prepare(kernel.activation(), x, tokens, k, tokens >= BATCH_PATH_MIN_TOKENS || kernel instanceof CodecRowKernel, pool, tokens);
         if (tokens >= BATCH_PATH_MIN_TOKENS) {
             batched(kernel, w, rowStart, rowCount, k, a.floats(), y, tokens);
             return;
         }
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
-        int chunk = chunkRows(rowCount, k, unit);
+        int chunk = chunkRows(rowCount, k, unit, tokens);
         int chunks = (rowCount + chunk - 1) / chunk;
-        pool.parallelFor(chunks, (long) rowCount * k * tokens, c -> {
+        pool.parallelFor(tokens, chunks, (long) rowCount * k * tokens, c -> {
             int r1 = Math.min(rowCount, (c + 1) * chunk);
             for (int r = c * chunk; r < r1; r += unit) {
                 long off = (rowStart + r) * rowBytes;
@@ -104,12 +109,12 @@ final class CpuKernels implements Kernels {
             throw new IllegalArgumentException(heads + " heads of rows [" + rowStart + ", +" + rows + ") every " + headStride + " outside " + w);
         }
         Activations a = activations;
-        a.prepare(kernel.activation(), x, tokens * heads, k, kernel instanceof CodecRowKernel, pool);
+        a.prepare(kernel.activation(), x, tokens * heads, k, kernel instanceof CodecRowKernel, pool, tokens);
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
-        int chunk = chunkRows(rows, k, 1);
+        int chunk = chunkRows(rows, k, 1, tokens);
         int perHead = (rows + chunk - 1) / chunk;
-        pool.parallelFor(heads * perHead, (long) heads * rows * k * tokens, c -> {
+        pool.parallelFor(tokens, heads * perHead, (long) heads * rows * k * tokens, c -> {
             int h = c / perHead;
             int r0 = (c % perHead) * chunk, r1 = Math.min(rows, r0 + chunk);
             long headOff = (rowStart + h * headStride) * rowBytes;
@@ -144,12 +149,12 @@ final class CpuKernels implements Kernels {
         }
         if (n == 0) return;
         Activations a = activations;
-        a.prepare(kernel.activation(), x, inputs, k, kernel instanceof CodecRowKernel, pool);
+        a.prepare(kernel.activation(), x, inputs, k, kernel instanceof CodecRowKernel, pool, inputs);
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
-        int chunk = chunkRows(rows, k, 1);
+        int chunk = chunkRows(rows, k, 1, inputs);
         int perGroup = (rows + chunk - 1) / chunk;
-        pool.parallelFor(n * perGroup, (long) pairs * rows * k, c -> {
+        pool.parallelFor(inputs, n * perGroup, (long) pairs * rows * k, c -> {
             int g = small[c / perGroup];
             int r0 = (c % perGroup) * chunk, r1 = Math.min(rows, r0 + chunk);
             long base = (long) groups.expert(g) * rows;
@@ -168,9 +173,9 @@ final class CpuKernels implements Kernels {
      * Rows per work item: several per thread for balance, but not so few that scheduling dominates; a
      * whole number of the kernel's units.
      */
-    private int chunkRows(int rows, int k, int unit) {
+    private int chunkRows(int rows, int k, int unit, int tokens) {
         int minRows = Math.max(1, 8192 / Math.max(1, k));
-        int target = Math.max(minRows, rows / (pool.threads() * 8));
+        int target = Math.max(minRows, rows / (pool.threads(tokens) * 8));
         return Math.min(rows, (target + unit - 1) / unit * unit);
     }
 
@@ -188,11 +193,11 @@ final class CpuKernels implements Kernels {
         int tp = panels * GemmTile.NT;
         if (packed.length < tp * k) packed = new float[tp * k];
         float[] xp = packed;
-        pool.parallelFor(panels, (long) tokens * k, p -> GemmTile.pack(x, tokens, k, p, xp));
+        pool.parallelFor(tokens, panels, (long) tokens * k, p -> GemmTile.pack(x, tokens, k, p, xp));
         int tiles = (rowCount + TILE_ROWS - 1) / TILE_ROWS;
         int chunk = kChunk(w, k);
         int unit = kernel.rows();          // divides TILE_ROWS and rowCount, so tiles hold whole units
-        pool.parallelFor(tiles, (long) rowCount * k * tokens, c -> {
+        pool.parallelFor(tokens, tiles, (long) rowCount * k * tokens, c -> {
             int r0 = c * TILE_ROWS;
             int rows = Math.min(TILE_ROWS, rowCount - r0);
             Scratch s = scratch.get().ensure(TILE_ROWS * chunk, TILE_ROWS * tp);

@@ -14,6 +14,10 @@ import java.util.function.IntConsumer;
  * when all its chunks are done — not when every worker has checked in. So on a busy machine a worker
  * the OS has not scheduled yet costs nothing: the caller and the others take its share, and when it
  * wakes it finds nothing left of that job. One loop at a time: callers are serialised on this object.
+ *
+ * <p>llama.cpp's -t and -tb: a loop over one token's work (generation) runs on {@code threads} threads, a
+ * loop over a batch of tokens (a prompt) on {@code batchThreads}; the pool holds the larger count and the
+ * workers past a loop's count leave it alone.
  */
 final class WorkerPool implements AutoCloseable {
     private static final long WORKER_SPIN_NANOS = 200_000;
@@ -23,13 +27,16 @@ final class WorkerPool implements AutoCloseable {
     private static final class Job {
         final IntConsumer body;
         final int chunks;
+        /** Workers (besides the caller) that take part. */
+        final int helpers;
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger done = new AtomicInteger();
         volatile Throwable failure;
 
-        Job(IntConsumer body, int chunks) {
+        Job(IntConsumer body, int chunks, int helpers) {
             this.body = body;
             this.chunks = chunks;
+            this.helpers = helpers;
         }
 
         /** Takes and runs chunks until none are left. */
@@ -47,14 +54,21 @@ final class WorkerPool implements AutoCloseable {
     }
 
     private final Thread[] workers;
+    private final int threads, batchThreads;
     /** 1 while worker i may be parked; volatile accesses pair with {@link #current} (Dekker) so no wake-up is lost. */
     private final AtomicIntegerArray parked;
     private volatile Job current;
     private volatile boolean closed;
 
     WorkerPool(int threads) {
-        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1");
-        workers = new Thread[threads - 1];
+        this(threads, threads);
+    }
+
+    WorkerPool(int threads, int batchThreads) {
+        if (threads < 1 || batchThreads < 1) throw new IllegalArgumentException("threads must be >= 1");
+        this.threads = threads;
+        this.batchThreads = batchThreads;
+        workers = new Thread[Math.max(threads, batchThreads) - 1];
         parked = new AtomicIntegerArray(workers.length);
         for (int i = 0; i < workers.length; i++) {
             int id = i;
@@ -63,7 +77,12 @@ final class WorkerPool implements AutoCloseable {
         }
     }
 
-    int threads() { return workers.length + 1; }
+    /** The threads a loop over {@code tokens} tokens' work runs on: -t for one token, -tb for a batch. */
+    int threads(int tokens) { return tokens > 1 ? batchThreads : threads; }
+
+    String describe() {
+        return threads + " thread" + (threads > 1 ? "s" : "") + (batchThreads != threads ? " (" + batchThreads + " for batches)" : "");
+    }
 
     /**
      * Below this many multiply-adds (or comparable steps) a loop runs on the caller alone: handing it to a
@@ -72,25 +91,29 @@ final class WorkerPool implements AutoCloseable {
      */
     static final long MIN_PARALLEL_WORK = 1 << 16;
 
-    /** As {@link #parallelFor(int, IntConsumer)}, on the caller alone when {@code work} is below {@link #MIN_PARALLEL_WORK}. */
-    void parallelFor(int chunks, long work, IntConsumer body) {
+    /** As {@link #parallelFor(int, int, IntConsumer)}, on the caller alone when {@code work} is below {@link #MIN_PARALLEL_WORK}. */
+    void parallelFor(int tokens, int chunks, long work, IntConsumer body) {
         if (work < MIN_PARALLEL_WORK) {
             for (int c = 0; c < chunks; c++) body.accept(c);
         } else {
-            parallelFor(chunks, body);
+            parallelFor(tokens, chunks, body);
         }
     }
 
-    /** Runs {@code body.accept(c)} for every c in [0, chunks), spread over all threads; returns when all are done. */
-    synchronized void parallelFor(int chunks, IntConsumer body) {
+    /**
+     * Runs {@code body.accept(c)} for every c in [0, chunks), spread over {@link #threads(int) threads(tokens)}
+     * threads; returns when all are done.
+     */
+    synchronized void parallelFor(int tokens, int chunks, IntConsumer body) {
         if (chunks <= 0) return;
-        if (workers.length == 0 || chunks == 1) {
+        int helpers = threads(tokens) - 1;
+        if (helpers == 0 || chunks == 1) {
             for (int c = 0; c < chunks; c++) body.accept(c);
             return;
         }
-        Job job = new Job(body, chunks);
+        Job job = new Job(body, chunks, helpers);
         current = job;                       // publishes the job to the workers
-        for (int i = 0; i < workers.length; i++) {
+        for (int i = 0; i < helpers; i++) {
             if (parked.get(i) != 0) LockSupport.unpark(workers[i]);
         }
         job.work();
@@ -122,6 +145,7 @@ final class WorkerPool implements AutoCloseable {
             }
             if (closed) return;
             seen = job;
+            if (id >= job.helpers) continue;     // a generation loop with -t below -tb: not this worker's
             try {
                 job.work();
             } catch (Throwable t) {

@@ -6,6 +6,9 @@ import dev.panllama.model.Session;
 import dev.panllama.scheduler.PlacementSettings;
 import dev.panllama.testing.LogitsOracle;
 import dev.panllama.testing.TestFiles;
+import dev.panllama.graph.Op;
+import dev.panllama.scheduler.Schedule;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -54,6 +57,40 @@ class SplitExecutionTest {
         float[] split = logits(file, PlacementSettings.CPU_ONLY.withGpuLayers(ngl, "CPU_REF"), oracle.tokens(), true);
         LogitsOracle.Comparison c = oracle.compare(split);
         System.out.println("zoo-llama-Q4_0 -ngl " + ngl + " -dev CPU_REF vs llama.cpp: " + c);
+        assertCriterion(c, true);
+    }
+
+    /**
+     * -nkvo: with every layer on CPU_REF, the KV stores and attention still run on the CPU (the cache in
+     * host memory, as llama.cpp's --no-kv-offload), and the logits still match llama.cpp.
+     */
+    @Test
+    void noKvOffloadKeepsAttentionOnTheCpu() throws IOException {
+        Path file = TestFiles.requireZoo("zoo-llama-Q4_0.gguf");
+        LogitsOracle oracle = LogitsOracle.zoo("zoo-llama-Q4_0");
+        PlacementSettings placement = PlacementSettings.CPU_ONLY.withGpuLayers(99, "CPU_REF").withKvOffload(false);
+        try (Model model = Model.load(file, ModelOptions.DEFAULTS.withThreads(2).withContextLength(64).withPlacement(placement))) {
+            Schedule schedule = model.schedule(1);
+            int attention = 0, matmuls = 0;
+            for (Schedule.Split split : schedule.splits()) {
+                String device = model.plan().device(split.device()).name();
+                for (Schedule.Step step : split.steps()) {
+                    if (!(step instanceof Schedule.Run run)) continue;
+                    if (run.node().op() instanceof Op.KvStore || run.node().op() instanceof Op.Attention) {
+                        assertThat(device).as(run.node().toString()).isEqualTo("CPU");
+                        attention++;
+                    } else if (run.node().op() instanceof Op.MatMul) {
+                        assertThat(device).as(run.node().toString()).isEqualTo("CPU_REF");
+                        matmuls++;
+                    }
+                }
+            }
+            assertThat(attention).isEqualTo(2 * model.config().blockCount());
+            assertThat(matmuls).isPositive();
+        }
+        float[] split = logits(file, placement, oracle.tokens(), true);
+        LogitsOracle.Comparison c = oracle.compare(split);
+        System.out.println("zoo-llama-Q4_0 -ngl 99 -dev CPU_REF -nkvo vs llama.cpp: " + c);
         assertCriterion(c, true);
     }
 

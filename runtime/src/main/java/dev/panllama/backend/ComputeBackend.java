@@ -21,4 +21,13 @@ public interface ComputeBackend {
 
     /** Its devices, each using {@code threads} host threads where that applies (≤ 0: the backend's default). */
     List<Device> devices(int threads);
+
+    /**
+     * Its devices, with {@code threads} host threads for one token's work (generation, -t) and
+     * {@code batchThreads} for a batch's (prompt processing, -tb); a backend without the distinction uses
+     * {@code threads}.
+     */
+    default List<Device> devices(int threads, int batchThreads) {
+        return devices(threads);
+    }
 }

@@ -25,6 +25,11 @@ public final class DeviceSet implements AutoCloseable {
 
     /** Discovers every backend on the class path; CPU threads = {@code threads} (≤ 0: all cores). */
     public static DeviceSet discover(int threads) {
+        return discover(threads, threads);
+    }
+
+    /** As {@link #discover(int)}, with {@code batchThreads} CPU threads for prompt batches (llama.cpp's -tb). */
+    public static DeviceSet discover(int threads, int batchThreads) {
         Map<String, Device> devices = new LinkedHashMap<>();
         Map<String, String> unavailable = new LinkedHashMap<>();
         List<ComputeBackend> backends = new ArrayList<>();
@@ -34,7 +39,7 @@ public final class DeviceSet implements AutoCloseable {
                 unavailable.put(b.name(), b.unavailableReason());
                 continue;
             }
-            for (Device d : b.devices(threads)) devices.putIfAbsent(d.name(), d);
+            for (Device d : b.devices(threads, batchThreads)) devices.putIfAbsent(d.name(), d);
         }
         Map<String, Device> ordered = new LinkedHashMap<>();
         ordered.put(CPU, devices.containsKey(CPU) ? devices.get(CPU)

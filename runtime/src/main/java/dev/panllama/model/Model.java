@@ -89,7 +89,7 @@ public final class Model implements AutoCloseable {
                 throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize() + " tokens (tokenizer.ggml.tokens), but tensor "
                         + "'token_embd.weight' has " + config.vocabSize() + " rows");
             }
-            DeviceSet devices = DeviceSet.discover(options.effectiveThreads());
+            DeviceSet devices = DeviceSet.discover(options.effectiveThreads(), options.effectiveThreadsBatch());
             try {
                 Placement placement = Placement.plan(gguf.tensors(), config.blockCount(), options.placement(), devices);
                 ExecutionPlan plan = ExecutionPlan.of(placement, devices);

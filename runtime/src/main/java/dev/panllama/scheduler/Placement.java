@@ -31,10 +31,11 @@ public final class Placement {
 
     private final Map<String, Entry> entries;
     private final List<String> notes;
-    private final boolean opOffload;
+    private final boolean opOffload, kvOffload;
 
-    private Placement(Map<String, Entry> entries, List<String> notes, boolean opOffload) {
+    private Placement(Map<String, Entry> entries, List<String> notes, boolean opOffload, boolean kvOffload) {
         this.opOffload = opOffload;
+        this.kvOffload = kvOffload;
         this.entries = entries;
         this.notes = notes;
     }
@@ -103,7 +104,7 @@ public final class Placement {
             }
             entries.put(name, new Entry(name, t.type().name(), t.shape(), t.byteSize(), device, reason));
         }
-        return new Placement(entries, notes, s.opOffload());
+        return new Placement(entries, notes, s.opOffload(), s.kvOffload());
     }
 
     private record Rule(OverrideRule rule, String source) {}
@@ -118,6 +119,9 @@ public final class Placement {
 
     /** Whether an accelerator may run large batches' matmuls of host weights (see {@link PlacementSettings#opOffload}). */
     public boolean opOffload() { return opOffload; }
+
+    /** Whether offloaded layers keep their KV cache and attention on their device (see {@link PlacementSettings#kvOffload}). */
+    public boolean kvOffload() { return kvOffload; }
 
     /** Warnings the plan produced (e.g. -ngl without an offload device). */
     public List<String> notes() { return List.copyOf(notes); }

@@ -13,15 +13,22 @@ import java.util.List;
  * @param offloadTo    {@code -dev} list: devices -ngl offloads to (default: the accelerators present)
  * @param opOffload    llama.cpp's op offload (off with {@code --no-op-offload}): an accelerator may run a
  *                     large batch's matmul whose weight stays in host memory, streaming the weight to it
+ * @param kvOffload    the KV cache and attention of offloaded layers on their device (off with llama.cpp's
+ *                     {@code -nkvo}: the cache stays in host memory and the CPU runs attention)
  */
 public record PlacementSettings(List<String> overrides, boolean cpuMoe, int nCpuMoe, int gpuLayers, List<String> offloadTo,
-                                boolean opOffload) {
+                                boolean opOffload, boolean kvOffload) {
 
     public static final PlacementSettings CPU_ONLY = new PlacementSettings(List.of(), false, 0, 0, List.of());
 
-    /** With op offload on, as llama.cpp defaults. */
+    /** With op offload and KV offload on, as llama.cpp defaults. */
     public PlacementSettings(List<String> overrides, boolean cpuMoe, int nCpuMoe, int gpuLayers, List<String> offloadTo) {
-        this(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadTo, true);
+        this(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadTo, true, true);
+    }
+
+    /** With KV offload on, as llama.cpp defaults. */
+    public PlacementSettings(List<String> overrides, boolean cpuMoe, int nCpuMoe, int gpuLayers, List<String> offloadTo, boolean opOffload) {
+        this(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadTo, opOffload, true);
     }
 
     public PlacementSettings {
@@ -32,18 +39,22 @@ public record PlacementSettings(List<String> overrides, boolean cpuMoe, int nCpu
     }
 
     public PlacementSettings withOverrides(String... values) {
-        return new PlacementSettings(List.of(values), cpuMoe, nCpuMoe, gpuLayers, offloadTo, opOffload);
+        return new PlacementSettings(List.of(values), cpuMoe, nCpuMoe, gpuLayers, offloadTo, opOffload, kvOffload);
     }
 
     public PlacementSettings withGpuLayers(int n, String... devices) {
-        return new PlacementSettings(overrides, cpuMoe, nCpuMoe, n, List.of(devices), opOffload);
+        return new PlacementSettings(overrides, cpuMoe, nCpuMoe, n, List.of(devices), opOffload, kvOffload);
     }
 
     public PlacementSettings withCpuMoe(boolean all, int firstLayers) {
-        return new PlacementSettings(overrides, all, firstLayers, gpuLayers, offloadTo, opOffload);
+        return new PlacementSettings(overrides, all, firstLayers, gpuLayers, offloadTo, opOffload, kvOffload);
     }
 
     public PlacementSettings withOpOffload(boolean on) {
-        return new PlacementSettings(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadTo, on);
+        return new PlacementSettings(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadTo, on, kvOffload);
+    }
+
+    public PlacementSettings withKvOffload(boolean on) {
+        return new PlacementSettings(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadTo, opOffload, on);
     }
 }

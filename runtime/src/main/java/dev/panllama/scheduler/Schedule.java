@@ -100,6 +100,8 @@ public final class Schedule {
     private static int assign(Node n, ExecutionPlan plan, int[] producer) {
         Op op = n.op();
         if (op.onHost()) return ExecutionPlan.HOST;
+        // -nkvo: the KV cache lives in host memory, so storing into it and attending over it run there.
+        if (!plan.placement().kvOffload() && (op instanceof Op.KvStore || op instanceof Op.Attention)) return ExecutionPlan.HOST;
         if (op.placedBy() != null) {
             int d = plan.deviceIndex(op.placedBy());
             if (d == ExecutionPlan.HOST && plan.placement().opOffload()) {

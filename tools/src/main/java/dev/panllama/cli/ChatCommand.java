@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = {"Chat with the model, using its chat template (like llama-cli -cnv).",
                 "Each line typed is a message, the reply streams back; the KV cache is kept between turns.",
-                "/help lists the commands; /exit (or end of input) quits, /clear starts a new conversation."})
+                "/help lists the commands; /exit (or end of input) quits, /clear starts a new conversation; Ctrl-C stops a reply."})
 final class ChatCommand implements Callable<Integer> {
     @Mixin
     ModelOptionsMixin model;
@@ -57,13 +57,26 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = {"-r", "--reverse-prompt"}, paramLabel = "TEXT", description = "Stop a reply at this text (repeatable)")
     List<String> reversePrompts = List.of();
 
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "The first message, sent at once (llama-cli -cnv's -p)")
+    String firstMessage;
+
+    /** The first message as sent (escapes processed). */
+    String firstMessageText;
+
+    @Option(names = {"-st", "--single-turn"}, description = "Quit after the first reply")
+    boolean singleTurn;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+        if (firstMessage != null) firstMessageText = Escapes.process(firstMessage);
+        return converse(spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    /** The conversation loop, also {@code run -cnv}'s. */
+    int converse(PrintWriter out, PrintWriter err) throws Exception {
         RunCommand.checkNPredict(nPredict);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         // -n -2: until the context is full, so no shift (llama.cpp's meaning).
@@ -76,12 +89,26 @@ final class ChatCommand implements Callable<Integer> {
                     m.path().getFileName(), m.defaultContextLength(), format.template().description());
             err.flush();
             Totals totals = new Totals();
+            CtrlC.install(() -> {
+                out.println();
+                out.flush();
+                err.println(totals.line());
+                err.flush();
+            });
             try (Conversation chat = new Conversation(format, new CachedSession(m.newSession()))) {
                 if (systemPrompt != null) chat.system(systemPrompt);
+                String pending = firstMessageText;
                 while (true) {
                     out.print("> ");
                     out.flush();
-                    String line = readMessage(in, out);
+                    String line;
+                    if (pending != null) {
+                        line = pending;          // -p: the first message, as if typed
+                        out.println(line);
+                        pending = null;
+                    } else {
+                        line = readMessage(in, out);
+                    }
                     if (line == null || line.strip().equals("/exit")) break;
                     if (line.strip().equals("/clear")) {
                         chat.clear();
@@ -101,19 +128,25 @@ final class ChatCommand implements Callable<Integer> {
                     }
                     if (line.startsWith("//")) line = line.substring(1);
                     if (line.isBlank()) continue;
+                    CtrlC.replyStarted();
                     try {
                         Completion.Result r = chat.send(line, settings, text -> {
                             out.print(text);
                             out.flush();
-                            return true;
+                            return !CtrlC.stopRequested();
                         });
                         totals.add(r);
                     } catch (IllegalStateException e) {
                         err.println("panllama chat: " + e.getMessage());
                         err.flush();
+                    } finally {
+                        if (CtrlC.replyEnded()) {
+                            out.print(" [stopped]");
+                        }
                     }
                     out.println();
                     out.flush();
+                    if (singleTurn) break;
                 }
             }
             out.println();
@@ -127,8 +160,9 @@ final class ChatCommand implements Callable<Integer> {
     private static final String HELP = """
             /help   this list
             /clear  forget the conversation (the system message stays)
-            /exit   quit (so does the end of input)
-            A line ending with \\ goes on on the next line; a message starting with / is written //.""";
+            /exit   quit (so does the end of input, or Ctrl-C between replies)
+            Ctrl-C while a reply is written stops it. A line ending with \\ goes on on the next line;
+            a message starting with / is written //.""";
 
     /** One message: lines ending with a backslash are joined with the next (multi-line input). Null at the end of input. */
     private static String readMessage(BufferedReader in, PrintWriter out) throws java.io.IOException {

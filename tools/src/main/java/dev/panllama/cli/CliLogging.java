@@ -12,6 +12,9 @@ import java.util.logging.Logger;
  */
 final class CliLogging {
     private static volatile boolean installed;
+    private static ConsoleHandler handler;
+    /** Held: JUL keeps loggers weakly, and a collected one would forget its level. */
+    private static final Logger JDK_RUNTIME = Logger.getLogger("java.lang.Runtime");
 
     private CliLogging() {}
 
@@ -27,11 +30,30 @@ final class CliLogging {
             @Override
             public String format(LogRecord r) {
                 String level = r.getLevel().intValue() >= Level.SEVERE.intValue() ? "error"
-                        : r.getLevel().intValue() >= Level.WARNING.intValue() ? "warning" : "info";
+                        : r.getLevel().intValue() >= Level.WARNING.intValue() ? "warning"
+                        : r.getLevel().intValue() >= Level.INFO.intValue() ? "info" : "debug";
                 return level + ": " + formatMessage(r) + System.lineSeparator();
             }
         });
         root.addHandler(h);
+        handler = h;
         installed = true;
+    }
+
+    /** llama.cpp's -lv: 0 output only, 1 errors, 2 warnings, 3 information, 4 and more debug. */
+    static synchronized void setVerbosity(int n) {
+        if (n < 0) throw new IllegalArgumentException("-lv " + n + ": must be 0 (output only) to 4 (debug)");
+        install();
+        Level level = switch (n) {
+            case 0 -> Level.OFF;
+            case 1 -> Level.SEVERE;
+            case 2 -> Level.WARNING;
+            case 3 -> Level.INFO;
+            default -> Level.ALL;
+        };
+        handler.setLevel(level);
+        Logger.getLogger("").setLevel(level);
+        // the JDK's own records (Runtime.exit's caller, at debug) are not panllama's to print
+        JDK_RUNTIME.setLevel(Level.WARNING);
     }
 }

@@ -31,6 +31,10 @@ final class ModelOptionsMixin {
             description = "CPU threads, at most " + ThreadCount.MAX + " (default: 0 = all cores)")
     int threads;
 
+    @Option(names = {"-tb", "--threads-batch"}, paramLabel = "N", defaultValue = "0",
+            description = "CPU threads for prompt batches (default: 0 = as -t)")
+    int threadsBatch;
+
     @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", defaultValue = "0",
             description = "Context size in tokens; more than the model was trained with is allowed, with a warning"
                     + " (default: 0 = the model's, at most " + Model.DEFAULT_CONTEXT + ")")
@@ -91,6 +95,13 @@ final class ModelOptionsMixin {
     @Option(names = {"-ts", "--tensor-split"}, paramLabel = "N0,N1,...", description = "Shares of the model per GPU (llama.cpp's); panllama drives one GPU")
     String tensorSplit;
 
+    @Option(names = {"-nkvo", "--no-kv-offload"}, description = "Keep the KV cache in host memory: the CPU runs attention, also for layers offloaded with -ngl")
+    boolean noKvOffload;
+
+    @Option(names = {"-lv", "--verbosity", "--log-verbosity"}, paramLabel = "N",
+            description = "Log threshold as llama.cpp's: 0 output only, 1 errors, 2 warnings (panllama's default), 3 information, 4 debug")
+    Integer verbosity;
+
     @Option(names = "--override-kv", paramLabel = "KEY=TYPE:VALUE",
             description = "Replace a metadata value at load (TYPE int, float, bool or str), e.g. tokenizer.ggml.add_bos_token=bool:false (repeatable)")
     java.util.List<String> overrideKv;
@@ -131,6 +142,9 @@ final class ModelOptionsMixin {
         // llama.cpp reads -t 0 (and less) as "all cores"; 0 is panllama's default, a negative count is a mistake
         if (threads < 0) throw new IllegalArgumentException("-t " + threads + ": must be 0 (all cores) or more");
         if (threads > 0) ThreadCount.check(threads, "-t", err);
+        if (verbosity != null) CliLogging.setVerbosity(verbosity);
+        if (threadsBatch < 0) throw new IllegalArgumentException("-tb " + threadsBatch + ": must be 0 (as -t) or more");
+        if (threadsBatch > 0) ThreadCount.check(threadsBatch, "-tb", err);
         if (contextSize < 0) throw new IllegalArgumentException("-c " + contextSize + ": must be 0 (the model's context) or more");
         if (batch <= 0) throw new IllegalArgumentException("-b " + batch + ": must be positive");
         if (ubatch <= 0) throw new IllegalArgumentException("-ub " + ubatch + ": must be positive");
@@ -152,9 +166,9 @@ final class ModelOptionsMixin {
         if (flashAttn != null && !java.util.List.of("on", "off", "auto", "true", "false", "1", "0").contains(flashAttn)) {
             throw new IllegalArgumentException("-fa " + flashAttn + ": must be on, off or auto");
         }
-        return ModelOptions.DEFAULTS.withOverrides(overrides()).withThreads(threads).withContextLength(contextSize).withBatch(batch, ubatch)
+        return ModelOptions.DEFAULTS.withOverrides(overrides()).withThreads(threads).withThreadsBatch(threadsBatch).withContextLength(contextSize).withBatch(batch, ubatch)
                 .withMmap(!noMmap).withMlock(mlock).withCacheTypes(cacheType(cacheTypeK, "-ctk"), cacheType(cacheTypeV, "-ctv"))
-                .withPlacement(new PlacementSettings(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadDevices, !noOpOffload))
+                .withPlacement(new PlacementSettings(overrides, cpuMoe, nCpuMoe, gpuLayers, offloadDevices, !noOpOffload, !noKvOffload))
                 .withProgress(ProgressBar.onTerminal(err, ProgressBar.Units.BYTES));
     }
 

@@ -73,6 +73,40 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--color", description = "Color the generated text apart from the prompt (ANSI, as llama-cli)")
     boolean color;
 
+    @Option(names = {"-cnv", "--conversation"}, negatable = true,
+            description = "Conversation mode, as panllama chat: -p is the first message, -sys the system message (default: off)")
+    boolean conversation;
+
+    @Option(names = {"-no-cnv"}, hidden = true, description = "llama-cli's spelling of --no-conversation")
+    void noConversation(boolean on) {
+        if (on) conversation = false;
+    }
+
+    @Option(names = {"-sys", "--system-prompt"}, paramLabel = "TEXT", description = "With -cnv: the system message")
+    String systemPrompt;
+
+    @Option(names = {"-st", "--single-turn"}, description = "With -cnv: quit after the first reply")
+    boolean singleTurn;
+
+    @Mixin
+    ChatTemplateOptionsMixin chatTemplate;
+
+    @Option(names = {"-i", "--interactive"}, description = "Interactive mode: after the text stops (a reverse prompt, end of text, -n tokens) "
+            + "the line typed is added to it and the model goes on; Ctrl-C stops the text, and between turns quits")
+    boolean interactive;
+
+    @Option(names = {"-if", "--interactive-first"}, description = "Interactive mode, waiting for a line before generating")
+    boolean interactiveFirst;
+
+    @Option(names = "--in-prefix", paramLabel = "TEXT", defaultValue = "", description = "Interactive mode: text put before each line typed")
+    String inPrefix;
+
+    @Option(names = "--in-suffix", paramLabel = "TEXT", defaultValue = "", description = "Interactive mode: text put after each line typed")
+    String inSuffix;
+
+    @Option(names = "--in-prefix-bos", description = "Interactive mode: a BOS token before each line typed (and its prefix)")
+    boolean inPrefixBos;
+
     @Spec
     CommandSpec spec;
 
@@ -81,12 +115,17 @@ final class RunCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         checkNPredict(nPredict);
+        if (conversation) return conversation(out, err);
+        if (!interactive && !interactiveFirst && (!inPrefix.isEmpty() || !inSuffix.isEmpty() || inPrefixBos)) {
+            throw new IllegalArgumentException("--in-prefix, --in-suffix and --in-prefix-bos are for interactive mode (-i or -if)");
+        }
+        if (systemPrompt != null || singleTurn) throw new IllegalArgumentException((systemPrompt != null ? "-sys" : "-st") + " is for conversation mode (-cnv)");
         SamplerParams params = sampling.params();
         String prompt = source == null ? "" : source.text != null ? (escape ? Escapes.process(source.text) : source.text) : CliFiles.readText(source.file);
         Grammar grammar = grammarOptions.grammar();
         try (Model m = model.load(err); CachedSession session = new CachedSession(m.newSession())) {
             int[] tokens = m.tokenizer().encode(prompt, true, false);
-            if (tokens.length == 0) throw new IllegalArgumentException("the prompt is empty (no BOS either): nothing to continue");
+            if (tokens.length == 0 && !interactiveFirst) throw new IllegalArgumentException("the prompt is empty (no BOS either): nothing to continue");
             if (tokens.length >= session.contextLength()) {
                 throw new IllegalArgumentException("the prompt is " + tokens.length + " tokens, the context only "
                         + session.contextLength() + " (raise -c)");
@@ -108,6 +147,28 @@ final class RunCommand implements Callable<Integer> {
             // would generate forever (llama.cpp's default is off altogether).
             ContextShift shift = nPredict == -2 ? ContextShift.DISABLED : contextShift.shift(nPredict >= 0);
             CompletionSettings settings = new CompletionSettings(nPredict, params, reversePrompts, sampling.ignoreEos, shift, grammar, -1).withSpecialText(special);
+            if (interactive || interactiveFirst) {
+                Completion.Listener print = text -> {
+                    out.print(color ? GENERATED_COLOR + text + RESET_COLOR : text);
+                    out.flush();
+                    return true;
+                };
+                var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+                InteractiveRun mode = new InteractiveRun(interactiveFirst, Escapes.process(inPrefix), Escapes.process(inSuffix), inPrefixBos);
+                CtrlC.install(() -> {
+                    out.println();
+                    out.flush();
+                });
+                InteractiveRun.Totals t = mode.run(session, m.tokenizer(), tokens, settings, in, out, print);
+                out.println();
+                out.flush();
+                err.println(String.format(Locale.ROOT,
+                        "panllama: load %d ms | prompt %d tokens, %.2f tok/s | generation %d tokens, %.2f tok/s | %s",
+                        m.loadMillis(), t.promptTokens, t.promptTokens / Math.max(1e-9, t.promptNanos / 1e9),
+                        t.generated, t.generated / Math.max(1e-9, t.generateNanos / 1e9), m.description()));
+                err.flush();
+                return 0;
+            }
             if (color) out.print(GENERATED_COLOR);
             Completion c = new Completion(session, m.tokenizer(), tokens, settings, text -> {
                 out.print(text);
@@ -134,6 +195,24 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
         }
         return 0;
+    }
+
+    /** -cnv: the chat command's loop with this command's settings (llama-cli's conversation mode). */
+    private int conversation(PrintWriter out, PrintWriter err) throws Exception {
+        if (interactive || interactiveFirst) throw new IllegalArgumentException("-cnv and -i/-if: conversation mode is already interactive; give one");
+        if (source != null && source.file != null) throw new IllegalArgumentException("-cnv takes its first message with -p, not -f");
+        ChatCommand chat = new ChatCommand();
+        chat.model = model;
+        chat.sampling = sampling;
+        chat.chatTemplate = chatTemplate;
+        chat.contextShift = contextShift;
+        chat.grammarOptions = grammarOptions;
+        chat.systemPrompt = systemPrompt;
+        chat.nPredict = nPredict;
+        chat.reversePrompts = reversePrompts;
+        chat.firstMessageText = source == null ? null : escape ? Escapes.process(source.text) : source.text;
+        chat.singleTurn = singleTurn;
+        return chat.converse(out, err);
     }
 
     /** llama-cli's colors: generated text yellow, then back to the terminal's default. */

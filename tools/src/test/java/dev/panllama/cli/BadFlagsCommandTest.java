@@ -92,6 +92,8 @@ class BadFlagsCommandTest {
         String machine = "(this machine has " + cores + " core" + (cores == 1 ? "" : "s") + ")";
         assertThat(error("run", "-t", "100000", "-p", "x")).isEqualTo("-t 100000: at most 512 threads " + machine);
         assertThat(error("run", "-t", "-3")).isEqualTo("-t -3: must be 0 (all cores) or more");
+        assertThat(error("run", "-tb", "-1")).isEqualTo("-tb -1: must be 0 (as -t) or more");
+        assertThat(error("run", "-lv", "-1")).isEqualTo("-lv -1: must be 0 (output only) to 4 (debug)");
         assertThat(error("bench", "-t", "513")).isEqualTo("-t 513: at most 512 threads " + machine);
         assertThat(error("synth", "--arch", "llama", "--preset", "tiny", "--type", "q8_0", "-t", "100000", "x.gguf"))
                 .isEqualTo("-t 100000: at most 512 threads " + machine);
@@ -128,7 +130,7 @@ class BadFlagsCommandTest {
      */
     @Test
     void llamaCppFlagsAreNamedNotMisparsed() {
-        for (String[] args : new String[][]{{"run", "-cnv", "-p", "x"}, {"run", "-nkvo", "-p", "x"}, {"run", "--numa", "distribute", "-p", "x"},
+        for (String[] args : new String[][]{{"run", "-gan", "4", "-p", "x"}, {"run", "-mli", "-p", "x"}, {"run", "--lora", "a.gguf", "-p", "x"},
                 {"serve", "--reasoning-budget", "0"}, {"bench", "--delay", "1"}, {"quantize", "--keep-split", "a", "b", "q4_0"}}) {
             CliRun r = CliRun.of(args);
             assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
