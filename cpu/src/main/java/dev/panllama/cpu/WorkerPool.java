@@ -1,5 +1,7 @@
 package dev.panllama.cpu;
 
+import dev.panllama.util.Numa;
+
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
@@ -58,6 +60,8 @@ final class WorkerPool implements AutoCloseable {
     /** 1 while worker i may be parked; volatile accesses pair with {@link #current} (Dekker) so no wake-up is lost. */
     private final AtomicIntegerArray parked;
     private volatile Job current;
+    /** The caller thread last bound to thread 0's CPUs under --numa. */
+    private Thread pinnedCaller;
     private volatile boolean closed;
 
     WorkerPool(int threads) {
@@ -72,7 +76,10 @@ final class WorkerPool implements AutoCloseable {
         parked = new AtomicIntegerArray(workers.length);
         for (int i = 0; i < workers.length; i++) {
             int id = i;
-            workers[i] = Thread.ofPlatform().daemon().name("panllama-cpu-" + (i + 1)).unstarted(() -> workerLoop(id));
+            workers[i] = Thread.ofPlatform().daemon().name("panllama-cpu-" + (i + 1)).unstarted(() -> {
+                Numa.pinCurrentThread(id + 1);       // --numa: thread i's CPUs (the caller is thread 0)
+                workerLoop(id);
+            });
             workers[i].start();
         }
     }
@@ -107,6 +114,10 @@ final class WorkerPool implements AutoCloseable {
     synchronized void parallelFor(int tokens, int chunks, IntConsumer body) {
         if (chunks <= 0) return;
         int helpers = threads(tokens) - 1;
+        if (Thread.currentThread() != pinnedCaller && Numa.strategy() != Numa.Strategy.DISABLED) {
+            Numa.pinCurrentThread(0);
+            pinnedCaller = Thread.currentThread();
+        }
         if (helpers == 0 || chunks == 1) {
             for (int c = 0; c < chunks; c++) body.accept(c);
             return;

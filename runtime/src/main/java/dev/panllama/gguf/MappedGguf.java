@@ -139,6 +139,10 @@ public final class MappedGguf implements TensorSource {
      * than RAM, served through mmap): beyond half the machine's memory, WILLNEED becomes NORMAL.
      */
     static NativeMemory.Advice adviceFor(long fileSize, NativeMemory.Advice wanted) {
+        // --numa (llama.cpp's llama_mmap): no read-ahead, so each page is read first by a thread on the node that uses it
+        if (wanted != NativeMemory.Advice.NONE && dev.panllama.util.Numa.strategy() != dev.panllama.util.Numa.Strategy.DISABLED) {
+            return NativeMemory.Advice.RANDOM;
+        }
         long ram = NativeMemory.physicalMemory();
         if (wanted == NativeMemory.Advice.WILLNEED && ram > 0 && fileSize > ram / 2) return NativeMemory.Advice.NORMAL;
         return wanted;

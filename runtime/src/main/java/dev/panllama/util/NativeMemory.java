@@ -99,7 +99,7 @@ public final class NativeMemory {
         return libc_h.__errno_location().reinterpret(4).get(ValueLayout.JAVA_INT, 0);
     }
 
-    private static String lastError() {
+    static String lastError() {
         int e = errno();
         MemorySegment msg = libc_h.strerror(e);
         return msg.getString(0, StandardCharsets.UTF_8) + " (errno " + e + ")";

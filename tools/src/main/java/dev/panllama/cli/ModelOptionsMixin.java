@@ -35,6 +35,10 @@ final class ModelOptionsMixin {
             description = "CPU threads for prompt batches (default: 0 = as -t)")
     int threadsBatch;
 
+    @Option(names = "--numa", paramLabel = "distribute|isolate|numactl",
+            description = "On a NUMA machine: spread the CPU threads over the nodes, keep them on the starting node, or on numactl's CPU set")
+    String numa;
+
     @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", defaultValue = "0",
             description = "Context size in tokens; more than the model was trained with is allowed, with a warning"
                     + " (default: 0 = the model's, at most " + Model.DEFAULT_CONTEXT + ")")
@@ -143,6 +147,9 @@ final class ModelOptionsMixin {
         if (threads < 0) throw new IllegalArgumentException("-t " + threads + ": must be 0 (all cores) or more");
         if (threads > 0) ThreadCount.check(threads, "-t", err);
         if (verbosity != null) CliLogging.setVerbosity(verbosity);
+        if (numa != null) {
+            for (String w : dev.panllama.util.Numa.init(dev.panllama.util.Numa.Strategy.parse(numa))) err.println("warning: " + w);
+        }
         if (threadsBatch < 0) throw new IllegalArgumentException("-tb " + threadsBatch + ": must be 0 (as -t) or more");
         if (threadsBatch > 0) ThreadCount.check(threadsBatch, "-tb", err);
         if (contextSize < 0) throw new IllegalArgumentException("-c " + contextSize + ": must be 0 (the model's context) or more");
