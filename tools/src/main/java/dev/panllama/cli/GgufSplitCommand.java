@@ -65,6 +65,7 @@ final class GgufSplitCommand implements Callable<Integer> {
         if (maxTensors < 1) throw new IllegalArgumentException("--split-max-tensors " + maxTensors + ": must be at least 1");
         long maxBytes = maxSize == null ? 0 : parseSize(maxSize);
         CliFiles.requireInput(in, "a GGUF file", false);
+        if (!dryRun) CliFiles.requireReplaceableOutput(out);      // before any part is written
         try (MappedGguf g = MappedGguf.open(in)) {
             int alignment = g.metadata().getInt(GgufHeader.KEY_ALIGNMENT, GgufHeader.DEFAULT_ALIGNMENT);
             if (merge) {
