@@ -28,6 +28,17 @@ class RunChatFlagsTest {
         assertThat(Escapes.process("a\\nb\\\\c\\x41\\q")).isEqualTo("a\nb\\cA\\q");
     }
 
+    /** --version names the build: version, the commit it was built from (when built from a git clone), the build time and the JVM. */
+    @Test
+    void versionNamesTheBuild() {
+        CliRun r = CliRun.of("--version");
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).containsPattern("^panllama \\S+( \\(commit [0-9a-f]{7,} of \\S+(, with local changes)?\\))?\\R(built \\S+, )?running on Java 25");
+        if (java.nio.file.Files.isDirectory(java.nio.file.Path.of(System.getProperty("panllama.home"), ".git"))) {
+            assertThat(r.out()).containsPattern("\\(commit [0-9a-f]{7,} of ");
+        }
+    }
+
     @Test
     void verbosePrintsWhatTheModelIs() {
         CliRun r = CliRun.of("run", "-v", "-p", "Once", "-n", "1");
