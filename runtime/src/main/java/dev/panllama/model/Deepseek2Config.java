@@ -39,7 +39,6 @@ public record Deepseek2Config(ModelConfig base, int qLoraRank, int kvLoraRank, i
                               float kqScale, float ropeAttnFactor, float yarnExtFactor, int yarnOrigContext) {
 
     /** llama.cpp's context defaults for YaRN (llama_context_default_params). */
-    static final float YARN_BETA_FAST = 32f, YARN_BETA_SLOW = 1f;
 
     /**
      * Reads deepseek2's own hyper-parameters, each checked for type and range ({@link HyperparameterKeys});
@@ -97,31 +96,25 @@ public record Deepseek2Config(ModelConfig base, int qLoraRank, int kvLoraRank, i
                     k.real("expert_weights_scale", 1f, true), groups, groupsUsed);
         }
 
-        String scaling = md.getString(p + "rope.scaling.type", "none").toLowerCase(Locale.ROOT);
-        boolean yarn = scaling.equals("yarn");
         float freqScale = base.ropeFreqScale();
-        float ext = yarn ? 1f : 0f;
+        float ext = base.ropeScaling().extFactor();
         float lnFactor = (float) Math.log(1.0f / freqScale);
         // llama_context: the attention factor given to rope, with YaRN's own magnitude cancelled out
         // (so that only the attention scale below carries it when yarn_log_multiplier is set).
         float logMul = k.real("rope.scaling.yarn_log_multiplier", 0f, false);
         float attnFactor = 1f;
         if (ext != 0f) {
-            attnFactor = logMul != 0f ? 1f : yarnMscale(1f / freqScale, 1f);
+            attnFactor = logMul != 0f ? 1f : RopeScaling.mscale(1f / freqScale, 1f);
             attnFactor *= 1.0f / (1.0f + 0.1f * lnFactor);
         }
+        attnFactor *= k.real("rope.scaling.yarn_attn_factor", 1f, true);
         // build_deepseek2: undo that cancellation, then pre-scale kq_scale by mscale².
         float attnFactorOrig = attnFactor * (1.0f + 0.1f * lnFactor);
         float mscale = attnFactorOrig * (1.0f + logMul * lnFactor);
         float kqScale = mscale * mscale / (float) Math.sqrt(nope + rope);
-        int origCtx = k.count("rope.scaling.original_context_length", base.contextLength(), 1);
+        int origCtx = base.ropeScaling().origContext();
         return new Deepseek2Config(base, qLora, kvLora, nope, rope, v, latent, dense, shared, routing,
                 kqScale, attnFactor, ext, origCtx);
-    }
-
-    /** HF's yarn_get_mscale: {@code 0.1 · mscale · ln(scale) + 1}, 1 for scale <= 1. */
-    private static float yarnMscale(float scale, float mscale) {
-        return scale <= 1f ? 1f : 0.1f * mscale * (float) Math.log(scale) + 1f;
     }
 
     public int headCount() { return base.headCount(); }
@@ -137,7 +130,7 @@ public record Deepseek2Config(ModelConfig base, int qLoraRank, int kvLoraRank, i
     /** The rope angles of the qk_rope dims (normal, not NeoX, rotation; with YaRN when the file asks). */
     public RopeAngles ropeAngles() {
         return new RopeAngles(ropeDim, base.ropeFreqBase(), base.ropeFreqScale(), null,
-                yarnExtFactor, ropeAttnFactor, yarnOrigContext, YARN_BETA_FAST, YARN_BETA_SLOW);
+                yarnExtFactor, ropeAttnFactor, yarnOrigContext, base.ropeScaling().betaFast(), base.ropeScaling().betaSlow());
     }
 
     /** The model parameters that differ from the llama family, as llama.cpp prints them. */

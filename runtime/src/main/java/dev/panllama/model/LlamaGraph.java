@@ -23,7 +23,7 @@ final class LlamaGraph implements ForwardPass.Builder {
     LlamaGraph(ModelConfig config, ModelWeights weights) {
         this.c = config;
         this.w = weights;
-        this.rope = new GraphBlocks.RopeInput(new RopeAngles(config.nRot(), config.ropeFreqBase(), config.ropeFreqScale(), weights.ropeFreqs()));
+        this.rope = new GraphBlocks.RopeInput(config.ropeScaling().angles(config.nRot(), config.ropeFreqBase(), weights.ropeFreqs()));
     }
 
     @Override

@@ -2,21 +2,30 @@ package dev.panllama.model;
 
 import dev.panllama.gguf.GgufMetadata;
 
-import java.util.Locale;
-
 /**
  * Hyper-parameters of a model, read from GGUF metadata with llama.cpp's key names
  * ({@code ARCH.embedding_length}, {@code ARCH.attention.head_count}, ...; src/llama-arch.cpp) and its
  * defaults where a key is optional.
  *
  * @param nRot           dimensions rotated by RoPE (rope.dimension_count, default head_dim)
- * @param ropeFreqScale  1/factor for linear RoPE scaling, 1 otherwise
+ * @param ropeFreqScale  1/factor for linear RoPE scaling or YaRN, 1 otherwise
+ * @param ropeScaling    the scaling and, with YaRN, its parameters
  * @param vocabSize      rows of token_embd (the tokenizer may list the same count)
  */
 public record ModelConfig(Architecture arch, String name, int contextLength, int embeddingLength, int blockCount,
                           int feedForwardLength, int headCount, int headCountKv, int headDimK, int headDimV,
                           float rmsEps, int nRot, float ropeFreqBase, float ropeFreqScale, int vocabSize,
-                          int expertCount, int expertUsedCount, int expertFeedForwardLength) {
+                          int expertCount, int expertUsedCount, int expertFeedForwardLength, RopeScaling ropeScaling) {
+
+    /** Without RoPE scaling beyond the linear {@code ropeFreqScale}. */
+    public ModelConfig(Architecture arch, String name, int contextLength, int embeddingLength, int blockCount,
+                       int feedForwardLength, int headCount, int headCountKv, int headDimK, int headDimV,
+                       float rmsEps, int nRot, float ropeFreqBase, float ropeFreqScale, int vocabSize,
+                       int expertCount, int expertUsedCount, int expertFeedForwardLength) {
+        this(arch, name, contextLength, embeddingLength, blockCount, feedForwardLength, headCount, headCountKv, headDimK, headDimV,
+                rmsEps, nRot, ropeFreqBase, ropeFreqScale, vocabSize, expertCount, expertUsedCount, expertFeedForwardLength,
+                new RopeScaling(ropeFreqScale, 0f, 1f, 32f, 1f, contextLength));
+    }
 
     /**
      * Reads the hyper-parameters, each checked for type and range ({@link HyperparameterKeys}); their
@@ -48,7 +57,8 @@ public record ModelConfig(Architecture arch, String name, int contextLength, int
             throw k.invalid("rope.dimension_count", nRot, "it must be even and at most the head size " + headDimK
                     + (k.contains("attention.key_length") ? " (" + k.key("attention.key_length") + ")" : ""));
         }
-        float freqScale = ropeFreqScale(md, k, arch);
+        int contextLength = k.count("context_length", 2048, 1);
+        RopeScaling rope = RopeScaling.read(md, k, contextLength);
         int nff = k.perLayerCount("feed_forward_length", layers, 0, 0);
         int experts = k.count("expert_count", 0, 0);
         int used = k.count("expert_used_count", 0, 0);
@@ -58,35 +68,10 @@ public record ModelConfig(Architecture arch, String name, int contextLength, int
                     + Integer.MAX_VALUE + " tokens");
         }
         int vocab = k.count("vocab_size", (int) vocabRows, 1);
-        return new ModelConfig(arch, md.getString("general.name", archName), k.count("context_length", 2048, 1),
+        return new ModelConfig(arch, md.getString("general.name", archName), contextLength,
                 embd, layers, nff, heads, headsKv, headDimK, headDimV,
                 k.real("attention.layer_norm_rms_epsilon", 1e-5f, true), nRot,
-                k.real("rope.freq_base", 10000f, true), freqScale, vocab, experts, used, expertFf);
-    }
-
-    /**
-     * 1/factor of linear RoPE scaling (or of YaRN for deepseek2), 1 without scaling. As in llama.cpp
-     * (load_hparams), a factor of 0 means none; a negative one is refused.
-     */
-    private static float ropeFreqScale(GgufMetadata md, HyperparameterKeys k, Architecture arch) {
-        String scaling = md.getString(k.key("rope.scaling.type"), "none").toLowerCase(Locale.ROOT);
-        boolean yarn = scaling.equals("yarn") && arch.latentAttention();   // its other parameters: Deepseek2Config
-        if (!scaling.equals("none") && !scaling.equals("linear") && !yarn) {
-            throw new IllegalArgumentException(k.key("rope.scaling.type") + " = '" + scaling + "', but only none and linear"
-                    + (arch.latentAttention() ? " and yarn" : "") + " are supported yet");
-        }
-        float factor = nonNegative(k, "rope.scaling.factor");
-        if (k.contains("rope.scale_linear")) {
-            float linear = nonNegative(k, "rope.scale_linear");
-            return linear > 0 ? 1.0f / linear : 1.0f;
-        }
-        return !scaling.equals("none") && factor > 0 ? 1.0f / factor : 1.0f;
-    }
-
-    private static float nonNegative(HyperparameterKeys k, String name) {
-        float v = k.real(name, 0f, false);
-        if (v < 0) throw k.invalid(name, v, "it must be positive, or 0 for none");
-        return v;
+                k.real("rope.freq_base", 10000f, true), rope.freqScale(), vocab, experts, used, expertFf, rope);
     }
 
     public int kvDimK() { return headCountKv * headDimK; }
@@ -101,7 +86,7 @@ public record ModelConfig(Architecture arch, String name, int contextLength, int
     public String describe() {
         return String.format("%s: n_embd %d, n_layer %d, n_head %d, n_head_kv %d, head_dim %d, n_ff %d, n_rot %d, rope base %.0f%s, vocab %d%s",
                 arch.ggufName(), embeddingLength, blockCount, headCount, headCountKv, headDimK, feedForwardLength, nRot,
-                ropeFreqBase, ropeFreqScale != 1f ? ", rope scale " + ropeFreqScale : "", vocabSize,
+                ropeFreqBase, ropeFreqScale != 1f ? ", rope scale " + ropeFreqScale + (ropeScaling.yarn() ? " (YaRN from " + ropeScaling.origContext() + ")" : "") : "", vocabSize,
                 isMoe() ? ", experts " + expertUsedCount + "/" + expertCount : "");
     }
 }

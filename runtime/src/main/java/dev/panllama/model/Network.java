@@ -90,7 +90,7 @@ sealed interface Network {
 
         @Override
         public KeyRope keyRope() {
-            return new KeyRope(new RopeAngles(config.nRot(), config.ropeFreqBase(), config.ropeFreqScale(), weights.ropeFreqs()),
+            return new KeyRope(config.ropeScaling().angles(config.nRot(), config.ropeFreqBase(), weights.ropeFreqs()),
                     config.headCountKv(), config.headDimK(), 0, config.nRot(), config.arch().neoxRope());
         }
     }

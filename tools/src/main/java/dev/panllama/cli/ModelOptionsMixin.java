@@ -125,6 +125,18 @@ final class ModelOptionsMixin {
     @Option(names = "--yarn-orig-ctx", paramLabel = "N", description = "YaRN: the model's original training context (default: the model's)")
     Integer yarnOrigCtx;
 
+    @Option(names = "--yarn-ext-factor", paramLabel = "N", description = "YaRN: extrapolation mix (default: 1 with YaRN; 0 turns the ramp off)")
+    Float yarnExtFactor;
+
+    @Option(names = "--yarn-attn-factor", paramLabel = "N", description = "YaRN: multiplies the attention magnitude (default: 1)")
+    Float yarnAttnFactor;
+
+    @Option(names = "--yarn-beta-slow", paramLabel = "N", description = "YaRN: high correction dim, rotations (default: 1)")
+    Float yarnBetaSlow;
+
+    @Option(names = "--yarn-beta-fast", paramLabel = "N", description = "YaRN: low correction dim, rotations (default: 32)")
+    Float yarnBetaFast;
+
     @Option(names = {"-v", "--verbose"}, description = "Print what the model is after loading: architecture, size, parameters, type, context, vocabulary")
     boolean verbose;
 
@@ -204,7 +216,20 @@ final class ModelOptionsMixin {
             if (yarnOrigCtx < 1) throw new IllegalArgumentException("--yarn-orig-ctx " + yarnOrigCtx + ": must be positive");
             out.add(dev.panllama.model.MetadataOverrides.parse("{arch}.rope.scaling.original_context_length=int:" + yarnOrigCtx));
         }
+        yarn(out, "--yarn-ext-factor", "yarn_ext_factor", yarnExtFactor, false);
+        yarn(out, "--yarn-attn-factor", "yarn_attn_factor", yarnAttnFactor, true);
+        yarn(out, "--yarn-beta-slow", "yarn_beta_slow", yarnBetaSlow, true);
+        yarn(out, "--yarn-beta-fast", "yarn_beta_fast", yarnBetaFast, true);
         return new dev.panllama.model.MetadataOverrides(out);
+    }
+
+    /** A --yarn-* flag as llama.cpp's rope.scaling.yarn_* key of the model's architecture. */
+    private static void yarn(java.util.List<dev.panllama.gguf.GgufEntry> out, String flag, String key, Float value, boolean positive) {
+        if (value == null) return;
+        if (!Float.isFinite(value) || (positive ? value <= 0 : value < 0)) {
+            throw new IllegalArgumentException(flag + " " + value + ": must be " + (positive ? "positive" : "0 or more"));
+        }
+        out.add(dev.panllama.model.MetadataOverrides.parse("{arch}.rope.scaling." + key + "=float:" + value));
     }
 
     /** Loads the model for sessions of the default context (-c, else the model's); see {@link #load(PrintWriter, int)}. */

@@ -56,6 +56,13 @@ class RunChatFlagsTest {
         String plain = CliRun.of("run", "-p", "Once upon a time", "-n", "16", "--temp", "0").out();
         String scaled = CliRun.of("run", "-p", "Once upon a time", "-n", "16", "--temp", "0", "--rope-scale", "2").out();
         assertThat(scaled).startsWith("Once upon a time").isNotEqualTo(plain);
+        // YaRN on a llama model, its parameters as llama.cpp's rope.scaling.yarn_* keys
+        assertThat(CliRun.of("run", "-v", "-p", "x", "-n", "1", "--rope-scaling", "yarn", "--rope-scale", "4", "--yarn-orig-ctx", "512").err())
+                .contains("rope scale 0.25 (YaRN from 512)");
+        String noRamp = CliRun.of("run", "-p", "Once upon a time", "-n", "16", "--temp", "0", "--rope-scaling", "yarn", "--rope-scale", "2",
+                "--yarn-ext-factor", "0").out();
+        assertThat(noRamp).isEqualTo(scaled);          // without the ramp YaRN's angles are linear scaling's
+        assertThat(CliRun.of("run", "-p", "x", "--yarn-beta-fast", "0").err()).contains("--yarn-beta-fast 0.0: must be positive");
         CliRun bad = CliRun.of("run", "-p", "x", "--override-kv", "a=b");
         assertThat(bad.exitCode()).isEqualTo(1);
         assertThat(bad.err()).contains("--override-kv a=b: must be KEY=TYPE:VALUE");
