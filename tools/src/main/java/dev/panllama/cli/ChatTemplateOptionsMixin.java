@@ -18,9 +18,10 @@ final class ChatTemplateOptionsMixin {
     @Option(names = "--chat-template-file", paramLabel = "FILE", description = "Read the chat template (Jinja) from a file")
     Path templateFile;
 
-    @Option(names = "--no-jinja", description = {"Do not render Jinja: use the built-in format the template's markers name,",
-            "as llama.cpp does without --jinja"})
-    boolean noJinja;
+    @Option(names = "--jinja", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = {"Render the chat template with Jinja (default: on); --no-jinja uses the built-in format the",
+                    "template's markers name, as llama.cpp does without --jinja"})
+    boolean jinja;
 
     /** The template given instead of the model's, null for none; read once. */
     private String override;
@@ -44,6 +45,6 @@ final class ChatTemplateOptionsMixin {
     }
 
     ChatFormat format(Model model) throws IOException {
-        return ChatFormat.forModel(model.metadata(), model.tokenizer(), override(), !noJinja);
+        return ChatFormat.forModel(model.metadata(), model.tokenizer(), override(), jinja);
     }
 }

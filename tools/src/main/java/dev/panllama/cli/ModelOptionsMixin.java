@@ -106,6 +106,12 @@ final class ModelOptionsMixin {
             description = "Log threshold as llama.cpp's: 0 output only, 1 errors, 2 warnings (panllama's default), 3 information, 4 debug")
     Integer verbosity;
 
+    @Option(names = "--log-disable", description = "Log nothing but errors that end the program (-lv 0)")
+    boolean logDisable;
+
+    @Option(names = "--log-verbose", description = "Log everything, debug too (-lv 4)")
+    boolean logVerbose;
+
     @Option(names = "--override-kv", paramLabel = "KEY=TYPE:VALUE",
             description = "Replace a metadata value at load (TYPE int, float, bool or str), e.g. tokenizer.ggml.add_bos_token=bool:false (repeatable)")
     java.util.List<String> overrideKv;
@@ -159,6 +165,8 @@ final class ModelOptionsMixin {
         if (threads < 0) throw new IllegalArgumentException("-t " + threads + ": must be 0 (all cores) or more");
         if (threads > 0) ThreadCount.check(threads, "-t", err);
         if (verbosity != null) CliLogging.setVerbosity(verbosity);
+        if (logDisable) CliLogging.setVerbosity(0);
+        if (logVerbose) CliLogging.setVerbosity(4);
         if (numa != null) {
             for (String w : dev.panllama.util.Numa.init(dev.panllama.util.Numa.Strategy.parse(numa))) err.println("warning: " + w);
         }

@@ -57,6 +57,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--no-display-prompt", description = "Print only the generated text")
     boolean noDisplayPrompt;
 
+    @Option(names = "--no-perf", description = "Leave out the timing line at the end")
+    boolean noPerf;
+
     @Option(names = {"-r", "--reverse-prompt"}, paramLabel = "TEXT", description = "Stop when the text shows TEXT (repeatable; not printed)")
     List<String> reversePrompts = new ArrayList<>();
 
@@ -162,7 +165,7 @@ final class RunCommand implements Callable<Integer> {
                 InteractiveRun.Totals t = mode.run(session, m.tokenizer(), tokens, settings, in, out, print);
                 out.println();
                 out.flush();
-                err.println(String.format(Locale.ROOT,
+                if (!noPerf) err.println(String.format(Locale.ROOT,
                         "panllama: load %d ms | prompt %d tokens, %.2f tok/s | generation %d tokens, %.2f tok/s | %s",
                         m.loadMillis(), t.promptTokens, t.promptTokens / Math.max(1e-9, t.promptNanos / 1e9),
                         t.generated, t.generated / Math.max(1e-9, t.generateNanos / 1e9), m.description()));
@@ -187,7 +190,7 @@ final class RunCommand implements Callable<Integer> {
                         + " tokens: the context of " + session.contextLength() + " is full (raise -c" + (shift.enabled() ? "" : ", or drop --no-context-shift") + ")");
             }
             double promptSeconds = Math.max(1e-9, st.promptNanos() / 1e9);
-            err.println(String.format(Locale.ROOT,
+            if (!noPerf) err.println(String.format(Locale.ROOT,
                     "panllama: load %d ms | prompt %d tokens, %.1f ms, %.2f tok/s | generation %d tokens, %.1f ms, %.2f tok/s | %s, seed %d",
                     m.loadMillis(), st.promptTokens(), st.promptNanos() / 1e6, st.promptTokens() / promptSeconds,
                     st.completionTokens(), st.generateNanos() / 1e6, st.generateTokensPerSecond(),

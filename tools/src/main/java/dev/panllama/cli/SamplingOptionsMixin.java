@@ -69,7 +69,7 @@ final class SamplingOptionsMixin {
     @Option(names = "--xtc-threshold", paramLabel = "P", defaultValue = "0.1", description = "XTC: probability from which a token is a top choice (default: ${DEFAULT-VALUE})")
     float xtcThreshold;
 
-    @Option(names = "--top-n-sigma", paramLabel = "N", defaultValue = "-1", description = "Keep logits within N standard deviations of the largest; -1 = off (default: ${DEFAULT-VALUE})")
+    @Option(names = {"--top-n-sigma", "--top-nsigma"}, paramLabel = "N", defaultValue = "-1", description = "Keep logits within N standard deviations of the largest; -1 = off (default: ${DEFAULT-VALUE})")
     float topNSigma;
 
     @Option(names = "--ignore-eos", description = "Never sample an end-of-generation token: generate -n tokens (run and chat)")

@@ -57,6 +57,15 @@ final class ServeCommand implements Callable<Integer> {
             description = "Largest request body accepted; larger ones get 413 (default: ${DEFAULT-VALUE})")
     long maxRequestBytes;
 
+    @Option(names = {"-cb", "--cont-batching"}, description = "Accepted as llama.cpp's: the server always batches the slots' tokens together")
+    boolean contBatching;
+
+    @Option(names = {"--metrics", "--slots"}, description = "Accepted as llama.cpp's: GET /metrics and GET /slots are always served")
+    boolean endpoints;
+
+    @Option(names = "--no-webui", description = "Accepted as llama.cpp's: panllama serves no web page, only the API")
+    boolean noWebui;
+
     @Option(names = "--no-warmup", description = "Listen at once, without running the model first (the first requests then pay for the JIT)")
     boolean noWarmup;
 
@@ -78,7 +87,7 @@ final class ServeCommand implements Callable<Integer> {
             description = "Threads answering HTTP requests; -1: one (virtual) thread per request (default: ${DEFAULT-VALUE})")
     int threadsHttp;
 
-    @Option(names = "--embeddings", description = "Serve POST /v1/embeddings and /embedding (the final hidden states, pooled)")
+    @Option(names = {"--embeddings", "--embedding"}, description = "Serve POST /v1/embeddings and /embedding (the final hidden states, pooled)")
     boolean embeddings;
 
     @Option(names = "--pooling", paramLabel = "TYPE",

@@ -39,6 +39,16 @@ class RunChatFlagsTest {
         }
     }
 
+    /** llama.cpp's spellings that mean what panllama does anyway, or a small switch. */
+    @Test
+    void llamaCppSpellingsAreAccepted() {
+        CliRun quiet = CliRun.of("run", "-p", "Once", "-n", "2", "--no-perf", "--top-nsigma", "-1", "--log-disable");
+        assertThat(quiet.exitCode()).as(quiet.err()).isZero();
+        assertThat(quiet.err()).doesNotContain("panllama: load");
+        CliRun jinja = CliRun.of("run", "-cnv", "-st", "--jinja", "-p", "Hi", "-n", "2");
+        assertThat(jinja.exitCode()).as(jinja.err()).isZero();
+    }
+
     @Test
     void verbosePrintsWhatTheModelIs() {
         CliRun r = CliRun.of("run", "-v", "-p", "Once", "-n", "1");
