@@ -1,6 +1,6 @@
 package dev.panllama.cpu;
 
-import dev.panllama.tensor.BlockCodec;
+import dev.panllama.tensor.codec.BlockCodec;
 
 import java.lang.foreign.MemorySegment;
 

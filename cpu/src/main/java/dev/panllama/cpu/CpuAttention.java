@@ -1,7 +1,7 @@
 package dev.panllama.cpu;
 
 import dev.panllama.backend.AttentionKernel;
-import dev.panllama.model.KvCache;
+import dev.panllama.kv.KvCache;
 import dev.panllama.tensor.GgmlType;
 
 import java.util.Arrays;

@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 /**
  * What {@link CpuKernels} needs of a weight type: dot products and decoding of the unit its rows come
  * in. For most types that is one row ({@link RowKernel}); for ik_llama.cpp's row-interleaved types
- * (see {@link dev.panllama.tensor.RowGroupCodec}) it is a group of {@link #rows()} rows whose blocks
+ * (see {@link dev.panllama.tensor.codec.RowGroupCodec}) it is a group of {@link #rows()} rows whose blocks
  * are stored together, which one call decodes or dots at once.
  */
 interface WeightKernel {

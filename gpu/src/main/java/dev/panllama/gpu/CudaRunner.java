@@ -9,7 +9,7 @@ import dev.panllama.graph.KvSpan;
 import dev.panllama.graph.Node;
 import dev.panllama.graph.Op;
 import dev.panllama.graph.Slot;
-import dev.panllama.model.KvCache;
+import dev.panllama.kv.KvCache;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.tensor.Tensor;
 import jcuda.driver.CUdeviceptr;

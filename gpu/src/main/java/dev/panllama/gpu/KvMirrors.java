@@ -1,6 +1,6 @@
 package dev.panllama.gpu;
 
-import dev.panllama.model.KvCache;
+import dev.panllama.kv.KvCache;
 import jcuda.driver.CUdeviceptr;
 
 import java.lang.foreign.MemorySegment;

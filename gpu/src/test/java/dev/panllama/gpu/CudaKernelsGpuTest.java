@@ -3,7 +3,7 @@ package dev.panllama.gpu;
 import dev.panllama.backend.AttentionKernel;
 import dev.panllama.backend.Kernels;
 import dev.panllama.backend.ReferenceKernels;
-import dev.panllama.model.KvCache;
+import dev.panllama.kv.KvCache;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;

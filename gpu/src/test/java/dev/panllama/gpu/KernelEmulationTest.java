@@ -3,7 +3,7 @@ package dev.panllama.gpu;
 import dev.panllama.backend.AttentionKernel;
 import dev.panllama.backend.Kernels;
 import dev.panllama.backend.ReferenceKernels;
-import dev.panllama.model.KvCache;
+import dev.panllama.kv.KvCache;
 import dev.panllama.tensor.GgmlType;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;

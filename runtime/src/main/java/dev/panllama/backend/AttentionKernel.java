@@ -1,7 +1,7 @@
 package dev.panllama.backend;
 
-import dev.panllama.model.KvCache;
-import dev.panllama.tensor.BlockCodec;
+import dev.panllama.kv.KvCache;
+import dev.panllama.tensor.codec.BlockCodec;
 import dev.panllama.tensor.GgmlType;
 
 /**

@@ -3,7 +3,7 @@ package dev.panllama.backend;
 import dev.panllama.tensor.Tensor;
 
 /**
- * Scalar kernels: each weight row is decoded with its type's {@link dev.panllama.tensor.BlockCodec} and
+ * Scalar kernels: each weight row is decoded with its type's {@link dev.panllama.tensor.codec.BlockCodec} and
  * dotted with the activations in float. Slow and simple; it runs when no faster backend is on the
  * class path and is the oracle the fast kernels are tested against.
  */

@@ -3,7 +3,7 @@ package dev.panllama.convert;
 import dev.panllama.gguf.GgufEntry;
 import dev.panllama.gguf.GgufWriter;
 import dev.panllama.gguf.MappedGguf;
-import dev.panllama.model.LlamaFileType;
+import dev.panllama.gguf.LlamaFileType;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.util.ProgressListener;
 

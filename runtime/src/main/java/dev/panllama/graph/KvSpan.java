@@ -1,6 +1,6 @@
 package dev.panllama.graph;
 
-import dev.panllama.model.KvCache;
+import dev.panllama.kv.KvCache;
 
 /**
  * One sequence's part of a batch (llama.cpp's tokens of one seq_id in a llama_batch): batch rows

@@ -1,6 +1,5 @@
 package dev.panllama.graph;
 
-import dev.panllama.model.ExpertRouting;
 import dev.panllama.tensor.Tensor;
 
 import java.util.List;

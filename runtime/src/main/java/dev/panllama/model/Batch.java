@@ -2,6 +2,7 @@ package dev.panllama.model;
 
 import dev.panllama.graph.KvSpan;
 
+import dev.panllama.kv.KvCache;
 import java.util.List;
 import java.util.stream.IntStream;
 

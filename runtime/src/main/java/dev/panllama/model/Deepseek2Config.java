@@ -2,6 +2,7 @@ package dev.panllama.model;
 
 import dev.panllama.gguf.GgufMetadata;
 
+import dev.panllama.graph.ExpertRouting;
 import java.util.Locale;
 
 /**

@@ -1,5 +1,6 @@
 package dev.panllama.model;
 
+import dev.panllama.graph.ExpertRouting;
 import dev.panllama.graph.Graph;
 import dev.panllama.graph.KvSpan;
 import dev.panllama.graph.Op;
@@ -8,6 +9,7 @@ import dev.panllama.graph.Value;
 
 import static dev.panllama.model.GraphBlocks.norm;
 import static dev.panllama.model.TensorNames.weight;
+import dev.panllama.kv.KvCache;
 
 /**
  * DeepSeek-V2/V3's graph (llama.cpp's build_deepseek2) with multi-head latent attention over a latent

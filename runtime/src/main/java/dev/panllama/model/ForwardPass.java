@@ -1,6 +1,7 @@
 package dev.panllama.model;
 
 import dev.panllama.graph.Graph;
+import dev.panllama.kv.KvCache;
 import dev.panllama.scheduler.ExecutionPlan;
 import dev.panllama.scheduler.GraphExecutor;
 import dev.panllama.scheduler.Schedule;

@@ -1,5 +1,6 @@
 package dev.panllama.model;
 
+import dev.panllama.kv.KvCache;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;

@@ -1,5 +1,6 @@
 package dev.panllama.model;
 
+import dev.panllama.graph.ExpertRouting;
 import dev.panllama.graph.Graph;
 import dev.panllama.graph.Slot;
 import dev.panllama.graph.Value;

@@ -7,6 +7,7 @@ import dev.panllama.gguf.GgufLoadOptions;
 import dev.panllama.gguf.GgufMetadata;
 import dev.panllama.gguf.MappedGguf;
 import dev.panllama.gguf.TensorSource;
+import dev.panllama.kv.KvCache;
 import dev.panllama.scheduler.ExecutionPlan;
 import dev.panllama.scheduler.Placement;
 import dev.panllama.scheduler.Schedule;

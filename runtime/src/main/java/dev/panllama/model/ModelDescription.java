@@ -1,5 +1,6 @@
 package dev.panllama.model;
 
+import dev.panllama.gguf.LlamaFileType;
 import dev.panllama.gguf.MappedGguf;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.tensor.Tensor;

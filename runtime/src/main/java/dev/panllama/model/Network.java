@@ -2,6 +2,7 @@ package dev.panllama.model;
 
 import dev.panllama.backend.Device;
 import dev.panllama.gguf.TensorSource;
+import dev.panllama.kv.KvCache;
 import dev.panllama.tensor.GgmlType;
 
 import java.util.function.Function;

@@ -1,6 +1,7 @@
 package dev.panllama.model;
 
 import dev.panllama.graph.KvSpan;
+import dev.panllama.kv.KvCache;
 import dev.panllama.scheduler.Schedule;
 
 import java.util.List;

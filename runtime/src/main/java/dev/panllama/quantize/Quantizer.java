@@ -4,7 +4,7 @@ import dev.panllama.gguf.GgufEntry;
 import dev.panllama.gguf.GgufHeader;
 import dev.panllama.gguf.GgufWriter;
 import dev.panllama.gguf.MappedGguf;
-import dev.panllama.tensor.BlockCodec;
+import dev.panllama.tensor.codec.BlockCodec;
 import dev.panllama.tensor.Tensor;
 import dev.panllama.util.ProgressListener;
 

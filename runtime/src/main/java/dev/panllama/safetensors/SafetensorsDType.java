@@ -1,7 +1,7 @@
 package dev.panllama.safetensors;
 
 import dev.panllama.tensor.FloatCodecs;
-import dev.panllama.tensor.Fp8;
+import dev.panllama.tensor.codec.Fp8;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

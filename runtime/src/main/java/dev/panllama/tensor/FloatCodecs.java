@@ -1,5 +1,6 @@
 package dev.panllama.tensor;
 
+import dev.panllama.tensor.codec.BlockCodec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;

@@ -1,5 +1,6 @@
 package dev.panllama.tensor;
 
+import dev.panllama.tensor.codec.BlockCodec;
 import dev.panllama.tensor.codec.F8E4M3Codec;
 import dev.panllama.tensor.codec.Iq2KCodec;
 import dev.panllama.tensor.codec.Iq2KR4Codec;
@@ -29,6 +30,7 @@ import dev.panllama.tensor.codec.Q8_0Codec;
 import dev.panllama.tensor.codec.Q8_0R8Codec;
 import dev.panllama.tensor.codec.Q8_1Codec;
 
+import dev.panllama.tensor.codec.RowGroupCodec;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package dev.panllama.tensor;
 
+import dev.panllama.tensor.codec.RowGroupCodec;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 

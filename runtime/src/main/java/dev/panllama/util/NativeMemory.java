@@ -24,6 +24,11 @@ public final class NativeMemory {
 
     private static final long MAP_FAILED = -1L;
 
+    /** Whether standard error is a terminal (isatty(2)), where progress bars redraw in place. */
+    public static boolean stderrIsTerminal() {
+        return libc_h.isatty(2) == 1;
+    }
+
     public static long pageSize() {
         return libc_h.sysconf(libc_h._SC_PAGESIZE());
     }

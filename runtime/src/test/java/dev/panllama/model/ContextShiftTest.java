@@ -1,5 +1,6 @@
 package dev.panllama.model;
 
+import dev.panllama.kv.KvCache;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.testing.TestFiles;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -3,6 +3,8 @@ package dev.panllama.model;
 import dev.panllama.gguf.GgufEntry;
 import dev.panllama.gguf.GgufWriter;
 import dev.panllama.gguf.MappedGguf;
+import dev.panllama.graph.ExpertRouting;
+import dev.panllama.kv.KvCache;
 import dev.panllama.model.synth.SyntheticDeepseek2;
 import dev.panllama.model.synth.SyntheticPreset;
 import dev.panllama.tensor.GgmlType;

@@ -1,6 +1,7 @@
 package dev.panllama.tensor;
 
 import dev.panllama.gguf.MappedGguf;
+import dev.panllama.tensor.codec.BlockCodec;
 import dev.panllama.testing.TestFiles;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,6 +1,6 @@
 package dev.panllama.cli;
 
-import dev.panllama.ffm.libc.libc_h;
+import dev.panllama.util.NativeMemory;
 import dev.panllama.util.ProgressListener;
 
 import java.io.PrintWriter;
@@ -98,6 +98,6 @@ public final class ProgressBar implements ProgressListener {
      */
     static boolean stderrIsTerminal() {
         if ("dumb".equals(System.getenv("TERM"))) return false;
-        return libc_h.isatty(2) == 1;
+        return NativeMemory.stderrIsTerminal();
     }
 }

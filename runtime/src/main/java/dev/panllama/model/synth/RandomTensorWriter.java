@@ -1,6 +1,6 @@
 package dev.panllama.model.synth;
 
-import dev.panllama.tensor.BlockCodec;
+import dev.panllama.tensor.codec.BlockCodec;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.util.ProgressListener;
 

@@ -2,7 +2,7 @@ package dev.panllama.model.synth;
 
 import dev.panllama.gguf.GgufWriter;
 import dev.panllama.model.Architecture;
-import dev.panllama.model.LlamaFileType;
+import dev.panllama.gguf.LlamaFileType;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.util.ProgressListener;
 

@@ -1,7 +1,5 @@
 package dev.panllama.tensor.codec;
 
-import dev.panllama.tensor.BlockCodec;
-import dev.panllama.tensor.Fp8;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -1,6 +1,5 @@
 package dev.panllama.tensor.codec;
 
-import dev.panllama.tensor.BlockCodec;
 
 import java.lang.foreign.MemorySegment;
 

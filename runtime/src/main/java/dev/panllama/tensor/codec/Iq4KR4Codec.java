@@ -1,6 +1,5 @@
 package dev.panllama.tensor.codec;
 
-import dev.panllama.tensor.RowGroupCodec;
 
 import java.lang.foreign.MemorySegment;
 

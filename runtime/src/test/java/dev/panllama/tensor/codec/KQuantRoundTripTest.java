@@ -1,6 +1,5 @@
 package dev.panllama.tensor.codec;
 
-import dev.panllama.tensor.BlockCodec;
 import dev.panllama.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

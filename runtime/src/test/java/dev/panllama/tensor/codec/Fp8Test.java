@@ -1,4 +1,4 @@
-package dev.panllama.tensor;
+package dev.panllama.tensor.codec;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.panllama.model;
+package dev.panllama.graph;
 
 import java.util.Arrays;
 
@@ -60,7 +60,7 @@ public record ExpertRouting(Gating gating, boolean normalize, float scale, int g
     }
 
     /** Checks the routing against the expert counts, so that a bad file fails at load. */
-    void validate(int experts, int used) {
+    public void validate(int experts, int used) {
         if (used <= 0 || used > experts) throw new IllegalArgumentException("expert_used_count " + used + " must be in [1, " + experts + "]");
         if (groups > 1) {
             if (experts % groups != 0) {

@@ -1,5 +1,6 @@
-package dev.panllama.tensor;
+package dev.panllama.tensor.codec;
 
+import dev.panllama.tensor.codec.BlockCodec;
 import java.lang.foreign.MemorySegment;
 
 /**

@@ -1,6 +1,6 @@
-package dev.panllama.model;
+package dev.panllama.kv;
 
-import dev.panllama.tensor.BlockCodec;
+import dev.panllama.tensor.codec.BlockCodec;
 import dev.panllama.tensor.GgmlType;
 
 import java.lang.foreign.Arena;
@@ -95,7 +95,7 @@ public final class KvCache implements AutoCloseable {
     }
 
     /** Bytes of a cache of {@code layers × contextLength} positions of {@code bytesPerPosition} each (K and V rows together). */
-    static long bytes(int layers, int contextLength, long bytesPerPosition) {
+    public static long bytes(int layers, int contextLength, long bytesPerPosition) {
         return Math.multiplyExact(Math.multiplyExact((long) layers, contextLength), bytesPerPosition);
     }
 
@@ -177,20 +177,19 @@ public final class KvCache implements AutoCloseable {
      * after them down by {@code discard}, each key re-rotated by {@code -discard} positions' angles
      * (decoded, rotated, encoded again in the cache type); values move as stored.
      */
-    public void shift(int keep, int discard, int end, KeyRope rope) {
+    public void shift(int keep, int discard, int end, KeyRotation rope) {
         if (keep < 0 || discard < 1 || keep + discard > end || end > contextLength) {
             throw new IllegalArgumentException("cannot drop [" + keep + ", " + (keep + discard) + ") of " + end + " positions");
         }
         if (!allOnHost()) throw new UnsupportedOperationException("the KV cache lives on a device: it cannot be shifted on the host");
-        float[] cosSin = new float[rope.nRot()];
-        rope.angles().rotation(-discard, cosSin);
+        java.util.function.Consumer<float[]> rotate = rope.by(-discard);
         float[] row = new float[kRowElems];
         BlockCodec kc = kType.codec();
         for (int l = 0; l < layers; l++) {
             for (int p = keep + discard; p < end; p++) {
                 int to = p - discard;
                 kc.dequantize(keyRow(l, p), 0, row, 0, kRowElems);
-                rope.rotate(row, cosSin);
+                rotate.accept(row);
                 kc.quantize(row, 0, keyRow(l, to), 0, kRowElems);
                 if (!latent) valueRow(l, to).copyFrom(valueRow(l, p));
             }

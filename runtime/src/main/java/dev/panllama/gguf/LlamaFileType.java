@@ -1,4 +1,4 @@
-package dev.panllama.model;
+package dev.panllama.gguf;
 
 import dev.panllama.tensor.GgmlType;
 

@@ -1,4 +1,4 @@
-package dev.panllama.tensor;
+package dev.panllama.tensor.codec;
 
 /**
  * The two 8-bit float formats of the OCP "8-bit Floating Point Specification (OFP8)" rev 1.0, as
