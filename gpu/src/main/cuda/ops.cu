@@ -1,19 +1,13 @@
 // ops.cu: element-wise and per-row ops on float activations; see gpu/KERNELS.md. Each mirrors the
 // default method of the Java Kernels SPI (runtime/src/main/java/dev/panllama/backend/Kernels.java):
 // the same float expressions in the same order (multiplies and adds kept apart where Java rounds
-// twice), and ggml's double-precision sums for rmsnorm and softmax.
+// twice), and ggml's double-precision sums for rmsnorm.
 //
 // No #include: NVRTC compiles this file as shipped.
 
-#define OPS_THREADS 256   // rmsnorm, softmax and the element-wise kernels
+#define OPS_THREADS 256   // rmsnorm and the element-wise kernels
 #define ROPE_THREADS 128
 #define OPS_WARPS (OPS_THREADS / 32)
-
-__device__ __forceinline__ float warp_max(float v) {
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
 
 __device__ __forceinline__ double warp_sum_d(double v) {
 #pragma unroll
@@ -31,19 +25,6 @@ __device__ __forceinline__ double block_sum_d(double v) {
     v = lane < OPS_WARPS ? part[lane] : 0.0;
     v = warp_sum_d(v);
     __syncthreads();  // part may be reused by a later call
-    return v;
-}
-
-// Block-wide max of one float per thread; every thread gets it.
-__device__ __forceinline__ float block_max(float v) {
-    __shared__ float part[OPS_WARPS];
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    v = warp_max(v);
-    if (lane == 0) part[warp] = v;
-    __syncthreads();
-    v = lane < OPS_WARPS ? part[lane] : part[0];
-    v = warp_max(v);
-    __syncthreads();
     return v;
 }
 
@@ -96,45 +77,10 @@ swiglu_f32(float* __restrict__ gate, const float* __restrict__ up, int n) {
     }
 }
 
-// GELU, tanh approximation as ggml: 0.5 x (1 + tanh(sqrt(2/pi) x (1 + 0.044715 x^2))).
-extern "C" __global__ void __launch_bounds__(OPS_THREADS)
-gelu_f32(float* __restrict__ x, int n) {
-    const int i = elem_index();
-    if (i < n) {
-        const float v = x[i];
-        const float inner = __fmul_rn(__fmul_rn(0.7978845608f, v), __fadd_rn(1.0f, __fmul_rn(__fmul_rn(0.044715f, v), v)));
-        x[i] = __fmul_rn(__fmul_rn(0.5f, v), __fadd_rn(1.0f, tanhf(inner)));
-    }
-}
-
-extern "C" __global__ void __launch_bounds__(OPS_THREADS)
-mul_f32(float* __restrict__ x, const float* __restrict__ y, int n) {
-    const int i = elem_index();
-    if (i < n) x[i] *= y[i];
-}
-
 extern "C" __global__ void __launch_bounds__(OPS_THREADS)
 add_f32(float* __restrict__ x, const float* __restrict__ y, int n) {
     const int i = elem_index();
     if (i < n) x[i] += y[i];
-}
-
-// Softmax of row blockIdx.x (n values) in place: max-shifted, the exponentials summed in double.
-extern "C" __global__ void __launch_bounds__(OPS_THREADS)
-softmax_f32(float* __restrict__ x, int n) {
-    float* __restrict__ xr = x + (long long) blockIdx.x * n;
-    float m = __int_as_float(0xff800000);  // -inf
-    for (int i = threadIdx.x; i < n; i += OPS_THREADS) m = fmaxf(m, xr[i]);
-    m = block_max(m);
-    double sum = 0.0;
-    for (int i = threadIdx.x; i < n; i += OPS_THREADS) {
-        const float e = expf(xr[i] - m);
-        xr[i] = e;
-        sum += e;
-    }
-    sum = block_sum_d(sum);
-    const float inv = (float) (1.0 / sum);
-    for (int i = threadIdx.x; i < n; i += OPS_THREADS) xr[i] *= inv;
 }
 
 // x[i] += b[i % width] for the n = rows * width values of x: a bias added to every token's row.

@@ -196,8 +196,8 @@ const std::map<std::string, Binder>& kernels() {
         K(dequant, dq_f32_f16), K(dequant, dq_f16_f16), K(dequant, dq_bf16_f16), K(dequant, dq_q8_0_f16),
         K(dequant, dq_q4_0_f16), K(dequant, dq_q4_k_f16), K(dequant, dq_q5_k_f16), K(dequant, dq_q6_k_f16),
         K(dequant, dq_iq4_xs_f16), K(dequant, f32_to_f16),
-        K(ops, rmsnorm_f32), K(ops, rope_f32), K(ops, swiglu_f32), K(ops, gelu_f32), K(ops, mul_f32),
-        K(ops, add_f32), K(ops, softmax_f32), K(ops, add_rows_f32), K(ops, copy_rows_f32), K(ops, moe_combine_f32),
+        K(ops, rmsnorm_f32), K(ops, rope_f32), K(ops, swiglu_f32),
+        K(ops, add_f32), K(ops, add_rows_f32), K(ops, copy_rows_f32), K(ops, moe_combine_f32),
         K(attention, attention_f32),
     };
 #undef K

@@ -250,21 +250,6 @@ final class CpuKernels implements Kernels {
     }
 
     @Override
-    public void mul(float[] x, float[] y, int n) {
-        VectorOps.mul(x, y, n);
-    }
-
-    @Override
-    public void gelu(float[] x, int n) {
-        VectorOps.gelu(x, n);
-    }
-
-    @Override
-    public void softmax(float[] x, int rows, int n) {
-        VectorOps.softmax(x, rows, n);
-    }
-
-    @Override
     public void attention(AttentionKernel.Job job) {
         attention.run(job);
     }

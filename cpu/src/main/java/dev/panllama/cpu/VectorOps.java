@@ -45,46 +45,6 @@ final class VectorOps {
         }
     }
 
-    /**
-     * GELU with ggml's tanh approximation: 0.5·x·(1 + tanh(√(2/π)·x·(1 + 0.044715·x²))), tanh(u) taken as
-     * 1 - 2/(e^{2u} + 1).
-     */
-    static void gelu(float[] x, int n) {
-        int i = 0;
-        for (; i + FL <= n; i += FL) {
-            FloatVector v = FloatVector.fromArray(F, x, i);
-            FloatVector u = v.mul(0.7978845608f).mul(v.mul(v).mul(0.044715f).add(1f));
-            FloatVector tanh = v.broadcast(1f).sub(v.broadcast(2f).div(VecMath.exp(u.mul(2f)).add(1f)));
-            v.mul(0.5f).mul(tanh.add(1f)).intoArray(x, i);
-        }
-        for (; i < n; i++) x[i] = geluScalar(x[i]);
-    }
-
-    static float geluScalar(float v) {
-        float u = 0.7978845608f * v * (1f + 0.044715f * v * v);
-        float tanh = 1f - 2f / ((float) Math.exp(2f * u) + 1f);
-        return 0.5f * v * (1f + tanh);
-    }
-
-    static void mul(float[] x, float[] y, int n) {
-        int i = 0;
-        for (; i + FL <= n; i += FL) FloatVector.fromArray(F, x, i).mul(FloatVector.fromArray(F, y, i)).intoArray(x, i);
-        for (; i < n; i++) x[i] *= y[i];
-    }
-
-    /** Softmax of each of {@code rows} rows of {@code n}, in place (max-shifted; sum in double like ggml). */
-    static void softmax(float[] x, int rows, int n) {
-        for (int r = 0; r < rows; r++) {
-            int off = r * n;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
-            float inv = (float) (1.0 / expShifted(x, off, n, max));
-            int i = 0;
-            for (; i + FL <= n; i += FL) FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
-            for (; i < n; i++) x[off + i] *= inv;
-        }
-    }
-
     static void add(float[] x, float[] y, int n) {
         int i = 0;
         for (; i + FL <= n; i += FL) FloatVector.fromArray(F, x, i).add(FloatVector.fromArray(F, y, i)).intoArray(x, i);

@@ -150,38 +150,8 @@ final class CudaKernels implements Kernels {
     }
 
     @Override
-    public void mul(float[] x, float[] y, int n) {
-        binary("mul_f32", x, y, n);
-    }
-
-    @Override
     public void add(float[] x, float[] y, int n) {
         binary("add_f32", x, y, n);
-    }
-
-    @Override
-    public void gelu(float[] x, int n) {
-        if (n <= 0) return;
-        synchronized (device) {
-            CudaDevice.State s = device.enter();
-            CUdeviceptr a = s.scratch().get(IN_A, 4L * n);
-            s.ctx().upload(x, 0, n, a);
-            s.modules().launch("gelu_f32", LaunchGeometry.elementwise(n), new CudaModules.Args().ptr(a).i32(n));
-            s.ctx().download(a, x, 0, n);
-        }
-    }
-
-    @Override
-    public void softmax(float[] x, int rows, int n) {
-        int total = rows * n;
-        if (total <= 0) return;
-        synchronized (device) {
-            CudaDevice.State s = device.enter();
-            CUdeviceptr a = s.scratch().get(IN_A, 4L * total);
-            s.ctx().upload(x, 0, total, a);
-            s.modules().launch("softmax_f32", LaunchGeometry.perRow(rows), new CudaModules.Args().ptr(a).i32(n));
-            s.ctx().download(a, x, 0, total);
-        }
     }
 
     @Override

@@ -27,7 +27,7 @@ final class KernelSources {
         if (kernel.startsWith("dq_") || kernel.equals("f32_to_f16")) return "dequant";
         if (kernel.equals("attention_f32")) return "attention";
         return switch (kernel) {
-            case "rmsnorm_f32", "rope_f32", "swiglu_f32", "gelu_f32", "mul_f32", "add_f32", "softmax_f32",
+            case "rmsnorm_f32", "rope_f32", "swiglu_f32", "add_f32",
                  "add_rows_f32", "copy_rows_f32", "moe_combine_f32" -> "ops";
             default -> throw new IllegalArgumentException("no CUDA kernel named " + kernel);
         };

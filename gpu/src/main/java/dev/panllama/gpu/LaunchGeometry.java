@@ -31,12 +31,12 @@ record LaunchGeometry(int gridX, int gridY, int gridZ, int blockX, int blockY, i
         return new LaunchGeometry(Math.min(rows, MAX_GRID_YZ), Math.ceilDiv(rows, MAX_GRID_YZ), 1, BLOCK, 1, 1);
     }
 
-    /** Element-wise kernels (f32_to_f16, swiglu, gelu, mul, add): grid ceil(n / 256), block 256. */
+    /** Element-wise kernels (f32_to_f16, swiglu, add): grid ceil(n / 256), block 256. */
     static LaunchGeometry elementwise(int n) {
         return new LaunchGeometry(Math.ceilDiv(positive(n), BLOCK), 1, 1, BLOCK, 1, 1);
     }
 
-    /** Per-row kernels (rmsnorm_f32, softmax_f32): one block of 256 per row. */
+    /** Per-row kernels (rmsnorm_f32): one block of 256 per row. */
     static LaunchGeometry perRow(int rows) {
         return new LaunchGeometry(positive(rows), 1, 1, BLOCK, 1, 1);
     }

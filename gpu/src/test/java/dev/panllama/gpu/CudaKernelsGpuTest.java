@@ -185,25 +185,10 @@ class CudaKernelsGpuTest {
         assertClose(ours, ref, 1e-5);
 
         ref = a.clone(); ours = a.clone();
-        REFERENCE.gelu(ref, n);
-        cuda.gelu(ours, n);
-        assertClose(ours, ref, 1e-5);
-
-        ref = a.clone(); ours = a.clone();
-        REFERENCE.mul(ref, b, n);
-        cuda.mul(ours, b, n);
-        assertClose(ours, ref, 1e-6);
-
-        ref = a.clone(); ours = a.clone();
         REFERENCE.add(ref, b, n);
         cuda.add(ours, b, n);
         assertClose(ours, ref, 1e-6);
         assertThat(ours[n]).as("elements past n are untouched").isEqualTo(a[n]);
-
-        ref = a.clone(); ours = a.clone();
-        REFERENCE.softmax(ref, 7, 1000);
-        cuda.softmax(ours, 7, 1000);
-        assertClose(ours, ref, 1e-6);
     }
 
     /** A prompt, a few generated tokens and a rewind, over every cache type, each step against the reference. */

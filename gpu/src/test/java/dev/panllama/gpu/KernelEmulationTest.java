@@ -37,8 +37,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  *
  * <p>Tolerances: dequantization is bit-exact against {@code Float.floatToFloat16} of the codec's float;
  * a matvec result is within {@value #MV_TOL} of sum |w x| from the double-precision sum of the decoded
- * weights times x; rope, mul, add and f32_to_f16 are bit-exact; rmsnorm, swiglu and softmax within a
- * relative {@value #OPS_TOL}, gelu (tanhf against Math.tanh) {@value #GELU_TOL}; attention within
+ * weights times x; rope, add and f32_to_f16 are bit-exact; rmsnorm and swiglu within a
+ * relative {@value #OPS_TOL}; attention within
  * {@value #ATT_TOL} absolute (values are of order 1).
  *
  * <p>Skipped, saying why, when g++ is not on the PATH. Inputs, the launch list and outputs stay in the
@@ -48,7 +48,6 @@ class KernelEmulationTest {
 
     static final double MV_TOL = 1e-5;
     static final double OPS_TOL = 1e-6;
-    static final double GELU_TOL = 1e-5;
     static final double ATT_TOL = 2e-5;
 
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
@@ -241,20 +240,8 @@ class KernelEmulationTest {
         int n = 3000, grid = (n + 255) / 256;
         float[] g = gaussian(n, 3f), u = gaussian(n, 1f);
         elementwise("swiglu_f32", g, u, n, grid, OPS_TOL, a -> ref.swiglu(a, u, n));
-        elementwise("gelu_f32", g, null, n, grid, GELU_TOL, a -> ref.gelu(a, n));
-        elementwise("mul_f32", g, u, n, grid, 0, a -> ref.mul(a, u, n));
         elementwise("add_f32", g, u, n, grid, 0, a -> ref.add(a, u, n));
         graphOps();
-
-        int[][] softmaxes = {{4, 777}, {3, 5}, {2, 256}};  // rows, n
-        for (int[] s : softmaxes) {
-            float[] sx = gaussian(s[0] * s[1], 4f), sw = sx.clone();
-            ref.softmax(sw, s[0], s[1]);
-            KernelEmulator.Output o = emu.inout(sx, 0);
-            String label = "softmax_f32 " + s[0] + " x " + s[1];
-            id = emu.launch("softmax_f32", s[0], 1, 256, 1, o, i(s[1]));
-            check(id, label, () -> assertClose(o.floats(), sw, OPS_TOL));
-        }
 
         float[] h = halfConversionInputs();
         KernelEmulator.Output ho = emu.out(2L * h.length, 2);

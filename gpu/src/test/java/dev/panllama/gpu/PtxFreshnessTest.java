@@ -40,7 +40,7 @@ class PtxFreshnessTest {
         List<String> dq = new ArrayList<>(WEIGHT_TYPES.stream().map(t -> "dq_" + t + "_f16").toList());
         dq.add("f32_to_f16");
         m.put("dequant", dq);
-        m.put("ops", List.of("rmsnorm_f32", "rope_f32", "swiglu_f32", "gelu_f32", "mul_f32", "add_f32", "softmax_f32"));
+        m.put("ops", List.of("rmsnorm_f32", "rope_f32", "swiglu_f32", "add_f32"));
         m.put("attention", List.of("attention_f32"));
         return m;
     }
@@ -97,7 +97,7 @@ class PtxFreshnessTest {
                     + "`: update PtxFreshnessTest.WEIGHT_TYPES with it");
         }
         for (String k : List.of("mv_<type>", "dq_<type>_f16", "f32_to_f16", "rmsnorm_f32", "rope_f32", "swiglu_f32",
-                "gelu_f32", "mul_f32", "add_f32", "softmax_f32", "attention_f32")) {
+                "add_f32", "attention_f32")) {
             if (!md.contains(k)) problems.add("gpu/KERNELS.md no longer names " + k + ": update PtxFreshnessTest.kernels()");
         }
         if (!problems.isEmpty()) fail(String.join("; ", problems));

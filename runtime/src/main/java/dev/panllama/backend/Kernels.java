@@ -103,35 +103,6 @@ public interface Kernels extends AutoCloseable {
         }
     }
 
-    /** GELU, tanh approximation as ggml: {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}. */
-    default void gelu(float[] x, int n) {
-        for (int i = 0; i < n; i++) {
-            float v = x[i];
-            x[i] = 0.5f * v * (1f + (float) Math.tanh(0.7978845608f * v * (1f + 0.044715f * v * v)));
-        }
-    }
-
-    /** {@code x[i] *= y[i]}. */
-    default void mul(float[] x, float[] y, int n) {
-        for (int i = 0; i < n; i++) x[i] *= y[i];
-    }
-
-    /** Softmax of each of {@code rows} rows of {@code n} values, in place: max-shifted, summed in double. */
-    default void softmax(float[] x, int rows, int n) {
-        for (int r = 0; r < rows; r++) {
-            int o = r * n;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int i = 0; i < n; i++) max = Math.max(max, x[o + i]);
-            double sum = 0;
-            for (int i = 0; i < n; i++) {
-                x[o + i] = (float) Math.exp(x[o + i] - max);
-                sum += x[o + i];
-            }
-            float inv = (float) (1.0 / sum);
-            for (int i = 0; i < n; i++) x[o + i] *= inv;
-        }
-    }
-
     /** {@code x[i] += y[i]}. */
     default void add(float[] x, float[] y, int n) {
         for (int i = 0; i < n; i++) x[i] += y[i];
