@@ -63,7 +63,7 @@ __device__ __forceinline__ float warp_max(float v) {
     return v;
 }
 
-// The query element as the key cache's dot product sees it (AttentionKernel.roundToCacheType):
+// The query element as the key cache's dot product sees it (AttentionKernel.roundToKeyType):
 // rounded to F16 for an F16 cache, to BF16 (nearest even, NaNs kept quiet) for a BF16 cache.
 __device__ __forceinline__ float round_query(float x, int kType) {
     if (kType == GGML_F16) return h2f(f2h(x));

@@ -74,7 +74,7 @@ final class CpuAttention {
         float[] q = s.q, scores = s.scores, row = s.row;
         for (int t = t0; t < t1; t++) {
             for (int i = 0; i < g; i++) {
-                roundToKeyType(j.q(), (t * j.nHead() + first + i) * dk, q, ((t - t0) * g + i) * dk, dk, cache.keyType());
+                AttentionKernel.roundToKeyType(j.q(), (t * j.nHead() + first + i) * dk, q, ((t - t0) * g + i) * dk, dk, cache.keyType());
             }
         }
         WeightKernel kk = table.forType(cache.keyType());
@@ -131,7 +131,7 @@ final class CpuAttention {
         float[] q = s.q, scores = s.scores, row = s.row;
 
         for (int i = 0; i < g; i++) {
-            roundToKeyType(j.q(), (t * j.nHead() + first + i) * dk, q, i * dk, dk, cache.keyType());
+            AttentionKernel.roundToKeyType(j.q(), (t * j.nHead() + first + i) * dk, q, i * dk, dk, cache.keyType());
         }
         WeightKernel kk = table.forType(cache.keyType());
         long kHeadOff = cache.keyType().rowBytes((long) kvh * dk);
@@ -156,17 +156,6 @@ final class CpuAttention {
             for (int i = 0; i < g; i++) {
                 VectorOps.axpy(scores[i * n + p], row, 0, out, (t * j.nHead() + first + i) * dv, dv);
             }
-        }
-    }
-
-    private static void roundToKeyType(float[] src, int off, float[] dst, int dOff, int n, GgmlType keyType) {
-        for (int i = 0; i < n; i++) {
-            float x = src[off + i];
-            dst[dOff + i] = switch (keyType) {
-                case F16 -> Float.float16ToFloat(Float.floatToFloat16(x));
-                case BF16 -> dev.panllama.tensor.FloatCodecs.bf16ToFloat(dev.panllama.tensor.FloatCodecs.floatToBf16(x));
-                default -> x;
-            };
         }
     }
 }

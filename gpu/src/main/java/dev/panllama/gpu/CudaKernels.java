@@ -174,7 +174,7 @@ final class CudaKernels implements Kernels {
 
     /** Fails, saying why, for a cache type or head size the attention kernel does not take. */
     static void checkAttention(KvCache c, int headDimK, int headDimV) {
-        if (!KernelTypes.CACHE.contains(c.keyType()) || !KernelTypes.CACHE.contains(c.valueType())) {
+        if (!KvCache.TYPES.contains(c.keyType()) || !KvCache.TYPES.contains(c.valueType())) {   // attention_f32 reads them all
             throw new UnsupportedOperationException("CUDA attention reads KV caches of f32, f16, bf16, q8_0 or q4_0, not "
                     + c.keyType() + "/" + c.valueType());
         }

@@ -18,9 +18,6 @@ final class KernelTypes {
     static final Set<GgmlType> NATIVE = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
             GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_XS);
 
-    /** Types the KV cache may hold, which attention_f32 reads as they are. */
-    static final Set<GgmlType> CACHE = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0);
-
     static boolean runsNatively(GgmlType t) {
         return NATIVE.contains(t);
     }

@@ -41,7 +41,7 @@ public final class AttentionKernel {
             for (int h = 0; h < j.nHead(); h++) {
                 int kvh = h / j.groupSize();
                 int qOff = (t * j.nHead() + h) * j.headDimK();
-                roundToCacheType(j.q(), qOff, qh, c.keyType());
+                roundToKeyType(j.q(), qOff, qh, 0, qh.length, c.keyType());
                 float max = Float.NEGATIVE_INFINITY;
                 for (int p = 0; p < n; p++) {
                     kc.dequantize(c.keyRow(j.layer(), p), 0, keys, 0, keys.length);
@@ -70,11 +70,14 @@ public final class AttentionKernel {
         }
     }
 
-    /** Copies q[off, off+n) into dst rounded to what the key cache's dot product sees. */
-    static void roundToCacheType(float[] q, int off, float[] dst, GgmlType keyType) {
-        for (int i = 0; i < dst.length; i++) {
-            float x = q[off + i];
-            dst[i] = switch (keyType) {
+    /**
+     * Copies {@code src[off, off+n)} to {@code dst[dOff, dOff+n)} rounded to what a dot product with the
+     * key cache's rows sees: ggml converts the query to the cache's float type first (F16, BF16).
+     */
+    public static void roundToKeyType(float[] src, int off, float[] dst, int dOff, int n, GgmlType keyType) {
+        for (int i = 0; i < n; i++) {
+            float x = src[off + i];
+            dst[dOff + i] = switch (keyType) {
                 case F16 -> Float.float16ToFloat(Float.floatToFloat16(x));
                 case BF16 -> dev.panllama.tensor.FloatCodecs.bf16ToFloat(dev.panllama.tensor.FloatCodecs.floatToBf16(x));
                 default -> x;

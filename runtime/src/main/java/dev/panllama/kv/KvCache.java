@@ -20,6 +20,12 @@ import java.lang.foreign.MemorySegment;
  * takes none here, as llama.cpp allocates each layer's cache in its device's buffer.
  */
 public final class KvCache implements AutoCloseable {
+    /** The types a cache may hold (llama.cpp's -ctk/-ctv that every attention kernel here reads). */
+    public static final java.util.Set<GgmlType> TYPES = java.util.Collections.unmodifiableSet(
+            java.util.EnumSet.of(GgmlType.F16, GgmlType.BF16, GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0));
+    /** {@link #TYPES} as the flags spell them: {@code f16, bf16, f32, q8_0 or q4_0}. */
+    public static final String TYPE_NAMES = "f16, bf16, f32, q8_0 or q4_0";
+
     private final Arena arena = Arena.ofShared();
     private final int layers;
     private final int contextLength;
@@ -64,9 +70,7 @@ public final class KvCache implements AutoCloseable {
     private KvCache(int layers, int contextLength, int kRowElems, int vRowElems, GgmlType kType, GgmlType vType, boolean latent,
                     boolean[] onHost) {
         for (GgmlType t : new GgmlType[]{kType, vType}) {
-            if (t != GgmlType.F16 && t != GgmlType.F32 && t != GgmlType.BF16 && t != GgmlType.Q8_0 && t != GgmlType.Q4_0) {
-                throw new IllegalArgumentException("KV cache type " + t + " is not supported (use f16, bf16, f32, q8_0 or q4_0)");
-            }
+            if (!TYPES.contains(t)) throw new IllegalArgumentException("KV cache type " + t + " is not supported (use " + TYPE_NAMES + ")");
         }
         this.layers = layers;
         this.contextLength = contextLength;

@@ -119,7 +119,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         if (repetitions < 1) throw new IllegalArgumentException("-r must be at least 1, not " + repetitions);
         List<Instance> instances = instances();
-        BenchResult.Machine machine = new BenchResult.Machine(buildCommit(), cpuInfo());
+        BenchResult.Machine machine = new BenchResult.Machine(BuildInfo.load().benchCommit(), cpuInfo());
         BenchOutput output = BenchOutput.create(format, out, machine, extraColumns());
         output.header();
         out.flush();
@@ -301,11 +301,6 @@ final class BenchCommand implements Callable<Integer> {
 
     private static List<GgmlType> cacheTypes(List<String> names, String flag) {
         return ValueLists.strings(names, flag).stream().map(n -> ModelOptionsMixin.cacheType(n, flag)).toList();
-    }
-
-    private static String buildCommit() {
-        String v = BenchCommand.class.getPackage().getImplementationVersion();
-        return "panllama " + (v != null ? v : "development build");
     }
 
     /** The "model name" line of /proc/cpuinfo, as llama-bench's cpu_info; empty elsewhere. */

@@ -305,8 +305,8 @@ final class ModelOptionsMixin {
 
     static GgmlType cacheType(String name, String flag) {
         GgmlType t = GgmlType.byName(name);
-        if (t == null || !(t == GgmlType.F16 || t == GgmlType.BF16 || t == GgmlType.F32 || t == GgmlType.Q8_0 || t == GgmlType.Q4_0)) {
-            throw new IllegalArgumentException(flag + " " + name + ": unsupported KV cache type (use f16, bf16, f32, q8_0 or q4_0)");
+        if (t == null || !dev.panllama.kv.KvCache.TYPES.contains(t)) {
+            throw new IllegalArgumentException(flag + " " + name + ": unsupported KV cache type (use " + dev.panllama.kv.KvCache.TYPE_NAMES + ")");
         }
         return t;
     }

@@ -54,24 +54,11 @@ public final class PanllamaCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** Version and build: the version, the commit built and when (from the build's git.properties), and the JVM. */
+    /** Version and build: the version, the commit built and when, and the JVM. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            java.util.Properties build = new java.util.Properties();
-            try (var in = PanllamaCommand.class.getResourceAsStream("build.properties")) {
-                if (in != null) build.load(in);
-            } catch (java.io.IOException ignored) {
-                // unreadable: the version line says development build
-            }
-            String version = build.getProperty("git.build.version", PanllamaCommand.class.getPackage().getImplementationVersion());
-            String commit = build.getProperty("git.commit.id.abbrev");
-            String first = "panllama " + (version != null ? version : "(development build)")
-                    + (commit != null ? " (commit " + commit + " of " + build.getProperty("git.commit.time")
-                    + ("true".equals(build.getProperty("git.dirty")) ? ", with local changes" : "") + ")" : "");
-            String built = build.getProperty("git.build.time");
-            return new String[]{first,
-                    (built != null ? "built " + built + ", " : "") + "running on Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")"};
+            return BuildInfo.load().versionLines();
         }
     }
 }
