@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds the shipped PTX from gpu/src/main/cuda/*.cu (Maven ships the .cu files themselves, for NVRTC).
 #
-# For each X.cu: resources/dev/panllama/gpu/ptx/X.ptx is "// panllama-source-sha256: <sha256 of X.cu>"
-# followed by the output of `nvcc -ptx -arch=compute_75 -O3`. PtxFreshnessTest fails the build when a PTX
+# For each X.cu: resources/dev/panllama/gpu/ptx/X.ptx is "// panllama-source-sha256: <sha256 of X.cu, then
+# the headers it includes, in order>" followed by the output of `nvcc -ptx -arch=compute_75 -O3`. PtxFreshnessTest fails the build when a PTX
 # is stale. When ptxas is found too,
 # each PTX is assembled for sm_80 and its per-kernel register and spill counts are printed.
 #
@@ -40,12 +40,14 @@ fi
 
 for cu in "${sources[@]}"; do
     name="$(basename "$cu" .cu)"
-    if grep -qE '^[[:space:]]*#[[:space:]]*include' "$cu"; then
-        echo "build-ptx.sh: $name.cu has an #include; NVRTC compiles the shipped file with no include path" >&2
-        exit 1
-    fi
+    # only headers of this directory, by quoted name: what CudaModules hands NVRTC
+    headers=()
+    while IFS= read -r h; do headers+=("$src/$h"); done < <(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]+"([^"]+)".*/\1/p' "$cu")
+    for h in "${headers[@]}"; do
+        [[ -f "$h" ]] || { echo "build-ptx.sh: $name.cu includes $(basename "$h"), not in $src" >&2; exit 1; }
+    done
     "$nvcc" -ptx -arch=compute_75 -O3 -o "$tmp/$name.ptx" "$cu"
-    sha="$(sha256sum "$cu" | cut -d' ' -f1)"
+    sha="$(cat "$cu" "${headers[@]}" | sha256sum | cut -d' ' -f1)"
     { echo "// panllama-source-sha256: $sha"; cat "$tmp/$name.ptx"; } > "$res/ptx/$name.ptx"
     echo "$name: $(grep -c '\.entry ' "$res/ptx/$name.ptx") kernels -> ptx/$name.ptx"
     if [[ -n "$ptxas" && -x "$ptxas" ]]; then

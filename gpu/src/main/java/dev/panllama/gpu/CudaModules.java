@@ -82,7 +82,10 @@ final class CudaModules implements AutoCloseable {
             CudaError.checkNvrtc(JNvrtc.nvrtcGetSupportedArchs(archs), "nvrtcGetSupportedArchs", null);
             int arch = KernelSources.nvrtcArch(computeCapability, archs);
             nvrtcProgram program = new nvrtcProgram();
-            CudaError.checkNvrtc(JNvrtc.nvrtcCreateProgram(program, new String(cu, StandardCharsets.UTF_8), name + ".cu", 0, null, null),
+            String source = new String(cu, StandardCharsets.UTF_8);
+            var headers = KernelSources.headers(source);     // blocks.cuh: NVRTC has no include path, it is handed the text
+            CudaError.checkNvrtc(JNvrtc.nvrtcCreateProgram(program, source, name + ".cu", headers.size(),
+                            headers.values().toArray(String[]::new), headers.keySet().toArray(String[]::new)),
                     "nvrtcCreateProgram(" + name + ")", null);
             try {
                 int rc = JNvrtc.nvrtcCompileProgram(program, 1, KernelSources.nvrtcOptions(arch));

@@ -41,6 +41,23 @@ final class KernelSources {
         return "dev/panllama/gpu/cuda/" + module + ".cu";
     }
 
+    /**
+     * The headers a module's source includes by quoted name ({@code #include "blocks.cuh"}), in order,
+     * each as its name and text: what NVRTC is handed, since it has no include path to search.
+     */
+    static java.util.LinkedHashMap<String, String> headers(String source) {
+        java.util.LinkedHashMap<String, String> out = new java.util.LinkedHashMap<>();
+        java.util.regex.Matcher m = INCLUDE.matcher(source);
+        while (m.find()) {
+            byte[] h = read("dev/panllama/gpu/cuda/" + m.group(1));
+            if (h == null) throw new IllegalStateException("dev/panllama/gpu/cuda/" + m.group(1) + " is missing from the class path");
+            out.put(m.group(1), new String(h, java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+
+    private static final java.util.regex.Pattern INCLUDE = java.util.regex.Pattern.compile("(?m)^\\s*#\\s*include\\s+\"([^\"]+)\"");
+
     /** The first module whose PTX is missing from the class path, or null when all are there. */
     static String missingPtx() {
         for (String m : MODULES) {

@@ -56,4 +56,17 @@ class KernelSourcesTest {
         assertThatThrownBy(() -> KernelSources.nvrtcArch(37, cuda126)).hasMessageContaining("3.7");
         assertThat(KernelSources.nvrtcOptions(89)).containsExactly("--gpu-architecture=compute_89");
     }
+
+    /** NVRTC has no include path: the shipped sources' headers are found by name on the class path and handed over. */
+    @Test
+    void headersOfTheShippedSourcesAreOnTheClassPath() {
+        for (String module : new String[]{"matvec", "dequant"}) {
+            String source = new String(KernelSources.read(KernelSources.sourceResource(module)), java.nio.charset.StandardCharsets.UTF_8);
+            var headers = KernelSources.headers(source);
+            org.assertj.core.api.Assertions.assertThat(headers.keySet()).containsExactly("blocks.cuh");
+            org.assertj.core.api.Assertions.assertThat(headers.get("blocks.cuh")).contains("struct Q4_K");
+        }
+        org.assertj.core.api.Assertions.assertThat(KernelSources.headers("// no includes")).isEmpty();
+        assertThatThrownBy(() -> KernelSources.headers("#include \"nope.cuh\"")).hasMessageContaining("nope.cuh is missing");
+    }
 }
