@@ -100,12 +100,9 @@ final class KernelTable {
      * bf16 scales; Q8_0, its portable vec_dot_type for them, rounds the same values to 8 bits per 32.)
      */
     static ActivationFormat dotFormat(GgmlType t) {
-        return switch (t) {
-            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, IQ4_NL, Q4_0_R8, Q8_0_R8 -> ActivationFormat.Q8_0;
-            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS, Q8_K, IQ2_K, IQ3_K, IQ4_K, IQ5_K, IQ6_K, IQ2_KS, IQ4_KS, IQ4_KSS,
-                 IQ2_K_R4, IQ3_K_R4, IQ4_K_R4 -> ActivationFormat.Q8_K;
-            default -> ActivationFormat.F32;
-        };
+        // each dedicated kernel states its own (its activation()); a type without one dots floats
+        WeightKernel k = DEDICATED.get(t);
+        return k != null ? k.activation() : ActivationFormat.F32;
     }
 
     /** Whether a type has a dedicated (vectorized) kernel rather than the codec fallback. */

@@ -156,10 +156,14 @@ public enum GgmlType {
     private final int typeSize;
     private final int rowMetaSize;
     private final Supplier<BlockCodec> codecSupplier;
+    private final int interleavedRows;
 
     GgmlType(int id, String ggmlName, int blockSize, int typeSize, int rowMetaSize, Supplier<BlockCodec> codec) {
         this.id = id;
         this.ggmlName = ggmlName;
+        // ik_llama.cpp names its row-interleaved types by the rows a group holds: q4_0_r8, iq4_k_r4, bf16_r16
+        java.util.regex.Matcher r = java.util.regex.Pattern.compile("_r(\\d+)$").matcher(ggmlName);
+        this.interleavedRows = r.find() ? Integer.parseInt(r.group(1)) : 1;
         this.blockSize = blockSize;
         this.typeSize = typeSize;
         this.rowMetaSize = rowMetaSize;
@@ -186,14 +190,7 @@ public enum GgmlType {
      * many rows, and their codec is a {@link RowGroupCodec}.
      */
     public int interleavedRows() {
-        return switch (this) {
-            case Q5_0_R4, Q6_0_R4, Q2_K_R4, Q3_K_R4, Q4_K_R4, Q5_K_R4, Q6_K_R4, IQ2_XXS_R4, IQ2_XS_R4, IQ3_XXS_R4,
-                 IQ1_S_R4, IQ4_NL_R4, IQ3_S_R4, IQ2_S_R4, IQ1_M_R4, IQ2_BN_R4, IQ2_K_R4, IQ3_K_R4, IQ4_K_R4,
-                 IQ5_K_R4, IQ4_KS_R4, IQ5_KS_R4 -> 4;
-            case Q4_0_R8, Q8_0_R8, IQ4_XS_R8, MXFP4_R8 -> 8;
-            case BF16_R16 -> 16;
-            default -> 1;
-        };
+        return interleavedRows;
     }
 
     /** Bytes of one row of {@code ne0} elements; ne0 must be a multiple of the block size. */
