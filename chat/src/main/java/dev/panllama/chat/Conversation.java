@@ -1,5 +1,8 @@
 package dev.panllama.chat;
 
+import dev.panllama.generate.CachedSession;
+import dev.panllama.generate.Completion;
+import dev.panllama.generate.CompletionSettings;
 import dev.panllama.model.Model;
 
 import java.util.ArrayList;

@@ -2,6 +2,9 @@ package dev.panllama.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.panllama.generate.CachedSession;
+import dev.panllama.generate.Completion;
+import dev.panllama.generate.CompletionSettings;
 import dev.panllama.model.Model;
 import dev.panllama.model.ModelOptions;
 import dev.panllama.sampling.Grammar;

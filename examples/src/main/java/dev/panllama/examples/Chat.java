@@ -1,7 +1,7 @@
 package dev.panllama.examples;
 
-import dev.panllama.chat.Completion;
-import dev.panllama.chat.CompletionSettings;
+import dev.panllama.generate.Completion;
+import dev.panllama.generate.CompletionSettings;
 import dev.panllama.chat.Conversation;
 import dev.panllama.model.Model;
 import dev.panllama.model.ModelOptions;

@@ -1,10 +1,10 @@
 package dev.panllama.examples;
 
-import dev.panllama.model.Generator;
+import dev.panllama.generate.CachedSession;
+import dev.panllama.generate.Completion;
+import dev.panllama.generate.CompletionSettings;
 import dev.panllama.model.Model;
 import dev.panllama.model.ModelOptions;
-import dev.panllama.model.Session;
-import dev.panllama.sampling.Sampler;
 import dev.panllama.sampling.SamplerParams;
 import dev.panllama.scheduler.PlacementSettings;
 
@@ -35,15 +35,18 @@ public final class OffloadExperts {
     static void run(Path modelFile, String overrides, String prompt, int tokens, PrintStream out) throws Exception {
         PlacementSettings placement = PlacementSettings.CPU_ONLY.withOverrides(overrides);
         try (Model model = Model.load(modelFile, ModelOptions.DEFAULTS.withThreads(2).withPlacement(placement));
-             Session session = model.newSession(256)) {
+             CachedSession session = new CachedSession(model.newSession(256))) {
             out.print(model.placement().report());
             out.println("running on: " + model.description());
             int[] promptTokens = model.tokenizer().encode(prompt, true, false);
             out.print(prompt);
-            Generator.Stats stats = Generator.generate(session, model.tokenizer(), promptTokens, tokens,
-                    new Sampler(SamplerParams.GREEDY), (token, text) -> out.print(text));
+            Completion.Result result = Completion.run(session, model.tokenizer(), promptTokens,
+                    CompletionSettings.of(tokens, SamplerParams.GREEDY), text -> {
+                        out.print(text);
+                        return true;
+                    });
             out.println();
-            out.printf("(%d tokens; %d activation copies between devices)%n", stats.generatedTokens(), session.boundaryCopies());
+            out.printf("(%d tokens; %d activation copies between devices)%n", result.completionTokens(), session.session().boundaryCopies());
         }
     }
 }

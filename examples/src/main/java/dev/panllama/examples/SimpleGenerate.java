@@ -1,10 +1,10 @@
 package dev.panllama.examples;
 
-import dev.panllama.model.Generator;
+import dev.panllama.generate.CachedSession;
+import dev.panllama.generate.Completion;
+import dev.panllama.generate.CompletionSettings;
 import dev.panllama.model.Model;
 import dev.panllama.model.ModelOptions;
-import dev.panllama.model.Session;
-import dev.panllama.sampling.Sampler;
 import dev.panllama.sampling.SamplerParams;
 
 import java.io.PrintStream;
@@ -31,13 +31,16 @@ public final class SimpleGenerate {
 
     static void run(Path modelFile, String prompt, int tokens, PrintStream out) throws Exception {
         try (Model model = Model.load(modelFile, ModelOptions.DEFAULTS.withThreads(2));
-             Session session = model.newSession()) {
+             CachedSession session = new CachedSession(model.newSession())) {
             int[] promptTokens = model.tokenizer().encode(prompt, true, false);
             out.print(prompt);
-            Generator.Stats stats = Generator.generate(session, model.tokenizer(), promptTokens, tokens,
-                    new Sampler(SamplerParams.GREEDY), (token, text) -> out.print(text));
+            Completion.Result result = Completion.run(session, model.tokenizer(), promptTokens,
+                    CompletionSettings.of(tokens, SamplerParams.GREEDY), text -> {
+                        out.print(text);
+                        return true;          // false would stop here
+                    });
             out.println();
-            out.printf("(%d tokens, %.1f tok/s)%n", stats.generatedTokens(), stats.generateTokensPerSecond());
+            out.printf("(%d tokens, %.1f tok/s)%n", result.completionTokens(), result.generateTokensPerSecond());
         }
     }
 }

@@ -1,10 +1,10 @@
 package dev.panllama.examples;
 
-import dev.panllama.chat.CachedSession;
+import dev.panllama.generate.CachedSession;
 import dev.panllama.chat.ChatFormat;
 import dev.panllama.chat.ChatMessage;
-import dev.panllama.chat.Completion;
-import dev.panllama.chat.CompletionSettings;
+import dev.panllama.generate.Completion;
+import dev.panllama.generate.CompletionSettings;
 import dev.panllama.model.Model;
 import dev.panllama.model.ModelOptions;
 import dev.panllama.sampling.SamplerParams;

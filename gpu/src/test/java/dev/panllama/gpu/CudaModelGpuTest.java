@@ -1,6 +1,8 @@
 package dev.panllama.gpu;
 
-import dev.panllama.model.Generator;
+import dev.panllama.generate.CachedSession;
+import dev.panllama.generate.Completion;
+import dev.panllama.generate.CompletionSettings;
 import dev.panllama.model.Model;
 import dev.panllama.model.ModelOptions;
 import dev.panllama.model.Session;
@@ -152,10 +154,9 @@ class CudaModelGpuTest {
                 assertThat(m.placement().deviceOf("output.weight")).startsWith("CUDA");
                 assertThat(m.placement().deviceOf("blk.0.attn_q.weight")).isEqualTo("CUDA0");
             }
-            List<Integer> out = new ArrayList<>();
             int[] prompt = m.tokenizer().encode("Once upon a time", true, false);
-            Generator.generate(s, m.tokenizer(), prompt, 64, new Sampler(SamplerParams.GREEDY), (token, text) -> out.add(token));
-            return out;
+            int[] tokens = Completion.run(new CachedSession(s), m.tokenizer(), prompt, CompletionSettings.of(64, SamplerParams.GREEDY), text -> true).tokens();
+            return java.util.Arrays.stream(tokens).boxed().toList();
         }
     }
 

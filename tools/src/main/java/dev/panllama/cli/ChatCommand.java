@@ -1,9 +1,9 @@
 package dev.panllama.cli;
 
-import dev.panllama.chat.CachedSession;
+import dev.panllama.generate.CachedSession;
 import dev.panllama.chat.ChatFormat;
-import dev.panllama.chat.Completion;
-import dev.panllama.chat.CompletionSettings;
+import dev.panllama.generate.Completion;
+import dev.panllama.generate.CompletionSettings;
 import dev.panllama.model.ContextShift;
 import dev.panllama.chat.Conversation;
 import dev.panllama.model.Model;

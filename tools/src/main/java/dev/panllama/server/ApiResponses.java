@@ -3,7 +3,7 @@ package dev.panllama.server;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.panllama.chat.Completion;
+import dev.panllama.generate.Completion;
 import dev.panllama.chat.ToolCall;
 import dev.panllama.chat.ToolCalls;
 import dev.panllama.sampling.TokenLogprob;

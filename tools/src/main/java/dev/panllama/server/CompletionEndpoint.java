@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
 import dev.panllama.chat.ChatFormat;
 import dev.panllama.chat.ChatTemplateException;
-import dev.panllama.chat.Completion;
+import dev.panllama.generate.Completion;
 import dev.panllama.chat.ToolCalls;
 import dev.panllama.sampling.Grammar;
 import dev.panllama.model.ContextShift;

@@ -2,7 +2,7 @@ package dev.panllama.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.panllama.chat.ChatMessage;
-import dev.panllama.chat.CompletionSettings;
+import dev.panllama.generate.CompletionSettings;
 import dev.panllama.chat.ToolCall;
 import dev.panllama.chat.ToolCalls;
 import dev.panllama.chat.ToolDefinition;

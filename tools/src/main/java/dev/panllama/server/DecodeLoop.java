@@ -1,8 +1,8 @@
 package dev.panllama.server;
 
-import dev.panllama.chat.CachedSession;
-import dev.panllama.chat.Completion;
-import dev.panllama.chat.CompletionSettings;
+import dev.panllama.generate.CachedSession;
+import dev.panllama.generate.Completion;
+import dev.panllama.generate.CompletionSettings;
 import dev.panllama.model.BatchDecoder;
 import dev.panllama.model.Model;
 import dev.panllama.sampling.TokenLogprob;

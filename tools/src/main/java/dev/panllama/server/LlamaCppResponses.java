@@ -2,7 +2,7 @@ package dev.panllama.server;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.panllama.chat.Completion;
+import dev.panllama.generate.Completion;
 import dev.panllama.sampling.SamplerParams;
 import dev.panllama.sampling.TokenLogprob;
 import dev.panllama.tokenizer.Tokenizer;

@@ -1,6 +1,6 @@
 package dev.panllama.server;
 
-import dev.panllama.chat.Completion;
+import dev.panllama.generate.Completion;
 
 import java.util.Locale;
 import java.util.Map;

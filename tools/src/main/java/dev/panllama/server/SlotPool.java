@@ -1,6 +1,6 @@
 package dev.panllama.server;
 
-import dev.panllama.chat.CachedSession;
+import dev.panllama.generate.CachedSession;
 import dev.panllama.model.Model;
 
 import java.util.ArrayList;

@@ -1,9 +1,9 @@
 package dev.panllama.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.panllama.chat.CachedSession;
-import dev.panllama.chat.Completion;
-import dev.panllama.chat.CompletionSettings;
+import dev.panllama.generate.CachedSession;
+import dev.panllama.generate.Completion;
+import dev.panllama.generate.CompletionSettings;
 import dev.panllama.sampling.SamplerParams;
 import dev.panllama.testing.TestFiles;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.panllama.chat;
+package dev.panllama.generate;
 
 import dev.panllama.model.ContextShift;
 import dev.panllama.sampling.Grammar;

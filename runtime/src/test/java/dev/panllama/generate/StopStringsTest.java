@@ -1,4 +1,4 @@
-package dev.panllama.chat;
+package dev.panllama.generate;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.panllama.chat;
+package dev.panllama.generate;
 
 import dev.panllama.sampling.GrammarConstraint;
 import dev.panllama.sampling.Sampler;
