@@ -39,7 +39,7 @@ public final class Graph {
     }
 
     public Value embed(Tensor table, int[] tokens, int off, int n, int dim) {
-        return one(new Op.Embed(table, tokens, off, n), List.of(), f32("inp_embd", Slot.X, n * dim));
+        return one(new Op.Embed(table, tokens, off, n), List.of(), f32("inp_embd", Slot.RESIDUAL, n * dim));
     }
 
     public Value input(String name, Slot slot, float[] values, int length) {

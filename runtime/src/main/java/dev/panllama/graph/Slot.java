@@ -8,18 +8,18 @@ package dev.panllama.graph;
  */
 public enum Slot {
     /** The residual stream. */
-    X,
+    RESIDUAL,
     /** Normed input of a block, then scratch of the embedding width. */
-    XB,
+    NORMED,
     /** A block's output before the residual add. */
-    XB2,
+    BLOCK_OUT,
     Q, K, V,
     /** Attention output, before the output projection. */
-    ATT,
+    ATTN_OUT,
     /** Feed-forward gate and up projections. */
-    HB, HB2,
+    FFN_GATE, FFN_UP,
     /** Shared experts' output. */
-    SH,
+    SHARED_EXPERTS,
     /** Router logits, chosen experts, their weights. */
     ROUTER, EXPERT_IDS, EXPERT_WEIGHTS,
     /** Per (token, expert) pair: gate, up and down projections. */

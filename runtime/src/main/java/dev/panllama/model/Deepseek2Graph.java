@@ -59,12 +59,12 @@ final class Deepseek2Graph implements ForwardPass.Builder {
         for (int l = 0; l < c.blockCount(); l++) {
             Deepseek2Weights.Layer layer = w.layer(l);
             String p = "blk." + l + ".";
-            Value cur = norm(g, x, weight(l, "attn_norm"), layer.attnNorm(), n, dim, c.rmsEps(), Slot.XB);
+            Value cur = norm(g, x, weight(l, "attn_norm"), layer.attnNorm(), n, dim, c.rmsEps(), Slot.NORMED);
             cur = attention(g, cur, ropeAngles, layer, l, b);
-            x = g.add(cur, x, p + "ffn_inp", Slot.X);
-            cur = norm(g, x, weight(l, "ffn_norm"), layer.ffnNorm(), n, dim, c.rmsEps(), Slot.XB);
+            x = g.add(cur, x, p + "ffn_inp", Slot.RESIDUAL);
+            cur = norm(g, x, weight(l, "ffn_norm"), layer.ffnNorm(), n, dim, c.rmsEps(), Slot.NORMED);
             cur = feedForward(g, cur, layer, n, p);
-            x = g.add(cur, x, p + "l_out", Slot.X);
+            x = g.add(cur, x, p + "l_out", Slot.RESIDUAL);
         }
         GraphBlocks.outputHead(g, x, w.outputNorm(), w.output(), c, b);
         return g;
@@ -107,17 +107,17 @@ final class Deepseek2Graph implements ForwardPass.Builder {
                 ql, p + "kqv_latent", Slot.LAT);
         // Each head's latent result through its value rows.
         Deepseek2Weights.HeadRows vb = w.vUp();
-        Value att = g.matmulHeads(vb.tensor(), vb.tensor().name(), vb.offset(), vb.stride(), vb.rows(), heads, lat, n, p + "kqv_out", Slot.ATT);
-        return g.matmul(w.wo(), att, n, p + "attn_out", Slot.XB2);
+        Value att = g.matmulHeads(vb.tensor(), vb.tensor().name(), vb.offset(), vb.stride(), vb.rows(), heads, lat, n, p + "kqv_out", Slot.ATTN_OUT);
+        return g.matmul(w.wo(), att, n, p + "attn_out", Slot.BLOCK_OUT);
     }
 
     private Value feedForward(Graph g, Value x, Deepseek2Weights.Layer w, int n, String p) {
-        if (!w.isMoe()) return GraphBlocks.ffn(g, x, w.ffnGate(), w.ffnUp(), w.ffnDown(), n, p + "ffn_", Slot.XB2);
+        if (!w.isMoe()) return GraphBlocks.ffn(g, x, w.ffnGate(), w.ffnUp(), w.ffnDown(), n, p + "ffn_", Slot.BLOCK_OUT);
         int dim = c.embeddingLength();
         Value moe = GraphBlocks.moeFfn(g, x, new GraphBlocks.Experts(w.router(), dc.routing(), w.probsBias(), w.expGate(), w.expUp(),
                 w.expDown(), c.expertCount(), c.expertUsedCount(), c.expertFeedForwardLength()), n, dim, p);
         if (!w.hasSharedExperts()) return moe;
-        Value shared = GraphBlocks.ffn(g, x, w.shexpGate(), w.shexpUp(), w.shexpDown(), n, p + "ffn_shexp_", Slot.SH);
-        return g.add(moe, shared, p + "ffn_out", Slot.XB2);
+        Value shared = GraphBlocks.ffn(g, x, w.shexpGate(), w.shexpUp(), w.shexpDown(), n, p + "ffn_shexp_", Slot.SHARED_EXPERTS);
+        return g.add(moe, shared, p + "ffn_out", Slot.BLOCK_OUT);
     }
 }

@@ -18,7 +18,7 @@ import static dev.panllama.model.TensorNames.weight;
 final class GraphBlocks {
     private GraphBlocks() {}
 
-    /** The batch's token embeddings, into the residual stream (slot X). */
+    /** The batch's token embeddings, into the residual stream (slot RESIDUAL). */
     static Value embed(Graph g, Tensor table, Batch b) {
         return g.embed(table, b.tokens(), b.off(), b.n(), Math.toIntExact(table.rowLength()));
     }
@@ -47,8 +47,8 @@ final class GraphBlocks {
 
     /** A SwiGLU feed-forward: {@code down · (silu(gate · x) ⊙ (up · x))}. */
     static Value ffn(Graph g, Value x, Tensor gate, Tensor up, Tensor down, int n, String prefix, Slot out) {
-        Value h = g.matmul(gate, x, n, prefix + "gate", Slot.HB);
-        Value u = g.matmul(up, x, n, prefix + "up", Slot.HB2);
+        Value h = g.matmul(gate, x, n, prefix + "gate", Slot.FFN_GATE);
+        Value u = g.matmul(up, x, n, prefix + "up", Slot.FFN_UP);
         h = g.swiglu(h, u, prefix + "swiglu");
         return g.matmul(down, h, n, prefix + "out", out);
     }
@@ -59,7 +59,7 @@ final class GraphBlocks {
 
     /**
      * Routed experts (build_moe_ffn): router logits → top-k ids and weights → each chosen expert's SwiGLU
-     * over the tokens routed to it (mul_mat_id, one per projection) → the weighted sum, into XB2.
+     * over the tokens routed to it (mul_mat_id, one per projection) → the weighted sum, into BLOCK_OUT.
      */
     static Value moeFfn(Graph g, Value x, Experts e, int n, int dim, String prefix) {
         Value logits = g.matmul(e.router(), x, n, prefix + "ffn_moe_logits", Slot.ROUTER);
@@ -69,13 +69,13 @@ final class GraphBlocks {
         Value u = g.matmulExperts(e.up(), e.ff(), x, ids, n, e.used(), false, prefix + "ffn_moe_up", Slot.EXPERT_UP);
         h = g.swiglu(h, u, prefix + "ffn_moe_swiglu");
         Value y = g.matmulExperts(e.down(), dim, h, ids, n, e.used(), true, prefix + "ffn_moe_down", Slot.EXPERT_DOWN);
-        return g.moeCombine(y, route[1], n, e.used(), dim, prefix + "ffn_moe_out", Slot.XB2);
+        return g.moeCombine(y, route[1], n, e.used(), dim, prefix + "ffn_moe_out", Slot.BLOCK_OUT);
     }
 
     /**
      * Grouped-query self-attention (build_attn with a KV cache) from the normed input: q/k/v projections
      * (+ biases, + per-head q/k norms where the architecture has them), RoPE, the cache store, attention
-     * and the output projection, into XB2. The cache and attention run with attn_k, where llama.cpp
+     * and the output projection, into BLOCK_OUT. The cache and attention run with attn_k, where llama.cpp
      * keeps a layer's cache.
      */
     static Value attention(Graph g, Value x, Value angles, ModelConfig c, ModelWeights.Layer w, int l, Batch b) {
@@ -99,8 +99,8 @@ final class GraphBlocks {
         String cacheDevice = w.wk().name();
         g.kvStore(b.spans(), l, cacheDevice, k, v);
         Value att = g.attention(new Op.Attention(b.spans(), l, c.headCount(), c.headCountKv(), c.headDimK(),
-                c.headDimV(), (float) (1.0 / Math.sqrt(c.headDimK())), cacheDevice), q, p + "kqv_out", Slot.ATT);
-        return g.matmul(w.wo(), att, n, p + "attn_out", Slot.XB2);
+                c.headDimV(), (float) (1.0 / Math.sqrt(c.headDimK())), cacheDevice), q, p + "kqv_out", Slot.ATTN_OUT);
+        return g.matmul(w.wo(), att, n, p + "attn_out", Slot.BLOCK_OUT);
     }
 
     /**
@@ -112,7 +112,7 @@ final class GraphBlocks {
         if (rows <= 0) return;
         int dim = c.embeddingLength();
         Value tail = b.logitsOfAllRows() ? x : g.takeRows(x, b.logitRows(), dim, "result_rows", Slot.TAIL);
-        Value normed = g.rmsNorm(tail, TensorNames.OUTPUT_NORM, outputNorm, rows, dim, c.rmsEps(), "result_norm", Slot.XB);
+        Value normed = g.rmsNorm(tail, TensorNames.OUTPUT_NORM, outputNorm, rows, dim, c.rmsEps(), "result_norm", Slot.NORMED);
         if (b.hidden()) {
             g.output(normed, b.logits());
             return;

@@ -37,15 +37,15 @@ final class LlamaGraph implements ForwardPass.Builder {
         for (int l = 0; l < c.blockCount(); l++) {
             ModelWeights.Layer layer = w.layer(l);
             String p = "blk." + l + ".";
-            Value cur = norm(g, x, weight(l, "attn_norm"), layer.attnNorm(), n, dim, eps, Slot.XB);
+            Value cur = norm(g, x, weight(l, "attn_norm"), layer.attnNorm(), n, dim, eps, Slot.NORMED);
             cur = GraphBlocks.attention(g, cur, ropeAngles, c, layer, l, b);
-            x = g.add(cur, x, p + "ffn_inp", Slot.X);
-            cur = norm(g, x, weight(l, "ffn_norm"), layer.ffnNorm(), n, dim, eps, Slot.XB);
+            x = g.add(cur, x, p + "ffn_inp", Slot.RESIDUAL);
+            cur = norm(g, x, weight(l, "ffn_norm"), layer.ffnNorm(), n, dim, eps, Slot.NORMED);
             cur = layer.isMoe()
                     ? GraphBlocks.moeFfn(g, cur, new GraphBlocks.Experts(layer.expertRouter(), ROUTING, null, layer.expertGate(),
                             layer.expertUp(), layer.expertDown(), c.expertCount(), c.expertUsedCount(), c.expertFeedForwardLength()), n, dim, p)
-                    : GraphBlocks.ffn(g, cur, layer.ffnGate(), layer.ffnUp(), layer.ffnDown(), n, p + "ffn_", Slot.XB2);
-            x = g.add(cur, x, p + "l_out", Slot.X);
+                    : GraphBlocks.ffn(g, cur, layer.ffnGate(), layer.ffnUp(), layer.ffnDown(), n, p + "ffn_", Slot.BLOCK_OUT);
+            x = g.add(cur, x, p + "l_out", Slot.RESIDUAL);
         }
         GraphBlocks.outputHead(g, x, w.outputNorm(), w.output(), c, b);
         return g;

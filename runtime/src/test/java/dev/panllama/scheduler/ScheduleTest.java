@@ -54,10 +54,10 @@ class ScheduleTest {
     /** in → A (CPU) → B (by rule) → add(B's out, A's out) → output. */
     private static Graph chain(float[] input, float[] result) {
         Graph g = new Graph();
-        Value x = g.input("x", Slot.X, input, K);
-        Value a = g.matmul(A, x, 1, "a", Slot.XB);
-        Value b = g.matmul(B, a, 1, "b", Slot.XB2);
-        Value sum = g.add(b, a, "sum", Slot.XB2);
+        Value x = g.input("x", Slot.RESIDUAL, input, K);
+        Value a = g.matmul(A, x, 1, "a", Slot.NORMED);
+        Value b = g.matmul(B, a, 1, "b", Slot.BLOCK_OUT);
+        Value sum = g.add(b, a, "sum", Slot.BLOCK_OUT);
         g.output(sum, result);
         return g;
     }
@@ -92,13 +92,13 @@ class ScheduleTest {
     @Test
     void aValueOverwrittenBeforeItsLastReadIsRefused() {
         Graph g = new Graph();
-        Value x = g.input("x", Slot.X, new float[K], K);
-        Value a = g.matmul(A, x, 1, "a", Slot.XB);
-        g.matmul(A, a, 1, "a2", Slot.XB);                 // overwrites a in XB...
-        Value late = g.matmul(B, a, 1, "late", Slot.XB2); // ...which this still reads
+        Value x = g.input("x", Slot.RESIDUAL, new float[K], K);
+        Value a = g.matmul(A, x, 1, "a", Slot.NORMED);
+        g.matmul(A, a, 1, "a2", Slot.NORMED);                 // overwrites a in NORMED...
+        Value late = g.matmul(B, a, 1, "late", Slot.BLOCK_OUT); // ...which this still reads
         g.output(late, new float[K]);
         assertThatThrownBy(() -> Schedule.of(g, plan())).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("a was overwritten in slot XB");
+                .hasMessageContaining("a was overwritten in slot NORMED");
     }
 
     @Test
@@ -106,11 +106,11 @@ class ScheduleTest {
         ExecutionPlan plan = plan("exps=CPU_REF");
         DeviceRunner cpu = plan.device(0).newRunner(), ref = plan.device(1).newRunner();
         Graph g = new Graph();
-        Value x = g.input("x", Slot.X, new float[K], K);
-        g.matmul(B, x, 1, "b", Slot.XB);
+        Value x = g.input("x", Slot.RESIDUAL, new float[K], K);
+        g.matmul(B, x, 1, "b", Slot.NORMED);
         Node n = g.nodes().get(1);
-        Buffer foreign = cpu.allocate(Slot.X, K, false);
-        Buffer own = ref.allocate(Slot.XB, K, false);
+        Buffer foreign = cpu.allocate(Slot.RESIDUAL, K, false);
+        Buffer own = ref.allocate(Slot.NORMED, K, false);
         assertThatThrownBy(() -> ref.run(n, new Buffer[]{foreign}, new Buffer[]{own}))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("CPU_REF was given a buffer of CPU without a copy");
     }
