@@ -2,15 +2,12 @@ package dev.panllama.cli;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,7 +20,7 @@ class ChatServeCommandTest {
     /** Two turns and /exit from stdin: the replies stream after "> ", the second turn reuses the first's cache. */
     @Test
     void chatTwoTurns() {
-        CliRun run = withStdin("Once upon a time\nTell me more.\n/exit\nnot read\n",
+        CliRun run = CliRun.withStdin("Once upon a time\nTell me more.\n/exit\nnot read\n",
                 () -> CliRun.of("chat", "--temp", "0", "-n", "8", "-t", "1", "-c", "256", "-sys", "You tell stories."));
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out()).startsWith("> ").contains("\n> ").doesNotContain("not read");
@@ -36,7 +33,7 @@ class ChatServeCommandTest {
 
     @Test
     void chatRejectsAnEmptyTemplate() {
-        CliRun run = withStdin("", () -> CliRun.of("chat", "--chat-template", " "));
+        CliRun run = CliRun.withStdin("", () -> CliRun.of("chat", "--chat-template", " "));
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.err()).contains("the chat template is empty (built-in formats: chatml,");
     }
@@ -70,15 +67,5 @@ class ChatServeCommandTest {
         CliRun run = CliRun.of("serve", "--parallel", "0");
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.err()).contains("--parallel must be at least 1, not 0");
-    }
-
-    private static synchronized CliRun withStdin(String input, java.util.function.Supplier<CliRun> body) {
-        InputStream saved = System.in;
-        System.setIn(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)));
-        try {
-            return body.get();
-        } finally {
-            System.setIn(saved);
-        }
     }
 }

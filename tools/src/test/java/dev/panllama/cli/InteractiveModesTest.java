@@ -2,7 +2,6 @@ package dev.panllama.cli;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -30,7 +28,7 @@ class InteractiveModesTest {
     @Test
     void interactiveEmptyLinesContinueTheText() {
         CliRun plain = CliRun.of("run", "-p", "Once upon a time", "-n", "24", "--temp", "0", "-t", "1");
-        CliRun turns = withStdin("\n\n", () -> CliRun.of("run", "-i", "-p", "Once upon a time", "-n", "8", "--temp", "0", "-t", "1"));
+        CliRun turns = CliRun.withStdin("\n\n", () -> CliRun.of("run", "-i", "-p", "Once upon a time", "-n", "8", "--temp", "0", "-t", "1"));
         assertThat(turns.exitCode()).as(turns.err()).isZero();
         assertThat(turns.out().strip()).isEqualTo(plain.out().strip());
         assertThat(turns.err()).contains("generation 24 tokens");
@@ -40,8 +38,8 @@ class InteractiveModesTest {
     @Test
     void interactiveLinesAreAddedAtReversePrompts() {
         String[] args = {"run", "-i", "-p", "Once upon a time", "-n", "30", "--temp", "0", "-t", "1", "-r", "."};
-        CliRun typed = withStdin("Tom was sad\n", () -> CliRun.of(args));
-        CliRun empty = withStdin("\n", () -> CliRun.of(args));
+        CliRun typed = CliRun.withStdin("Tom was sad\n", () -> CliRun.of(args));
+        CliRun empty = CliRun.withStdin("\n", () -> CliRun.of(args));
         assertThat(typed.exitCode()).as(typed.err()).isZero();
         String first = "Once upon a time, there was a little girl named Lily.";
         assertThat(typed.out()).startsWith(first);
@@ -51,7 +49,7 @@ class InteractiveModesTest {
 
     @Test
     void interactiveFirstWaitsAndWrapsTheLine() {
-        CliRun r = withStdin("and then\n", () -> CliRun.of("run", "-if", "-p", "Once upon a time", "-n", "6", "--temp", "0",
+        CliRun r = CliRun.withStdin("and then\n", () -> CliRun.of("run", "-if", "-p", "Once upon a time", "-n", "6", "--temp", "0",
                 "--in-prefix", "[", "--in-suffix", "]"));
         assertThat(r.exitCode()).as(r.err()).isZero();
         // the prompt, the user's turn (prefix, the line as typed on a terminal, suffix), 6 tokens, then the next turn's prefix
@@ -63,11 +61,11 @@ class InteractiveModesTest {
 
     @Test
     void conversationModeIsTheChatLoop() {
-        CliRun r = withStdin("", () -> CliRun.of("run", "-cnv", "-st", "-p", "Hi", "-n", "8", "--temp", "0", "-sys", "You tell stories."));
+        CliRun r = CliRun.withStdin("", () -> CliRun.of("run", "-cnv", "-st", "-p", "Hi", "-n", "8", "--temp", "0", "-sys", "You tell stories."));
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).startsWith("> Hi\n");
         assertThat(r.err()).contains("chat template chatml (built in)").contains("panllama chat: 1 turn |");
-        CliRun chat = withStdin("", () -> CliRun.of("chat", "-st", "-p", "Hi", "-n", "8", "--temp", "0", "-sys", "You tell stories."));
+        CliRun chat = CliRun.withStdin("", () -> CliRun.of("chat", "-st", "-p", "Hi", "-n", "8", "--temp", "0", "-sys", "You tell stories."));
         assertThat(chat.out()).isEqualTo(r.out());
         assertThat(CliRun.of("run", "-sys", "x", "-p", "a").err()).contains("-sys is for conversation mode (-cnv)");
     }
@@ -176,16 +174,6 @@ class InteractiveModesTest {
                 assertThat(System.nanoTime()).as("waiting for %d more characters in: %s", chars, text()).isLessThan(end);
                 Thread.sleep(20);
             }
-        }
-    }
-
-    private static synchronized CliRun withStdin(String input, Supplier<CliRun> body) {
-        InputStream saved = System.in;
-        System.setIn(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)));
-        try {
-            return body.get();
-        } finally {
-            System.setIn(saved);
         }
     }
 }

@@ -3,9 +3,6 @@ package dev.panllama.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,7 +58,7 @@ class ReadmeCommandsTest {
                 ran++;
                 continue;
             }
-            CliRun r = withStdin(inv.stdin(), () -> CliRun.of(inv.args().toArray(String[]::new)));
+            CliRun r = CliRun.withStdin(inv.stdin(), () -> CliRun.of(inv.args().toArray(String[]::new)));
             String err = r.err().replace(tmp.toString(), "/tmp");
             if (c.firstOutput() != null && c.firstOutput().matches("panllama( [a-z-]+)?: error: .*")) {
                 assertThat(r.exitCode()).as("README line %d: %s%n%s", c.line(), c.text(), err).isNotZero();
@@ -191,16 +188,6 @@ class ReadmeCommandsTest {
             }
             if (w != null) out.add(w.toString());
             return out;
-        }
-    }
-
-    private static synchronized CliRun withStdin(String input, java.util.function.Supplier<CliRun> body) {
-        InputStream saved = System.in;
-        System.setIn(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)));
-        try {
-            return body.get();
-        } finally {
-            System.setIn(saved);
         }
     }
 

@@ -2,9 +2,6 @@ package dev.panllama.cli;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -104,21 +101,11 @@ class RunChatFlagsTest {
 
     @Test
     void chatCommands() {
-        CliRun run = withStdin("/help\n/frobnicate\nOnce upon \\\na time\n/exit\n",
+        CliRun run = CliRun.withStdin("/help\n/frobnicate\nOnce upon \\\na time\n/exit\n",
                 () -> CliRun.of("chat", "--temp", "0", "-n", "4", "-t", "1", "-c", "256"));
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out()).contains("/clear  forget the conversation").contains("... ");
         assertThat(run.err()).contains("panllama chat: unknown command /frobnicate (/help lists them; start a message with // to send a /)");
         assertThat(run.err()).contains("1 turn |");        // the two lines were one message
-    }
-
-    private static synchronized CliRun withStdin(String input, java.util.function.Supplier<CliRun> body) {
-        InputStream saved = System.in;
-        System.setIn(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)));
-        try {
-            return body.get();
-        } finally {
-            System.setIn(saved);
-        }
     }
 }
