@@ -6,26 +6,10 @@ package dev.panllama.tokenizer;
  * running std::regex (unicode_regex_split_custom_gpt2). Text the regex would leave unmatched comes out
  * one code point at a time.
  */
-final class Gpt2Split implements SplitPass {
-    @Override
-    public IntList split(int[] cps, IntList segments) {
-        IntList pieces = new IntList(segments.size() * 4);
-        int start = 0;
-        for (int s = 0; s < segments.size(); s++) {
-            Segment seg = new Segment(cps, start, start + segments.get(s));
-            start = seg.to();
-            int pos = seg.from();
-            while (pos < seg.to()) {
-                int end = matchAt(seg, pos);
-                pieces.add(end - pos);
-                pos = end;
-            }
-        }
-        return pieces;
-    }
-
+final class Gpt2Split extends HandWrittenSplit {
     /** End of the piece that starts at pos. */
-    private static int matchAt(Segment seg, int pos) {
+    @Override
+    int matchAt(Segment seg, int pos) {
         int c = seg.cp(pos);
         if (c == '\'' && pos + 1 < seg.to()) {
             int c1 = seg.cp(pos + 1);

@@ -5,29 +5,13 @@ package dev.panllama.tokenizer;
  * {@code (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+}
  * evaluated by hand over Unicode properties, as llama.cpp does for it (unicode_regex_split_custom_llama3).
  */
-final class Llama3Split implements SplitPass {
-    @Override
-    public IntList split(int[] cps, IntList segments) {
-        IntList pieces = new IntList(segments.size() * 4);
-        int start = 0;
-        for (int s = 0; s < segments.size(); s++) {
-            Segment seg = new Segment(cps, start, start + segments.get(s));
-            start = seg.to();
-            int pos = seg.from();
-            while (pos < seg.to()) {
-                int end = matchAt(seg, pos);
-                pieces.add(end - pos);
-                pos = end;
-            }
-        }
-        return pieces;
-    }
-
+final class Llama3Split extends HandWrittenSplit {
     private static boolean isCrLf(int c) {
         return c == '\r' || c == '\n';
     }
 
-    private static int matchAt(Segment seg, int pos) {
+    @Override
+    int matchAt(Segment seg, int pos) {
         int c = seg.cp(pos);
         if (c == '\'' && pos + 1 < seg.to()) {
             int c1 = UnicodeTables.toLower(seg.cp(pos + 1));
