@@ -3,12 +3,12 @@ package dev.panllama.convert;
 import dev.panllama.tensor.codec.BlockCodec;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.util.ProgressListener;
+import dev.panllama.util.Tasks;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -69,7 +69,7 @@ public final class RowEncoder implements AutoCloseable {
                 report((end - start) * rowBytes);
             }));
         }
-        await(name, tasks);
+        Tasks.awaitAll(tasks, "converting " + name);
     }
 
     /** Runs {@code work} on the pool for each of {@code count} parts (e.g. byte copies) and waits for all. */
@@ -82,30 +82,13 @@ public final class RowEncoder implements AutoCloseable {
                 return null;
             }));
         }
-        await(name, tasks);
+        Tasks.awaitAll(tasks, "converting " + name);
     }
 
     /** One part of a {@link #forEach}; returns the bytes it produced, for the progress count. */
     @FunctionalInterface
     public interface PartTask {
         long run(long part) throws Exception;
-    }
-
-    private static void await(String name, List<Future<?>> tasks) throws IOException {
-        try {
-            for (Future<?> f : tasks) f.get();
-        } catch (InterruptedException e) {
-            tasks.forEach(f -> f.cancel(true));
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while converting " + name, e);
-        } catch (ExecutionException e) {
-            tasks.forEach(f -> f.cancel(true));
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException re) throw re;
-            if (cause instanceof Error err) throw err;
-            if (cause instanceof IOException io) throw io;
-            throw new IOException("converting " + name + ": " + cause.getMessage(), cause);
-        }
     }
 
     /** Adds bytes produced outside {@link #encode} (a verbatim copy) to the progress count. */

@@ -3,6 +3,7 @@ package dev.panllama.model.synth;
 import dev.panllama.tensor.codec.BlockCodec;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.util.ProgressListener;
+import dev.panllama.util.Tasks;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -10,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -71,19 +71,7 @@ final class RandomTensorWriter implements AutoCloseable {
                 reportDone((end - start) * rowBytes);
             }));
         }
-        try {
-            for (Future<?> f : tasks) f.get();
-        } catch (InterruptedException e) {
-            tasks.forEach(f -> f.cancel(true));
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while writing " + name, e);
-        } catch (ExecutionException e) {
-            tasks.forEach(f -> f.cancel(true));
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException re) throw re;
-            if (cause instanceof Error err) throw err;
-            throw new IOException("writing " + name + ": " + cause.getMessage(), cause);
-        }
+        Tasks.awaitAll(tasks, "writing " + name);
     }
 
     /** Under a lock so that the listener sees a monotonic count and its final call is the last one. */
