@@ -108,7 +108,8 @@ class InteractiveModesTest {
     /** The chat command in a JVM of its own, with SIGINT at its default (a test JVM's children may inherit it ignored). */
     private static Process startChat() throws IOException {
         Path env = Path.of("/usr/bin/env");
-        assumeTrue(Files.isExecutable(env) && !System.getProperty("os.name").startsWith("Windows"), "needs /usr/bin/env and POSIX signals");
+        assumeTrue(Files.isExecutable(env) && Files.isExecutable(Path.of("/bin/sh")) && !System.getProperty("os.name").startsWith("Windows"),
+                "needs /usr/bin/env, /bin/sh and POSIX signals");
         List<String> cmd = new ArrayList<>(List.of(env.toString(), "--default-signal=INT",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
@@ -129,7 +130,7 @@ class InteractiveModesTest {
 
     private static void signalInterrupt(Process p) throws Exception {
         // the child is env's exec of java: the same process
-        Process kill = new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start();
+        Process kill = new ProcessBuilder("/bin/sh", "-c", "kill -INT " + p.pid()).start();      // the shell's kill: no /bin/kill needed
         assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(kill.exitValue()).isZero();
     }
