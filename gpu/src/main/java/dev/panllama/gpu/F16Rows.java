@@ -15,18 +15,18 @@ final class F16Rows {
     private static final ValueLayout.OfShort F16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Tensor tensor;
-    private final int k;
+    private final int rowLength;
     private final float[] row;
 
     F16Rows(Tensor tensor) {
         this.tensor = tensor;
-        this.k = Math.toIntExact(tensor.rowLength());
-        this.row = new float[k];
+        this.rowLength = Math.toIntExact(tensor.rowLength());
+        this.row = new float[rowLength];
     }
 
     /** Bytes of one converted row. */
     long rowBytes() {
-        return 2L * k;
+        return 2L * rowLength;
     }
 
     /** Bytes of the whole converted weight. */
@@ -39,7 +39,7 @@ final class F16Rows {
         for (long r = 0; r < count; r++) {
             tensor.dequantizeRow(first + r, row, 0);
             long o = offset + r * rowBytes();
-            for (int j = 0; j < k; j++) dst.set(F16_LE, o + 2L * j, Float.floatToFloat16(row[j]));
+            for (int j = 0; j < rowLength; j++) dst.set(F16_LE, o + 2L * j, Float.floatToFloat16(row[j]));
         }
     }
 }

@@ -18,13 +18,13 @@ import java.util.Arrays;
  */
 public final class HostRunner implements DeviceRunner {
     private final Device device;
-    private final Kernels k;
+    private final Kernels kernels;
     private int[] perToken = new int[0], perPair = new int[0];
     private int perTokenUsed;
 
     public HostRunner(Device device) {
         this.device = device;
-        this.k = device.kernels();
+        this.kernels = device.kernels();
     }
 
     @Override
@@ -55,12 +55,12 @@ public final class HostRunner implements DeviceRunner {
         switch (node.op()) {
             case Op.Embed e -> e.decode(f(out[0]));
             case Op.Input i -> System.arraycopy(i.values(), 0, f(out[0]), 0, node.output(0).length());
-            case Op.RmsNorm r -> k.rmsnorm(f(in[0]), r.weight(), f(out[0]), r.rows(), r.dim(), r.eps());
+            case Op.RmsNorm r -> kernels.rmsnorm(f(in[0]), r.weight(), f(out[0]), r.rows(), r.dim(), r.eps());
             case Op.MatMul m -> {
                 MatmulTap.observe(m.w(), f(in[0]), m.tokens());
-                k.matmul(m.w(), f(in[0]), f(out[0]), m.tokens());
+                kernels.matmul(m.w(), f(in[0]), f(out[0]), m.tokens());
             }
-            case Op.MatMulHeads m -> k.matmulHeads(m.w(), m.offset(), m.stride(), m.rows(), m.heads(), f(in[0]), f(out[0]), m.tokens());
+            case Op.MatMulHeads m -> kernels.matmulHeads(m.w(), m.offset(), m.stride(), m.rows(), m.heads(), f(in[0]), f(out[0]), m.tokens());
             case Op.AddBias a -> {
                 float[] x = same(in[0], out[0]);
                 float[] bias = a.bias();
@@ -69,11 +69,11 @@ public final class HostRunner implements DeviceRunner {
                     for (int i = 0; i < bias.length; i++) x[o + i] += bias[i];
                 }
             }
-            case Op.Rope r -> k.rope(same(in[0], out[0]), r.tokens(), r.heads(), r.headDim(), r.nRot(), f(in[1]), r.neox());
-            case Op.SwiGlu s -> k.swiglu(same(in[0], out[0]), f(in[1]), s.n());
+            case Op.Rope r -> kernels.rope(same(in[0], out[0]), r.tokens(), r.heads(), r.headDim(), r.nRot(), f(in[1]), r.neox());
+            case Op.SwiGlu s -> kernels.swiglu(same(in[0], out[0]), f(in[1]), s.n());
             case Op.Add a -> {
-                if (out[0] == in[0]) k.add(f(in[0]), f(in[1]), a.n());
-                else k.add(same(in[1], out[0]), f(in[0]), a.n());     // float addition commutes: b + a == a + b
+                if (out[0] == in[0]) kernels.add(f(in[0]), f(in[1]), a.n());
+                else kernels.add(same(in[1], out[0]), f(in[0]), a.n());     // float addition commutes: b + a == a + b
             }
             case Op.SliceCols s -> {
                 float[] src = f(in[0]), dst = f(out[0]);
@@ -95,7 +95,7 @@ public final class HostRunner implements DeviceRunner {
             case Op.MatMulExperts m -> {
                 int pairs = m.tokens() * m.used();
                 int[] inputs = pairInputs(pairs, m.perPair() ? 1 : m.used());
-                k.matmulExperts(m.w(), m.rows(), ints(in[1]), inputs, pairs, f(in[0]), m.perPair() ? pairs : m.tokens(), f(out[0]));
+                kernels.matmulExperts(m.w(), m.rows(), ints(in[1]), inputs, pairs, f(in[0]), m.perPair() ? pairs : m.tokens(), f(out[0]));
             }
             case Op.MoeCombine c -> combine(c, f(in[0]), f(in[1]), f(out[0]));
             case Op.TakeRows t -> {
@@ -116,7 +116,7 @@ public final class HostRunner implements DeviceRunner {
             boolean whole = sp.row0() == 0;
             float[] qs = whole ? q : Arrays.copyOfRange(q, sp.row0() * qRow, (sp.row0() + sp.tokens()) * qRow);
             float[] os = whole ? out : new float[sp.tokens() * oRow];
-            k.attention(new AttentionKernel.Job(qs, os, sp.cache(), a.layer(), sp.pos0(), sp.tokens(),
+            kernels.attention(new AttentionKernel.Job(qs, os, sp.cache(), a.layer(), sp.pos0(), sp.tokens(),
                     a.nHead(), a.nHeadKv(), a.headDimK(), a.headDimV(), a.scale()));
             if (!whole) System.arraycopy(os, 0, out, sp.row0() * oRow, sp.tokens() * oRow);
         }

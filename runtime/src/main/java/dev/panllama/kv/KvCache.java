@@ -35,8 +35,8 @@ public final class KvCache implements AutoCloseable {
     private final GgmlType vType;
     private final long kRowBytes;
     private final long vRowBytes;
-    private final MemorySegment k;
-    private final MemorySegment v;
+    private final MemorySegment keys;
+    private final MemorySegment values;
     private final boolean latent;
     private final int[] hostSlot;        // [layer] -> index of its rows in k and v, or -1 when the host holds none
     private volatile int shifts;
@@ -85,8 +85,8 @@ public final class KvCache implements AutoCloseable {
         this.hostSlot = new int[layers];
         int hosted = 0;
         for (int l = 0; l < layers; l++) hostSlot[l] = onHost == null || onHost[l] ? hosted++ : -1;
-        this.k = arena.allocate(kRowBytes * hosted * contextLength, 64);
-        this.v = latent ? k : arena.allocate(vRowBytes * hosted * contextLength, 64);
+        this.keys = arena.allocate(kRowBytes * hosted * contextLength, 64);
+        this.values = latent ? keys : arena.allocate(vRowBytes * hosted * contextLength, 64);
     }
 
     /** Whether the host holds the rows of {@code layer} (else its device does). */
@@ -119,21 +119,21 @@ public final class KvCache implements AutoCloseable {
     public int valueRowElements() { return vRowElems; }
 
     /** Bytes the host holds, K and V together. */
-    public long byteSize() { return latent ? k.byteSize() : k.byteSize() + v.byteSize(); }
+    public long byteSize() { return latent ? keys.byteSize() : keys.byteSize() + values.byteSize(); }
 
     /** The encoded key row of (layer, pos). */
     public MemorySegment keyRow(int layer, int pos) {
-        return k.asSlice(keyOffset(layer, pos), kRowBytes);
+        return keys.asSlice(keyOffset(layer, pos), kRowBytes);
     }
 
     public MemorySegment valueRow(int layer, int pos) {
-        return v.asSlice(valueOffset(layer, pos), vRowBytes);
+        return values.asSlice(valueOffset(layer, pos), vRowBytes);
     }
 
     /** All keys; row (layer, pos) starts at {@link #keyOffset}. For kernels that avoid a slice per row. */
-    public MemorySegment keys() { return k; }
+    public MemorySegment keys() { return keys; }
 
-    public MemorySegment values() { return v; }
+    public MemorySegment values() { return values; }
 
     public long keyOffset(int layer, int pos) {
         return (slot(layer) * contextLength + pos) * kRowBytes;

@@ -34,13 +34,13 @@ import dev.panllama.kv.KvCache;
  */
 final class Deepseek2Graph implements ForwardPass.Builder {
     private final Deepseek2Config dc;
-    private final ModelConfig c;
+    private final ModelConfig base;
     private final Deepseek2Weights w;
     private final GraphBlocks.RopeInput rope;
 
     Deepseek2Graph(Deepseek2Config config, Deepseek2Weights weights) {
         this.dc = config;
-        this.c = config.base();
+        this.base = config.base();
         this.w = weights;
         this.rope = new GraphBlocks.RopeInput(config.ropeAngles());
     }
@@ -53,31 +53,31 @@ final class Deepseek2Graph implements ForwardPass.Builder {
             }
         }
         Graph g = new Graph();
-        int n = b.n(), dim = c.embeddingLength();
+        int n = b.n(), dim = base.embeddingLength();
         Value x = GraphBlocks.embed(g, w.tokenEmbedding(), b);
         Value ropeAngles = rope.add(g, b);
-        for (int l = 0; l < c.blockCount(); l++) {
+        for (int l = 0; l < base.blockCount(); l++) {
             Deepseek2Weights.Layer layer = w.layer(l);
             String p = "blk." + l + ".";
-            Value cur = norm(g, x, weight(l, "attn_norm"), layer.attnNorm(), n, dim, c.rmsEps(), Slot.NORMED);
+            Value cur = norm(g, x, weight(l, "attn_norm"), layer.attnNorm(), n, dim, base.rmsEps(), Slot.NORMED);
             cur = attention(g, cur, ropeAngles, layer, l, b);
             x = g.add(cur, x, p + "ffn_inp", Slot.RESIDUAL);
-            cur = norm(g, x, weight(l, "ffn_norm"), layer.ffnNorm(), n, dim, c.rmsEps(), Slot.NORMED);
+            cur = norm(g, x, weight(l, "ffn_norm"), layer.ffnNorm(), n, dim, base.rmsEps(), Slot.NORMED);
             cur = feedForward(g, cur, layer, n, p);
             x = g.add(cur, x, p + "l_out", Slot.RESIDUAL);
         }
-        GraphBlocks.outputHead(g, x, w.outputNorm(), w.output(), c, b);
+        GraphBlocks.outputHead(g, x, w.outputNorm(), w.output(), base, b);
         return g;
     }
 
     private Value attention(Graph g, Value x, Value angles, Deepseek2Weights.Layer w, int l, Batch b) {
-        int n = b.n(), heads = c.headCount();
+        int n = b.n(), heads = base.headCount();
         int nope = dc.nopeDim(), ropeDim = dc.ropeDim(), kvLora = dc.kvLoraRank(), qk = dc.qkHeadDim();
         String p = "blk." + l + ".";
         Value q;
         if (w.wqA() != null) {
             Value qa = g.matmul(w.wqA(), x, n, p + "q_a", Slot.QA);
-            qa = norm(g, qa, weight(l, "attn_q_a_norm"), w.qANorm(), n, dc.qLoraRank(), c.rmsEps(), Slot.QA);
+            qa = norm(g, qa, weight(l, "attn_q_a_norm"), w.qANorm(), n, dc.qLoraRank(), base.rmsEps(), Slot.QA);
             q = g.matmul(w.wqB(), qa, n, p + "q", Slot.Q);
         } else {
             q = g.matmul(w.wq(), x, n, p + "q", Slot.Q);
@@ -86,7 +86,7 @@ final class Deepseek2Graph implements ForwardPass.Builder {
 
         // The cache rows: the normed latent, then the shared key rope part, rotated.
         Value latent = g.sliceCols(kv, n, dc.latentDim(), 0, kvLora, p + "kv_cmpr", Slot.LAT_PART);
-        latent = norm(g, latent, weight(l, "attn_kv_a_norm"), w.kvANorm(), n, kvLora, c.rmsEps(), Slot.LAT_PART);
+        latent = norm(g, latent, weight(l, "attn_kv_a_norm"), w.kvANorm(), n, kvLora, base.rmsEps(), Slot.LAT_PART);
         Value kPe = g.sliceCols(kv, n, dc.latentDim(), kvLora, ropeDim, p + "k_pe", Slot.ROPE_PART);
         kPe = g.rope(kPe, angles, n, 1, ropeDim, ropeDim, false);
         Value rows = g.concatCols(latent, kPe, n, p + "kv_cache_row", Slot.KV);
@@ -113,9 +113,9 @@ final class Deepseek2Graph implements ForwardPass.Builder {
 
     private Value feedForward(Graph g, Value x, Deepseek2Weights.Layer w, int n, String p) {
         if (!w.isMoe()) return GraphBlocks.ffn(g, x, w.ffnGate(), w.ffnUp(), w.ffnDown(), n, p + "ffn_", Slot.BLOCK_OUT);
-        int dim = c.embeddingLength();
+        int dim = base.embeddingLength();
         Value moe = GraphBlocks.moeFfn(g, x, new GraphBlocks.Experts(w.router(), dc.routing(), w.probsBias(), w.expGate(), w.expUp(),
-                w.expDown(), c.expertCount(), c.expertUsedCount(), c.expertFeedForwardLength()), n, dim, p);
+                w.expDown(), base.expertCount(), base.expertUsedCount(), base.expertFeedForwardLength()), n, dim, p);
         if (!w.hasSharedExperts()) return moe;
         Value shared = GraphBlocks.ffn(g, x, w.shexpGate(), w.shexpUp(), w.shexpDown(), n, p + "ffn_shexp_", Slot.SHARED_EXPERTS);
         return g.add(moe, shared, p + "ffn_out", Slot.BLOCK_OUT);

@@ -28,13 +28,13 @@ final class HyperparameterChecks {
     private static final Pattern BLOCK = Pattern.compile("^blk\\.(\\d+)\\.");
 
     private final TensorSource source;
-    private final ModelConfig c;
-    private final HyperparameterKeys k;
+    private final ModelConfig config;
+    private final HyperparameterKeys keys;
 
     HyperparameterChecks(TensorSource source, ModelConfig config) {
         this.source = source;
-        this.c = config;
-        this.k = new HyperparameterKeys(source.metadata(), config.arch().ggufName());
+        this.config = config;
+        this.keys = new HyperparameterKeys(source.metadata(), config.arch().ggufName());
     }
 
     /**
@@ -42,32 +42,32 @@ final class HyperparameterChecks {
      * architectures, either every block routes to experts (expert_count > 0) or none does.
      */
     void llamaFamily() {
-        common(c.isMoe() ? 0 : c.blockCount(), null);
+        common(config.isMoe() ? 0 : config.blockCount(), null);
         String keyLength = "attention.key_length", valueLength = "attention.value_length";
-        agree(product("attention.head_count", c.headCount(), keyLength, c.headDimK()), "blk.0.attn_q.weight", 1);
-        agree(product("attention.head_count_kv", c.headCountKv(), keyLength, c.headDimK()), "blk.0.attn_k.weight", 1);
-        agree(product("attention.head_count_kv", c.headCountKv(), valueLength, c.headDimV()), "blk.0.attn_v.weight", 1);
+        agree(product("attention.head_count", config.headCount(), keyLength, config.headDimK()), "blk.0.attn_q.weight", 1);
+        agree(product("attention.head_count_kv", config.headCountKv(), keyLength, config.headDimK()), "blk.0.attn_k.weight", 1);
+        agree(product("attention.head_count_kv", config.headCountKv(), valueLength, config.headDimV()), "blk.0.attn_v.weight", 1);
     }
 
     /** deepseek2: the latent attention's ranks and head sizes, then the routing against the expert counts. */
     void deepseek2(Deepseek2Config dc) {
-        common(c.isMoe() ? dc.leadingDenseBlocks() : c.blockCount(), named("leading_dense_block_count", dc.leadingDenseBlocks()));
+        common(config.isMoe() ? dc.leadingDenseBlocks() : config.blockCount(), named("leading_dense_block_count", dc.leadingDenseBlocks()));
         String b = "blk.0.";
         agree(new Expected(named("attention.kv_lora_rank", dc.kvLoraRank()), dc.kvLoraRank()), b + "attn_kv_a_norm.weight", 0);
-        agree(new Expected(k.key("attention.kv_lora_rank") + " + rope.dimension_count = " + dc.kvLoraRank() + " + " + dc.ropeDim()
+        agree(new Expected(keys.key("attention.kv_lora_rank") + " + rope.dimension_count = " + dc.kvLoraRank() + " + " + dc.ropeDim()
                 + " = " + dc.latentDim(), dc.latentDim()), b + "attn_kv_a_mqa.weight", 1);
         if (dc.qLoraRank() > 0) {
             agree(new Expected(named("attention.q_lora_rank", dc.qLoraRank()), dc.qLoraRank()), b + "attn_q_a.weight", 1);
         } else if (source.hasTensor(b + "attn_q_a.weight")) {
-            throw k.invalid("attention.q_lora_rank", k.contains("attention.q_lora_rank") ? "0" : "0 (default)",
+            throw keys.invalid("attention.q_lora_rank", keys.contains("attention.q_lora_rank") ? "0" : "0 (default)",
                     "the file has tensor '" + b + "attn_q_a.weight' (a low-rank query) where a plain attn_q was expected");
         }
         String keyLength = dc.latentLayout() ? "attention.key_length_mla" : "attention.key_length";
         String valueLength = dc.latentLayout() ? "attention.value_length_mla" : "attention.value_length";
-        agree(product("attention.head_count", c.headCount(), keyLength, dc.qkHeadDim()),
+        agree(product("attention.head_count", config.headCount(), keyLength, dc.qkHeadDim()),
                 b + (dc.qLoraRank() > 0 ? "attn_q_b.weight" : "attn_q.weight"), 1);
-        agree(product("attention.head_count", c.headCount(), valueLength, dc.vDim()), b + "attn_output.weight", 0);
-        if (dc.routing() != null) dc.routing().validate(c.expertCount(), c.expertUsedCount());
+        agree(product("attention.head_count", config.headCount(), valueLength, dc.vDim()), b + "attn_output.weight", 0);
+        if (dc.routing() != null) dc.routing().validate(config.expertCount(), config.expertUsedCount());
     }
 
     /**
@@ -79,12 +79,12 @@ final class HyperparameterChecks {
     private void common(int firstMoe, String leading) {
         blocks();
         Tensor emb = tensor("token_embd.weight");
-        agree(new Expected(named("embedding_length", c.embeddingLength()), c.embeddingLength()), emb, 0);
-        if (k.contains("vocab_size")) agree(new Expected(named("vocab_size", c.vocabSize()), c.vocabSize()), emb, 1);
+        agree(new Expected(named("embedding_length", config.embeddingLength()), config.embeddingLength()), emb, 0);
+        if (keys.contains("vocab_size")) agree(new Expected(named("vocab_size", config.vocabSize()), config.vocabSize()), emb, 1);
         experts(firstMoe, leading);
         if (firstMoe > 0) {
-            int ff = c.feedForwardLength();
-            if (ff == 0) throw k.invalid("feed_forward_length", k.contains("feed_forward_length") ? "0" : "0 (missing)",
+            int ff = config.feedForwardLength();
+            if (ff == 0) throw keys.invalid("feed_forward_length", keys.contains("feed_forward_length") ? "0" : "0 (missing)",
                     "block 0 has a dense feed-forward, which needs it");
             agree(new Expected(named("feed_forward_length", ff), ff), "blk.0.ffn_gate.weight", 1);
         }
@@ -92,7 +92,7 @@ final class HyperparameterChecks {
 
     /** block_count must be the number of blocks whose tensors the file holds, blk.0 to blk.(block_count - 1). */
     private void blocks() {
-        int layers = c.blockCount();
+        int layers = config.blockCount();
         long highest = -1;
         for (Tensor t : source.tensors()) {
             Matcher m = BLOCK.matcher(t.name());
@@ -101,12 +101,12 @@ final class HyperparameterChecks {
             long block = digits.length() > 18 ? Long.MAX_VALUE : Long.parseLong(digits);
             if (block >= layers) {
                 throw new IllegalArgumentException("wrong number of tensors: tensor '" + t.name() + "' is in block " + digits
-                        + ", but " + k.key("block_count") + " = " + layers + " (" + blockRange(layers - 1) + ")");
+                        + ", but " + keys.key("block_count") + " = " + layers + " (" + blockRange(layers - 1) + ")");
             }
             highest = Math.max(highest, block);
         }
         if (highest + 1 < layers) {
-            throw k.invalid("block_count", layers, highest < 0 ? "the file has no block tensors (blk.N.*)"
+            throw keys.invalid("block_count", layers, highest < 0 ? "the file has no block tensors (blk.N.*)"
                     : "the file has tensors for " + (highest + 1) + (highest == 0 ? " block (" : " blocks (") + blockRange(highest) + ")");
         }
     }
@@ -123,21 +123,21 @@ final class HyperparameterChecks {
      * @param leading the key and value that set {@code firstMoe}, or null
      */
     private void experts(int firstMoe, String leading) {
-        int n = c.expertCount();
-        int used = c.expertUsedCount();
+        int n = config.expertCount();
+        int used = config.expertUsedCount();
         if (n == 0) {
             for (Tensor t : source.tensors()) {
                 if (t.name().endsWith(".ffn_gate_inp.weight")) {
-                    throw new IllegalArgumentException("tensor '" + t.name() + "' routes tokens to experts, but " + k.key("expert_count")
+                    throw new IllegalArgumentException("tensor '" + t.name() + "' routes tokens to experts, but " + keys.key("expert_count")
                             + " is " + presence("expert_count"));
                 }
             }
-            if (used != 0) throw k.invalid("expert_used_count", used, k.key("expert_count") + " is " + presence("expert_count") + " (a dense model)");
+            if (used != 0) throw keys.invalid("expert_used_count", used, keys.key("expert_count") + " is " + presence("expert_count") + " (a dense model)");
             return;
         }
-        if (firstMoe >= c.blockCount()) return;     // deepseek2 whose blocks are all dense
+        if (firstMoe >= config.blockCount()) return;     // deepseek2 whose blocks are all dense
         String b = "blk." + firstMoe + ".";
-        Tensor router = source.findTensor(b + "ffn_gate_inp.weight").orElseThrow(() -> k.invalid("expert_count", n,
+        Tensor router = source.findTensor(b + "ffn_gate_inp.weight").orElseThrow(() -> keys.invalid("expert_count", n,
                 "the file has no expert router '" + b + "ffn_gate_inp.weight'"
                         + (source.hasTensor(b + "ffn_gate.weight") ? " (block " + firstMoe + " has a dense feed-forward"
                                 + (leading != null ? "; " + leading : "") + ")" : "")));
@@ -147,12 +147,12 @@ final class HyperparameterChecks {
         }
         agree(new Expected(named("expert_count", n), n), router, 1);
         if (used < 1 || used > n) {
-            throw k.invalid("expert_used_count", k.contains("expert_used_count") ? Integer.toString(used) : "0 (missing)",
-                    "it must be in [1, " + n + "] (" + k.key("expert_count") + " = " + n + ")");
+            throw keys.invalid("expert_used_count", keys.contains("expert_used_count") ? Integer.toString(used) : "0 (missing)",
+                    "it must be in [1, " + n + "] (" + keys.key("expert_count") + " = " + n + ")");
         }
-        int eff = c.expertFeedForwardLength();
-        String effKey = k.contains("expert_feed_forward_length") ? "expert_feed_forward_length" : "feed_forward_length";
-        if (eff == 0) throw k.invalid("expert_feed_forward_length", "0 (missing)", "the experts need their feed-forward length");
+        int eff = config.expertFeedForwardLength();
+        String effKey = keys.contains("expert_feed_forward_length") ? "expert_feed_forward_length" : "feed_forward_length";
+        if (eff == 0) throw keys.invalid("expert_feed_forward_length", "0 (missing)", "the experts need their feed-forward length");
         agree(new Expected(named(effKey, eff), eff), b + "ffn_gate_exps.weight", 1);
     }
 
@@ -164,7 +164,7 @@ final class HyperparameterChecks {
         List<Tensor> all = source.tensors();
         if (used.size() == all.size()) return;          // every used name is a tensor of the file
         List<String> unused = all.stream().map(Tensor::name).filter(name -> !used.contains(name)).toList();
-        throw new IllegalArgumentException("wrong number of tensors: the file has " + all.size() + ", a " + c.arch().ggufName()
+        throw new IllegalArgumentException("wrong number of tensors: the file has " + all.size() + ", a " + config.arch().ggufName()
                 + " model with these hyper-parameters uses " + used.size() + "; tensor '" + unused.getFirst() + "' is not used"
                 + (unused.size() > 1 ? " (nor are " + (unused.size() - 1) + " more)" : ""));
     }
@@ -189,18 +189,18 @@ final class HyperparameterChecks {
 
     /** {@code llama.expert_count = 8}, with "(default)" when the file does not have the key. */
     private String named(String name, long value) {
-        return k.key(name) + " = " + value + (k.contains(name) ? "" : " (default)");
+        return keys.key(name) + " = " + value + (keys.contains(name) ? "" : " (default)");
     }
 
     /** {@code llama.attention.head_count * attention.key_length = 4 * 64 = 256}. */
     private Expected product(String a, int va, String b, int vb) {
         long v = (long) va * vb;
         // ModelConfig: without the key, a head is embedding_length / head_count wide (llama.cpp's default too).
-        return new Expected(k.key(a) + " * " + b + " = " + va + " * " + vb
-                + (k.contains(b) ? "" : " (" + b + " absent: embedding_length / head_count)") + " = " + v, v);
+        return new Expected(keys.key(a) + " * " + b + " = " + va + " * " + vb
+                + (keys.contains(b) ? "" : " (" + b + " absent: embedding_length / head_count)") + " = " + v, v);
     }
 
     private String presence(String name) {
-        return k.contains(name) ? "0" : "missing";
+        return keys.contains(name) ? "0" : "missing";
     }
 }

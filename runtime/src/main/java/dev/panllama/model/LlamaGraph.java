@@ -17,37 +17,37 @@ final class LlamaGraph implements ForwardPass.Builder {
     /** Mixtral and qwen3moe route by softmax, keep the top k and renormalise their weights (norm_w). */
     static final ExpertRouting ROUTING = new ExpertRouting(ExpertRouting.Gating.SOFTMAX, true, 1f, 0, 0);
 
-    private final ModelConfig c;
-    private final ModelWeights w;
+    private final ModelConfig config;
+    private final ModelWeights weights;
     private final GraphBlocks.RopeInput rope;
 
     LlamaGraph(ModelConfig config, ModelWeights weights) {
-        this.c = config;
-        this.w = weights;
+        this.config = config;
+        this.weights = weights;
         this.rope = new GraphBlocks.RopeInput(config.ropeScaling().angles(config.nRot(), config.ropeFreqBase(), weights.ropeFreqs()));
     }
 
     @Override
     public Graph build(Batch b) {
         Graph g = new Graph();
-        int n = b.n(), dim = c.embeddingLength();
-        float eps = c.rmsEps();
-        Value x = GraphBlocks.embed(g, w.tokenEmbedding(), b);
+        int n = b.n(), dim = config.embeddingLength();
+        float eps = config.rmsEps();
+        Value x = GraphBlocks.embed(g, weights.tokenEmbedding(), b);
         Value ropeAngles = rope.add(g, b);
-        for (int l = 0; l < c.blockCount(); l++) {
-            ModelWeights.Layer layer = w.layer(l);
+        for (int l = 0; l < config.blockCount(); l++) {
+            ModelWeights.Layer layer = weights.layer(l);
             String p = "blk." + l + ".";
             Value cur = norm(g, x, weight(l, "attn_norm"), layer.attnNorm(), n, dim, eps, Slot.NORMED);
-            cur = GraphBlocks.attention(g, cur, ropeAngles, c, layer, l, b);
+            cur = GraphBlocks.attention(g, cur, ropeAngles, config, layer, l, b);
             x = g.add(cur, x, p + "ffn_inp", Slot.RESIDUAL);
             cur = norm(g, x, weight(l, "ffn_norm"), layer.ffnNorm(), n, dim, eps, Slot.NORMED);
             cur = layer.isMoe()
                     ? GraphBlocks.moeFfn(g, cur, new GraphBlocks.Experts(layer.expertRouter(), ROUTING, null, layer.expertGate(),
-                            layer.expertUp(), layer.expertDown(), c.expertCount(), c.expertUsedCount(), c.expertFeedForwardLength()), n, dim, p)
+                            layer.expertUp(), layer.expertDown(), config.expertCount(), config.expertUsedCount(), config.expertFeedForwardLength()), n, dim, p)
                     : GraphBlocks.ffn(g, cur, layer.ffnGate(), layer.ffnUp(), layer.ffnDown(), n, p + "ffn_", Slot.BLOCK_OUT);
             x = g.add(cur, x, p + "l_out", Slot.RESIDUAL);
         }
-        GraphBlocks.outputHead(g, x, w.outputNorm(), w.output(), c, b);
+        GraphBlocks.outputHead(g, x, weights.outputNorm(), weights.output(), config, b);
         return g;
     }
 }

@@ -18,8 +18,8 @@ import java.util.function.IntFunction;
  * presence penalties subtract {@code count * freq + (count > 0) * presence}.
  */
 public final class Sampler {
-    private final SamplerParams p;
-    private final SamplerChain c;
+    private final SamplerParams params;
+    private final SamplerChain chain;
     private final SplittableRandom rng;
     private final long seed;
     private final IntFunction<String> tokenText;
@@ -33,15 +33,15 @@ public final class Sampler {
 
     /** @param tokenText a token's text, for DRY's sequence breakers (null: no breakers) */
     public Sampler(SamplerParams params, IntFunction<String> tokenText) {
-        this.p = params;
-        this.c = params.chain();
+        this.params = params;
+        this.chain = params.chain();
         this.seed = params.seed() < 0 ? new SplittableRandom().nextLong() & 0xFFFFFFFFL : params.seed();
         this.rng = new SplittableRandom(seed);
         this.tokenText = tokenText;
-        this.mirostatMu = 2 * c.mirostatTau();
+        this.mirostatMu = 2 * chain.mirostatTau();
     }
 
-    public SamplerParams params() { return p; }
+    public SamplerParams params() { return params; }
 
     /** The seed in use (drawn at random when the params asked for -1). */
     public long seed() { return seed; }
@@ -134,30 +134,30 @@ public final class Sampler {
 
     /** Picks the next token from {@code logits[0, vocab)}; the array is modified. */
     public int sample(float[] logits, int vocab) {
-        for (Map.Entry<Integer, Float> b : c.logitBias().entrySet()) {
+        for (Map.Entry<Integer, Float> b : chain.logitBias().entrySet()) {
             if (b.getKey() >= 0 && b.getKey() < vocab) logits[b.getKey()] += b.getValue();
         }
-        if (p.greedy() && c.mirostat() == 0 && c.xtcProbability() <= 0) {
+        if (params.greedy() && chain.mirostat() == 0 && chain.xtcProbability() <= 0) {
             // The common case, without building candidates: the stages before temperature cannot drop the maximum.
-            if (c.order().contains(Stage.PENALTIES)) applyPenalties(logits, vocab);
-            if (c.order().contains(Stage.DRY)) applyDry(logits, vocab);
+            if (chain.order().contains(Stage.PENALTIES)) applyPenalties(logits, vocab);
+            if (chain.order().contains(Stage.DRY)) applyDry(logits, vocab);
             return argMax(logits, vocab);
         }
         Candidates cand = new Candidates(logits, vocab);
-        if (c.mirostat() != 0) {           // llama.cpp: temperature, then Mirostat, none of the other stages
+        if (chain.mirostat() != 0) {           // llama.cpp: temperature, then Mirostat, none of the other stages
             temperature(cand);
-            return c.mirostat() == 1 ? mirostat1(cand, vocab) : mirostat2(cand);
+            return chain.mirostat() == 1 ? mirostat1(cand, vocab) : mirostat2(cand);
         }
-        for (Stage s : c.order()) {
+        for (Stage s : chain.order()) {
             switch (s) {
                 case PENALTIES -> penalties(cand);
                 case DRY -> dry(cand);
-                case TOP_N_SIGMA -> topNSigma(cand, c.topNSigma());
-                case TOP_K -> cand.topK(p.topK());
-                case TYPICAL_P -> typical(cand, c.typicalP());
-                case TOP_P -> topP(cand, p.topP());
-                case MIN_P -> minP(cand, p.minP());
-                case XTC -> xtc(cand, c.xtcProbability(), c.xtcThreshold(), rng);
+                case TOP_N_SIGMA -> topNSigma(cand, chain.topNSigma());
+                case TOP_K -> cand.topK(params.topK());
+                case TYPICAL_P -> typical(cand, chain.typicalP());
+                case TOP_P -> topP(cand, params.topP());
+                case MIN_P -> minP(cand, params.minP());
+                case XTC -> xtc(cand, chain.xtcProbability(), chain.xtcThreshold(), rng);
                 case TEMPERATURE -> temperature(cand);
             }
         }
@@ -178,23 +178,23 @@ public final class Sampler {
     }
 
     private void temperature(Candidates cand) {
-        if (p.temperature() <= 0) {           // greedy: only the maximum stays
+        if (params.temperature() <= 0) {           // greedy: only the maximum stays
             cand.sort();
             cand.n = 1;
             return;
         }
-        for (int i = 0; i < cand.n; i++) cand.logits[i] /= p.temperature();
+        for (int i = 0; i < cand.n; i++) cand.logits[i] /= params.temperature();
     }
 
     /** top-p: the smallest prefix (by probability) whose mass reaches p; at least one. */
-    static void topP(Candidates cand, float p) {
-        if (p >= 1.0f) return;
+    static void topP(Candidates cand, float params) {
+        if (params >= 1.0f) return;
         cand.sort();
         float[] probs = cand.probs();
         double cum = 0;
         for (int i = 0; i < cand.n; i++) {
             cum += probs[i];
-            if (cum >= p) {
+            if (cum >= params) {
                 cand.n = i + 1;
                 return;
             }
@@ -202,10 +202,10 @@ public final class Sampler {
     }
 
     /** min-p: keep probabilities at least p times the largest (logits within log p of the largest). */
-    static void minP(Candidates cand, float p) {
-        if (p <= 0) return;
+    static void minP(Candidates cand, float params) {
+        if (params <= 0) return;
         cand.sort();
-        float threshold = cand.logits[0] + (float) Math.log(p);
+        float threshold = cand.logits[0] + (float) Math.log(params);
         int keep = 1;
         while (keep < cand.n && cand.logits[keep] >= threshold) keep++;
         cand.n = keep;
@@ -215,8 +215,8 @@ public final class Sampler {
      * Locally typical sampling: rank by how far each token's surprise is from the entropy, keep the
      * closest whose mass reaches p (llama_sampler_typical, min_keep 1).
      */
-    static void typical(Candidates cand, float p) {
-        if (p >= 1.0f) return;
+    static void typical(Candidates cand, float params) {
+        if (params >= 1.0f) return;
         cand.sort();
         float[] probs = cand.probs();
         double entropy = 0;
@@ -232,7 +232,7 @@ public final class Sampler {
         int last = cand.n;
         for (int i = 0; i < cand.n; i++) {
             cum += probs[order[i]];
-            if (cum > p && i + 1 >= 1) {       // llama.cpp: cum_sum > p && i >= min_keep - 1
+            if (cum > params && i + 1 >= 1) {       // llama.cpp: cum_sum > p && i >= min_keep - 1
                 last = i + 1;
                 break;
             }
@@ -299,7 +299,7 @@ public final class Sampler {
     }
 
     private void dry(Candidates cand) {
-        if (c.dryMultiplier() <= 0) return;
+        if (chain.dryMultiplier() <= 0) return;
         float[] dense = denseLogits(cand);
         applyDry(dense, dense.length);
         fromDense(cand, dense);
@@ -320,17 +320,17 @@ public final class Sampler {
     }
 
     private void applyPenalties(float[] logits, int vocab) {
-        boolean repeat = p.repeatPenalty() != 1.0f;
-        boolean freq = p.frequencyPenalty() != 0f || p.presencePenalty() != 0f;
-        if ((!repeat && !freq) || historySize == 0 || p.repeatLastN() == 0) return;
-        int window = p.repeatLastN() < 0 ? historySize : Math.min(p.repeatLastN(), historySize);
+        boolean repeat = params.repeatPenalty() != 1.0f;
+        boolean freq = params.frequencyPenalty() != 0f || params.presencePenalty() != 0f;
+        if ((!repeat && !freq) || historySize == 0 || params.repeatLastN() == 0) return;
+        int window = params.repeatLastN() < 0 ? historySize : Math.min(params.repeatLastN(), historySize);
         Map<Integer, Integer> counts = new HashMap<>();
         for (int i = historySize - window; i < historySize; i++) counts.merge(history[i], 1, Integer::sum);
         for (var e : counts.entrySet()) {
             int id = e.getKey();
             if (id < 0 || id >= vocab || Float.isNaN(logits[id])) continue;
-            if (repeat) logits[id] = logits[id] > 0 ? logits[id] / p.repeatPenalty() : logits[id] * p.repeatPenalty();
-            logits[id] -= e.getValue() * p.frequencyPenalty() + p.presencePenalty();
+            if (repeat) logits[id] = logits[id] > 0 ? logits[id] / params.repeatPenalty() : logits[id] * params.repeatPenalty();
+            logits[id] -= e.getValue() * params.frequencyPenalty() + params.presencePenalty();
         }
     }
 
@@ -342,29 +342,29 @@ public final class Sampler {
      * penalty stays finite.
      */
     private void applyDry(float[] logits, int vocab) {
-        if (c.dryMultiplier() <= 0 || historySize < 2) return;
-        int window = c.dryPenaltyLastN() < 0 ? historySize : Math.min(c.dryPenaltyLastN(), historySize);
+        if (chain.dryMultiplier() <= 0 || historySize < 2) return;
+        int window = chain.dryPenaltyLastN() < 0 ? historySize : Math.min(chain.dryPenaltyLastN(), historySize);
         int start = historySize - window;
         int last = historySize - 1;
         Map<Integer, Integer> longest = new HashMap<>();
         for (int i = last - 1; i >= start; i--) {           // the repeat ends at i, the token after it is history[i + 1]
             int len = 0;
             while (i - len >= start && history[i - len] == history[last - len] && !breaker(history[i - len])) len++;
-            if (len >= c.dryAllowedLength() && len > 0) longest.merge(history[i + 1], len, Math::max);
+            if (len >= chain.dryAllowedLength() && len > 0) longest.merge(history[i + 1], len, Math::max);
         }
-        int maxExponent = (int) Math.floor(Math.log(Float.MAX_VALUE / Math.max(1e-9f, c.dryMultiplier())) / Math.log(Math.max(1.0001, c.dryBase())));
+        int maxExponent = (int) Math.floor(Math.log(Float.MAX_VALUE / Math.max(1e-9f, chain.dryMultiplier())) / Math.log(Math.max(1.0001, chain.dryBase())));
         for (var e : longest.entrySet()) {
             int id = e.getKey();
             if (id < 0 || id >= vocab || Float.isNaN(logits[id]) || breaker(id)) continue;
-            int exponent = Math.min(e.getValue() - c.dryAllowedLength(), maxExponent);
-            logits[id] -= (float) (c.dryMultiplier() * Math.pow(c.dryBase(), exponent));
+            int exponent = Math.min(e.getValue() - chain.dryAllowedLength(), maxExponent);
+            logits[id] -= (float) (chain.dryMultiplier() * Math.pow(chain.dryBase(), exponent));
         }
     }
 
     private boolean breaker(int token) {
-        if (tokenText == null || c.drySequenceBreakers().isEmpty()) return false;
+        if (tokenText == null || chain.drySequenceBreakers().isEmpty()) return false;
         String text = tokenText.apply(token);
-        for (String b : c.drySequenceBreakers()) if (!b.isEmpty() && text.contains(b)) return true;
+        for (String b : chain.drySequenceBreakers()) if (!b.isEmpty() && text.contains(b)) return true;
         return false;
     }
 
@@ -407,7 +407,7 @@ public final class Sampler {
         for (int i = 0; i < cand.n; i++) {
             if (cand.ids[i] == token) {
                 double surprise = -Math.log(probs[i]) / Math.log(2);
-                mirostatMu -= (float) (c.mirostatEta() * (surprise - c.mirostatTau()));
+                mirostatMu -= (float) (chain.mirostatEta() * (surprise - chain.mirostatTau()));
                 return;
             }
         }

@@ -13,13 +13,13 @@ import java.util.concurrent.ConcurrentHashMap;
 final class BpeEncoder {
     private static final int CACHE_LIMIT = 1 << 16;
 
-    private final Vocab v;
+    private final Vocab vocab;
     private final BpePreTokenizer preTokenizer;
     private final Map<String, int[]> wordCache = new ConcurrentHashMap<>();
 
-    BpeEncoder(Vocab v) {
-        this.v = v;
-        this.preTokenizer = new BpePreTokenizer(v.preType);
+    BpeEncoder(Vocab vocab) {
+        this.vocab = vocab;
+        this.preTokenizer = new BpePreTokenizer(vocab.preType);
     }
 
     void encode(String bytes, IntList out) {
@@ -36,8 +36,8 @@ final class BpeEncoder {
 
     private int[] encodeWord(String word) {
         IntList out = new IntList(8);
-        if (v.ignoreMerges) {
-            int whole = v.id(word);
+        if (vocab.ignoreMerges) {
+            int whole = vocab.id(word);
             if (whole != Vocab.NULL) {
                 out.add(whole);
                 return out.toArray();
@@ -48,13 +48,13 @@ final class BpeEncoder {
         for (int i = 0; i != -1; i = sym.next[i]) {
             int from = sym.start[i];
             int to = from + sym.len[i];
-            int id = v.id(word, from, to);
+            int id = vocab.id(word, from, to);
             if (id != Vocab.NULL) {
                 out.add(id);
                 continue;
             }
             for (int k = from; k < to; k++) {
-                int b = v.id(word, k, k + 1);
+                int b = vocab.id(word, k, k + 1);
                 if (b != Vocab.NULL) out.add(b);
             }
         }
@@ -65,7 +65,7 @@ final class BpeEncoder {
         if (l < 0 || r < 0) return;
         String left = sym.text.substring(sym.start[l], sym.start[l] + sym.len[l]);
         String right = sym.text.substring(sym.start[r], sym.start[r] + sym.len[r]);
-        int rank = v.mergeRank(left, right);
+        int rank = vocab.mergeRank(left, right);
         if (rank >= 0) queue.push(rank, l, r, sym.len[l] + sym.len[r]);
     }
 }

@@ -10,16 +10,16 @@ import java.util.List;
 final class LlamaTokenizer implements Tokenizer {
     private static final System.Logger LOG = System.getLogger("panllama.tokenizer");
 
-    private final Vocab v;
+    private final Vocab vocab;
     private final SpmEncoder spm;
     private final BpeEncoder bpe;
     private final WpmEncoder wpm;
 
-    LlamaTokenizer(Vocab v) {
-        this.v = v;
-        this.spm = v.type == VocabType.SPM ? new SpmEncoder(v) : null;
-        this.bpe = v.type == VocabType.BPE ? new BpeEncoder(v) : null;
-        this.wpm = v.type == VocabType.WPM ? new WpmEncoder(v) : null;
+    LlamaTokenizer(Vocab vocab) {
+        this.vocab = vocab;
+        this.spm = vocab.type == VocabType.SPM ? new SpmEncoder(vocab) : null;
+        this.bpe = vocab.type == VocabType.BPE ? new BpeEncoder(vocab) : null;
+        this.wpm = vocab.type == VocabType.WPM ? new WpmEncoder(vocab) : null;
     }
 
     @Override
@@ -30,9 +30,9 @@ final class LlamaTokenizer implements Tokenizer {
     @Override
     public int[] encode(byte[] utf8, boolean addSpecial, boolean parseSpecial) {
         String input = ByteText.of(utf8);
-        List<SpecialTokenSplitter.Fragment> fragments = SpecialTokenSplitter.split(v, input, parseSpecial);
+        List<SpecialTokenSplitter.Fragment> fragments = SpecialTokenSplitter.split(vocab, input, parseSpecial);
         IntList out = new IntList(Math.max(16, utf8.length / 3));
-        switch (v.type) {
+        switch (vocab.type) {
             case SPM -> encodeSpm(input, fragments, addSpecial, out);
             case BPE -> encodeBpe(input, fragments, addSpecial, out);
             case WPM -> encodeWpm(input, fragments, addSpecial, out);
@@ -41,12 +41,12 @@ final class LlamaTokenizer implements Tokenizer {
     }
 
     private void encodeSpm(String input, List<SpecialTokenSplitter.Fragment> fragments, boolean addSpecial, IntList out) {
-        if (addSpecial && v.addBos) out.add(require(v.bos, "BOS"));
+        if (addSpecial && vocab.addBos) out.add(require(vocab.bos, "BOS"));
         boolean afterSpecial = true;   // SentencePiece prefixes a space at the start and after each special token
         for (SpecialTokenSplitter.Fragment f : fragments) {
             if (f.isText()) {
                 String text = input.substring(f.offset(), f.offset() + f.length());
-                if (v.addSpacePrefix && afterSpecial) text = " " + text;
+                if (vocab.addSpacePrefix && afterSpecial) text = " " + text;
                 spm.encode(text.replace(" ", PieceRenderer.SPACE_MARK), out);
                 afterSpecial = false;
             } else {
@@ -54,30 +54,30 @@ final class LlamaTokenizer implements Tokenizer {
                 afterSpecial = true;
             }
         }
-        if (addSpecial && v.addBos && out.size() >= 2 && out.get(1) == v.bos) warnDoubleBos();
-        if (addSpecial && v.addEos) out.add(require(v.eos, "EOS"));
+        if (addSpecial && vocab.addBos && out.size() >= 2 && out.get(1) == vocab.bos) warnDoubleBos();
+        if (addSpecial && vocab.addEos) out.add(require(vocab.eos, "EOS"));
     }
 
     private void encodeBpe(String input, List<SpecialTokenSplitter.Fragment> fragments, boolean addSpecial, IntList out) {
-        if (addSpecial && v.addBos) out.add(require(v.bos, "BOS"));
+        if (addSpecial && vocab.addBos) out.add(require(vocab.bos, "BOS"));
         for (SpecialTokenSplitter.Fragment f : fragments) {
             if (f.isText()) bpe.encode(input.substring(f.offset(), f.offset() + f.length()), out);
             else out.add(f.token());
         }
-        if (addSpecial && v.addEos) out.add(require(v.eos, "EOS"));
-        if (addSpecial && v.addBos && out.size() >= 2 && out.get(1) == v.bos) warnDoubleBos();
-        if (addSpecial && v.addEos && out.size() >= 2 && out.get(out.size() - 2) == v.eos) {
+        if (addSpecial && vocab.addEos) out.add(require(vocab.eos, "EOS"));
+        if (addSpecial && vocab.addBos && out.size() >= 2 && out.get(1) == vocab.bos) warnDoubleBos();
+        if (addSpecial && vocab.addEos && out.size() >= 2 && out.get(out.size() - 2) == vocab.eos) {
             LOG.log(System.Logger.Level.WARNING, "added an EOS token to the prompt as the model asks, but the prompt also ends with one: it now ends with 2 EOS tokens");
         }
     }
 
     private void encodeWpm(String input, List<SpecialTokenSplitter.Fragment> fragments, boolean addSpecial, IntList out) {
-        if (addSpecial) out.add(require(v.bos, "CLS (BOS)"));
+        if (addSpecial) out.add(require(vocab.bos, "CLS (BOS)"));
         for (SpecialTokenSplitter.Fragment f : fragments) {
             if (f.isText()) wpm.encode(input.substring(f.offset(), f.offset() + f.length()), out);
             else out.add(f.token());
         }
-        if (addSpecial) out.add(require(v.sep, "SEP"));
+        if (addSpecial) out.add(require(vocab.sep, "SEP"));
     }
 
     private static int require(int id, String what) {
@@ -95,9 +95,9 @@ final class LlamaTokenizer implements Tokenizer {
     }
 
     private String piece(int token, boolean special) {
-        v.checkToken(token);
-        if (!special && v.has(token, TokenAttr.UNKNOWN | TokenAttr.CONTROL)) return "";
-        return v.pieces[token];
+        vocab.checkToken(token);
+        if (!special && vocab.has(token, TokenAttr.UNKNOWN | TokenAttr.CONTROL)) return "";
+        return vocab.pieces[token];
     }
 
     @Override
@@ -109,12 +109,12 @@ final class LlamaTokenizer implements Tokenizer {
     public byte[] decodeBytes(int[] tokens, boolean removeSpecial, boolean unparseSpecial) {
         int from = 0;
         int to = tokens.length;
-        boolean stripSpace = v.addSpacePrefix;   // the space SPM put before the first word
-        if (removeSpecial && v.addBos && to > from && tokens[from] == v.bos) {
+        boolean stripSpace = vocab.addSpacePrefix;   // the space SPM put before the first word
+        if (removeSpecial && vocab.addBos && to > from && tokens[from] == vocab.bos) {
             stripSpace = false;
             from++;
         }
-        if (removeSpecial && v.addEos && to > from && tokens[to - 1] == v.eos) to--;
+        if (removeSpecial && vocab.addEos && to > from && tokens[to - 1] == vocab.eos) to--;
         StringBuilder text = new StringBuilder();
         for (int i = from; i < to; i++) {
             String piece = piece(tokens[i], unparseSpecial);
@@ -122,49 +122,49 @@ final class LlamaTokenizer implements Tokenizer {
             stripSpace = false;
             text.append(piece);
         }
-        String bytes = v.cleanSpaces ? SpaceCleaner.clean(text.toString()) : text.toString();
+        String bytes = vocab.cleanSpaces ? SpaceCleaner.clean(text.toString()) : text.toString();
         return ByteText.bytes(bytes);
     }
 
     @Override
     public String tokenText(int token) {
-        v.checkToken(token);
-        return ByteText.decodeUtf8(v.texts[token]);
+        vocab.checkToken(token);
+        return ByteText.decodeUtf8(vocab.texts[token]);
     }
 
-    @Override public VocabType type() { return v.type; }
+    @Override public VocabType type() { return vocab.type; }
 
-    @Override public int vocabSize() { return v.size(); }
+    @Override public int vocabSize() { return vocab.size(); }
 
-    @Override public int bos() { return v.bos; }
+    @Override public int bos() { return vocab.bos; }
 
-    @Override public int eos() { return v.eos; }
+    @Override public int eos() { return vocab.eos; }
 
-    @Override public int unk() { return v.unk; }
+    @Override public int unk() { return vocab.unk; }
 
-    @Override public int eot() { return v.eot; }
+    @Override public int eot() { return vocab.eot; }
 
-    @Override public int pad() { return v.pad; }
+    @Override public int pad() { return vocab.pad; }
 
-    @Override public int sep() { return v.sep; }
+    @Override public int sep() { return vocab.sep; }
 
-    @Override public boolean addBos() { return v.addBos; }
+    @Override public boolean addBos() { return vocab.addBos; }
 
-    @Override public boolean addEos() { return v.addEos; }
+    @Override public boolean addEos() { return vocab.addEos; }
 
     @Override
     public boolean isEog(int token) {
-        return token >= 0 && v.endOfGeneration.get(token);
+        return token >= 0 && vocab.endOfGeneration.get(token);
     }
 
     @Override
     public boolean isControl(int token) {
-        v.checkToken(token);
-        return v.has(token, TokenAttr.CONTROL);
+        vocab.checkToken(token);
+        return vocab.has(token, TokenAttr.CONTROL);
     }
 
     @Override
     public String toString() {
-        return v.type + " tokenizer, " + v.size() + " tokens" + (v.preType != null ? ", pre-tokenizer " + v.preType : "");
+        return vocab.type + " tokenizer, " + vocab.size() + " tokens" + (vocab.preType != null ? ", pre-tokenizer " + vocab.preType : "");
     }
 }

@@ -18,14 +18,14 @@ import java.util.concurrent.ConcurrentHashMap;
 final class SpmEncoder {
     private static final int CACHE_LIMIT = 1 << 16;
 
-    private final Vocab v;
+    private final Vocab vocab;
     /** Bit (a << 8 | b) is set when bytes a, b are adjacent somewhere inside a token text. */
     private final long[] innerPairs = new long[1 << 10];
     private final Map<String, int[]> pieceCache = new ConcurrentHashMap<>();
 
-    SpmEncoder(Vocab v) {
-        this.v = v;
-        for (String t : v.texts) {
+    SpmEncoder(Vocab vocab) {
+        this.vocab = vocab;
+        for (String t : vocab.texts) {
             for (int k = 0; k + 1 < t.length(); k++) {
                 int pair = t.charAt(k) << 8 | t.charAt(k + 1);
                 innerPairs[pair >>> 6] |= 1L << pair;
@@ -73,11 +73,11 @@ final class SpmEncoder {
         for (int i = 0; i != -1; i = sym.next[i]) {
             int from = sym.start[i];
             int to = from + sym.len[i];
-            int id = v.id(text, from, to);
+            int id = vocab.id(text, from, to);
             if (id != Vocab.NULL) {
                 out.add(id);
             } else {
-                for (int k = from; k < to; k++) out.add(v.byteToken(text.charAt(k)));
+                for (int k = from; k < to; k++) out.add(vocab.byteToken(text.charAt(k)));
             }
         }
     }
@@ -85,8 +85,8 @@ final class SpmEncoder {
     private void offer(Symbols sym, BigramQueue queue, int l, int r) {
         if (l < 0 || r < 0) return;
         int length = sym.len[l] + sym.len[r];
-        int id = v.id(sym.text, sym.start[l], sym.start[l] + length);
+        int id = vocab.id(sym.text, sym.start[l], sym.start[l] + length);
         if (id == Vocab.NULL) return;
-        queue.push(-(double) v.scores[id], l, r, length);
+        queue.push(-(double) vocab.scores[id], l, r, length);
     }
 }

@@ -33,7 +33,7 @@ final class VocabLoader {
             "<|endoftext|>", "<|eom_id|>", "<EOT>");
 
     private final GgufMetadata md;
-    private final Vocab v = new Vocab();
+    private final Vocab vocab = new Vocab();
 
     private VocabLoader(GgufMetadata md) {
         this.md = md;
@@ -48,45 +48,45 @@ final class VocabLoader {
                 new IllegalArgumentException("no tokenizer in this GGUF file (" + KEY + "model is missing)"));
         String pre = md.getString(KEY + "pre", "");
         chooseType(model, pre);
-        v.addSpacePrefix = md.getBool(KEY + "add_space_prefix", v.addSpacePrefix);
+        vocab.addSpacePrefix = md.getBool(KEY + "add_space_prefix", vocab.addSpacePrefix);
 
         readTokens();
-        v.indexByteTokens();
+        vocab.indexByteTokens();
         readSpecialIds();
-        v.addBos = md.getBool(KEY + "add_bos_token", v.addBos);
-        v.addEos = md.getBool(KEY + "add_eos_token", v.addEos);
+        vocab.addBos = md.getBool(KEY + "add_bos_token", vocab.addBos);
+        vocab.addEos = md.getBool(KEY + "add_eos_token", vocab.addEos);
         detectSpecialTokensByText();
         collectEndOfGeneration();
-        v.specialTokens = specialTokensLongestFirst();
-        v.pieces = PieceRenderer.renderAll(v);
+        vocab.specialTokens = specialTokensLongestFirst();
+        vocab.pieces = PieceRenderer.renderAll(vocab);
         applyModelAttributes(pre);
-        return v;
+        return vocab;
     }
 
     private void chooseType(String model, String pre) {
         switch (model) {
             case "llama" -> {
-                v.type = VocabType.SPM;
-                v.bos = 1;
-                v.eos = 2;
-                v.unk = 0;
-                v.addSpacePrefix = true;
-                v.addBos = true;
+                vocab.type = VocabType.SPM;
+                vocab.bos = 1;
+                vocab.eos = 2;
+                vocab.unk = 0;
+                vocab.addSpacePrefix = true;
+                vocab.addBos = true;
             }
             case "bert" -> {
-                v.type = VocabType.WPM;
-                v.bos = 101;
-                v.unk = 100;
-                v.sep = 102;
-                v.pad = 0;
-                v.cleanSpaces = true;
-                v.addBos = true;
+                vocab.type = VocabType.WPM;
+                vocab.bos = 101;
+                vocab.unk = 100;
+                vocab.sep = 102;
+                vocab.pad = 0;
+                vocab.cleanSpaces = true;
+                vocab.addBos = true;
             }
             case "gpt2" -> {
-                v.type = VocabType.BPE;
-                v.bos = 11;
-                v.eos = 11;
-                v.cleanSpaces = true;
+                vocab.type = VocabType.BPE;
+                vocab.bos = 11;
+                vocab.eos = 11;
+                vocab.cleanSpaces = true;
                 readMerges();
                 choosePreTokenizer(pre);
             }
@@ -105,11 +105,11 @@ final class VocabLoader {
             setup = BpePreType.forName(pre);
             if (setup == null) throw new IllegalArgumentException("unknown pre-tokenizer type '" + pre + "' (" + KEY + "pre)");
         }
-        v.preType = setup.type();
-        v.cleanSpaces = setup.cleanSpaces();
-        v.ignoreMerges = setup.ignoreMerges();
-        if (setup.addBos()) v.addBos = true;
-        if (setup.noDefaultBos()) v.bos = Vocab.NULL;
+        vocab.preType = setup.type();
+        vocab.cleanSpaces = setup.cleanSpaces();
+        vocab.ignoreMerges = setup.ignoreMerges();
+        if (setup.addBos()) vocab.addBos = true;
+        if (setup.noDefaultBos()) vocab.bos = Vocab.NULL;
     }
 
     private void readTokens() {
@@ -134,11 +134,11 @@ final class VocabLoader {
             int owner = ids.find(texts[i]);
             if (owner != i) LOG.log(System.Logger.Level.WARNING, "token " + i + " repeats the text of token " + owner + ", which the text maps to");
         }
-        v.texts = texts;
-        v.scores = scores;
-        v.attrs = attrs;
-        v.ids = ids;
-        v.maxTokenLength = maxLength;
+        vocab.texts = texts;
+        vocab.scores = scores;
+        vocab.attrs = attrs;
+        vocab.ids = ids;
+        vocab.maxTokenLength = maxLength;
     }
 
     private static GgufArray numbers(GgufArray a, int n, String key) {
@@ -160,7 +160,7 @@ final class VocabLoader {
             String key = space >= 0 ? lines[i] : " ";
             ranks.putIfAbsent(key, i);
         }
-        v.mergeRanks = ranks;
+        vocab.mergeRanks = ranks;
     }
 
     /** The elements of a STRING array as byte strings, exactly as stored (no UTF-8 decoding). */
@@ -181,30 +181,30 @@ final class VocabLoader {
     }
 
     private void readSpecialIds() {
-        specialId("bos_token_id", () -> v.bos, id -> v.bos = id);
-        specialId("eos_token_id", () -> v.eos, id -> v.eos = id);
-        specialId("eot_token_id", () -> v.eot, id -> v.eot = id);
-        specialId("eom_token_id", () -> v.eom, id -> v.eom = id);
-        specialId("unknown_token_id", () -> v.unk, id -> v.unk = id);
-        specialId("seperator_token_id", () -> v.sep, id -> v.sep = id);
-        specialId("padding_token_id", () -> v.pad, id -> v.pad = id);
-        specialId("fim_pre_token_id", () -> v.fimPre, id -> v.fimPre = id);
-        specialId("fim_suf_token_id", () -> v.fimSuf, id -> v.fimSuf = id);
-        specialId("fim_mid_token_id", () -> v.fimMid, id -> v.fimMid = id);
-        specialId("fim_pad_token_id", () -> v.fimPad, id -> v.fimPad = id);
-        specialId("fim_rep_token_id", () -> v.fimRep, id -> v.fimRep = id);
-        specialId("fim_sep_token_id", () -> v.fimSep, id -> v.fimSep = id);
+        specialId("bos_token_id", () -> vocab.bos, id -> vocab.bos = id);
+        specialId("eos_token_id", () -> vocab.eos, id -> vocab.eos = id);
+        specialId("eot_token_id", () -> vocab.eot, id -> vocab.eot = id);
+        specialId("eom_token_id", () -> vocab.eom, id -> vocab.eom = id);
+        specialId("unknown_token_id", () -> vocab.unk, id -> vocab.unk = id);
+        specialId("seperator_token_id", () -> vocab.sep, id -> vocab.sep = id);
+        specialId("padding_token_id", () -> vocab.pad, id -> vocab.pad = id);
+        specialId("fim_pre_token_id", () -> vocab.fimPre, id -> vocab.fimPre = id);
+        specialId("fim_suf_token_id", () -> vocab.fimSuf, id -> vocab.fimSuf = id);
+        specialId("fim_mid_token_id", () -> vocab.fimMid, id -> vocab.fimMid = id);
+        specialId("fim_pad_token_id", () -> vocab.fimPad, id -> vocab.fimPad = id);
+        specialId("fim_rep_token_id", () -> vocab.fimRep, id -> vocab.fimRep = id);
+        specialId("fim_sep_token_id", () -> vocab.fimSep, id -> vocab.fimSep = id);
         // deprecated names of the first three
-        specialId("prefix_token_id", () -> v.fimPre, id -> v.fimPre = id);
-        specialId("suffix_token_id", () -> v.fimSuf, id -> v.fimSuf = id);
-        specialId("middle_token_id", () -> v.fimMid, id -> v.fimMid = id);
+        specialId("prefix_token_id", () -> vocab.fimPre, id -> vocab.fimPre = id);
+        specialId("suffix_token_id", () -> vocab.fimSuf, id -> vocab.fimSuf = id);
+        specialId("middle_token_id", () -> vocab.fimMid, id -> vocab.fimMid = id);
     }
 
     /** An id key overrides the default only when it names a token; otherwise llama.cpp warns and keeps the default. */
     private void specialId(String name, IntSupplier current, IntConsumer set) {
         if (!md.contains(KEY + name)) return;
         long id = md.getLong(KEY + name);
-        if (id < 0 || id >= v.size()) {
+        if (id < 0 || id >= vocab.size()) {
             // Converters write -1 / 0xFFFFFFFF for "none" routinely: that is the default, said only at FINE. Another id
             // outside the vocabulary is a broken file, which llama.cpp warns about too.
             boolean unset = id == -1 || id == 0xFFFFFFFFL;
@@ -222,38 +222,38 @@ final class VocabLoader {
      * here (for phi-3 that gives <|end|>, as llama.cpp c392e50 reports).
      */
     private void detectSpecialTokensByText() {
-        for (int id = v.size() - 1; id >= 0; id--) {
-            String text = ByteText.decodeUtf8(v.texts[id]);
-            if (v.eot == Vocab.NULL && EOT_TEXTS.contains(text)) v.eot = markControl(id);
-            if (v.eom == Vocab.NULL && text.equals("<|eom_id|>")) v.eom = markControl(id);
-            if (v.fimPre == Vocab.NULL && List.of("<|fim_prefix|>", "<fim-prefix>", "<｜fim▁begin｜>", "<PRE>").contains(text)) v.fimPre = markControl(id);
-            if (v.fimSuf == Vocab.NULL && List.of("<|fim_suffix|>", "<fim-suffix>", "<｜fim▁hole｜>", "<SUF>").contains(text)) v.fimSuf = markControl(id);
-            if (v.fimMid == Vocab.NULL && List.of("<|fim_middle|>", "<fim-middle>", "<｜fim▁end｜>", "<MID>").contains(text)) v.fimMid = markControl(id);
-            if (v.fimPad == Vocab.NULL && List.of("<|fim_pad|>", "<fim-pad>", "<PAD>").contains(text)) v.fimPad = markControl(id);
-            if (v.fimRep == Vocab.NULL && List.of("<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>").contains(text)) v.fimRep = markControl(id);
-            if (v.fimSep == Vocab.NULL && text.equals("<|file_sep|>")) v.fimSep = markControl(id);
+        for (int id = vocab.size() - 1; id >= 0; id--) {
+            String text = ByteText.decodeUtf8(vocab.texts[id]);
+            if (vocab.eot == Vocab.NULL && EOT_TEXTS.contains(text)) vocab.eot = markControl(id);
+            if (vocab.eom == Vocab.NULL && text.equals("<|eom_id|>")) vocab.eom = markControl(id);
+            if (vocab.fimPre == Vocab.NULL && List.of("<|fim_prefix|>", "<fim-prefix>", "<｜fim▁begin｜>", "<PRE>").contains(text)) vocab.fimPre = markControl(id);
+            if (vocab.fimSuf == Vocab.NULL && List.of("<|fim_suffix|>", "<fim-suffix>", "<｜fim▁hole｜>", "<SUF>").contains(text)) vocab.fimSuf = markControl(id);
+            if (vocab.fimMid == Vocab.NULL && List.of("<|fim_middle|>", "<fim-middle>", "<｜fim▁end｜>", "<MID>").contains(text)) vocab.fimMid = markControl(id);
+            if (vocab.fimPad == Vocab.NULL && List.of("<|fim_pad|>", "<fim-pad>", "<PAD>").contains(text)) vocab.fimPad = markControl(id);
+            if (vocab.fimRep == Vocab.NULL && List.of("<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>").contains(text)) vocab.fimRep = markControl(id);
+            if (vocab.fimSep == Vocab.NULL && text.equals("<|file_sep|>")) vocab.fimSep = markControl(id);
         }
     }
 
     private int markControl(int id) {
-        if (!v.has(id, TokenAttr.CONTROL)) {
-            LOG.log(System.Logger.Level.WARNING, "control-looking token " + id + " '" + ByteText.decodeUtf8(v.texts[id])
+        if (!vocab.has(id, TokenAttr.CONTROL)) {
+            LOG.log(System.Logger.Level.WARNING, "control-looking token " + id + " '" + ByteText.decodeUtf8(vocab.texts[id])
                     + "' was not control-type; this is probably a bug in the model. its type will be overridden");
-            v.attrs[id] = TokenAttr.CONTROL;
+            vocab.attrs[id] = TokenAttr.CONTROL;
         }
         return id;
     }
 
     private void collectEndOfGeneration() {
-        for (int id : new int[]{v.fimPad, v.fimRep, v.fimSep}) if (id != Vocab.NULL) v.endOfGeneration.set(id);
-        for (int id = 0; id < v.size(); id++) {
-            if (EOG_TEXTS.contains(ByteText.decodeUtf8(v.texts[id]))) {
-                v.endOfGeneration.set(markControl(id));
+        for (int id : new int[]{vocab.fimPad, vocab.fimRep, vocab.fimSep}) if (id != Vocab.NULL) vocab.endOfGeneration.set(id);
+        for (int id = 0; id < vocab.size(); id++) {
+            if (EOG_TEXTS.contains(ByteText.decodeUtf8(vocab.texts[id]))) {
+                vocab.endOfGeneration.set(markControl(id));
             }
         }
-        for (int id : new int[]{v.eos, v.eot, v.eom}) {
-            if (id != Vocab.NULL && !v.endOfGeneration.get(id)) {
-                v.endOfGeneration.set(id);
+        for (int id : new int[]{vocab.eos, vocab.eot, vocab.eom}) {
+            if (id != Vocab.NULL && !vocab.endOfGeneration.get(id)) {
+                vocab.endOfGeneration.set(id);
                 LOG.log(System.Logger.Level.DEBUG, "special token " + id + " is not among the end-of-generation texts; added");
             }
         }
@@ -261,10 +261,10 @@ final class VocabLoader {
 
     private int[] specialTokensLongestFirst() {
         List<Integer> special = new ArrayList<>();
-        for (int id = 0; id < v.size(); id++) {
-            if (v.has(id, TokenAttr.CONTROL | TokenAttr.USER_DEFINED | TokenAttr.UNKNOWN)) special.add(id);
+        for (int id = 0; id < vocab.size(); id++) {
+            if (vocab.has(id, TokenAttr.CONTROL | TokenAttr.USER_DEFINED | TokenAttr.UNKNOWN)) special.add(id);
         }
-        special.sort(Comparator.comparingInt((Integer id) -> -v.texts[id].length()).thenComparingInt(id -> id));
+        special.sort(Comparator.comparingInt((Integer id) -> -vocab.texts[id].length()).thenComparingInt(id -> id));
         return special.stream().mapToInt(Integer::intValue).toArray();
     }
 
@@ -274,15 +274,15 @@ final class VocabLoader {
         if (pre.contains("jina-v2-de") || pre.contains("jina-v2-es") || pre.contains("jina-v2-code")) {
             setAttr("<mask>", TokenAttr.LSTRIP, true);
         } else if (name.contains("phi-3") || name.contains("phi3")) {
-            for (int id : v.specialTokens) v.attrs[id] |= TokenAttr.RSTRIP;
+            for (int id : vocab.specialTokens) vocab.attrs[id] |= TokenAttr.RSTRIP;
             setAttr("</s>", TokenAttr.RSTRIP, true);
             for (String t : List.of("<unk>", "<s>", "<|endoftext|>")) setAttr(t, TokenAttr.RSTRIP, false);
         }
     }
 
     private void setAttr(String text, int attr, boolean on) {
-        int id = v.id(ByteText.utf8Of(text));
+        int id = vocab.id(ByteText.utf8Of(text));
         if (id == Vocab.NULL) return;
-        v.attrs[id] = on ? v.attrs[id] | attr : v.attrs[id] & ~attr;
+        vocab.attrs[id] = on ? vocab.attrs[id] | attr : vocab.attrs[id] & ~attr;
     }
 }

@@ -12,10 +12,10 @@ import java.util.List;
  * matching tokens, byte by byte; a word that cannot be covered becomes [UNK].
  */
 final class WpmEncoder {
-    private final Vocab v;
+    private final Vocab vocab;
 
-    WpmEncoder(Vocab v) {
-        this.v = v;
+    WpmEncoder(Vocab vocab) {
+        this.vocab = vocab;
     }
 
     void encode(String bytes, IntList out) {
@@ -25,8 +25,8 @@ final class WpmEncoder {
             int before = out.size();
             for (int i = 0; i < n; i++) {
                 int matchEnd = -1;
-                for (int j = Math.min(n, i + v.maxTokenLength + 1); j > i; j--) {
-                    int id = v.id(marked, i, j);
+                for (int j = Math.min(n, i + vocab.maxTokenLength + 1); j > i; j--) {
+                    int id = vocab.id(marked, i, j);
                     if (id != Vocab.NULL) {
                         out.add(id);
                         matchEnd = j;
@@ -40,8 +40,8 @@ final class WpmEncoder {
                 i = matchEnd - 1;
             }
             if (out.size() == before) {
-                if (v.unk == Vocab.NULL) throw new IllegalStateException("word '" + ByteText.decodeUtf8(word) + "' has no tokens and the vocabulary has no [UNK]");
-                out.add(v.unk);
+                if (vocab.unk == Vocab.NULL) throw new IllegalStateException("word '" + ByteText.decodeUtf8(word) + "' has no tokens and the vocabulary has no [UNK]");
+                out.add(vocab.unk);
             }
         }
     }
