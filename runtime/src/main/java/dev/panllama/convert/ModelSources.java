@@ -3,33 +3,33 @@ package dev.panllama.convert;
 import dev.panllama.gguf.GgufLoadOptions;
 import dev.panllama.gguf.MappedGguf;
 import dev.panllama.gguf.TensorSource;
+import dev.panllama.model.ModelConverter;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
- * Opens what a model can be loaded from: a GGUF file (mapped, used as it is), an FP8 GGUF (its FP8
- * weights converted to Q8_0), or a Hugging Face model directory (converted on the fly the same way).
- * A directory's safetensors files are always mapped; --no-mmap and --mlock apply to GGUF files.
+ * The converters as the model loader sees them (registered in META-INF/services): a Hugging Face model
+ * directory and an FP8 GGUF are both read with their FP8 weights converted to Q8_0 as they load. A
+ * directory's safetensors files are always mapped.
  */
-public final class ModelSources {
-    private ModelSources() {}
+public final class ModelSources implements ModelConverter {
 
-    /**
-     * @param threads   threads for the conversion of FP8 weights
-     * @param vocabFrom for a Hugging Face directory: a GGUF whose tokenizer is used instead of tokenizer.json; may be null
-     */
-    public static TensorSource open(Path path, GgufLoadOptions options, int threads, Path vocabFrom) throws IOException {
-        if (Files.isDirectory(path)) {
-            if (!HfModel.isModelDirectory(path)) {
-                throw new IOException(path + ": is a directory without config.json, neither a GGUF file nor a Hugging Face model");
-            }
-            HfModel hf = HfModel.open(path, vocabFrom);
-            return ConvertedSource.load(path.getFileName().toString(), hf.metadata().build(), hf.tensors(), hf, threads, options.progress());
-        }
-        MappedGguf gguf = MappedGguf.open(path, options);
-        java.util.List<SourceTensor> tensors;
+    @Override
+    public boolean readsDirectory(Path directory) {
+        return HfModel.isModelDirectory(directory);
+    }
+
+    @Override
+    public TensorSource openDirectory(Path directory, GgufLoadOptions options, int threads, Path vocabFrom) throws IOException {
+        HfModel hf = HfModel.open(directory, vocabFrom);
+        return ConvertedSource.load(directory.getFileName().toString(), hf.metadata().build(), hf.tensors(), hf, threads, options.progress());
+    }
+
+    @Override
+    public TensorSource converted(MappedGguf gguf, GgufLoadOptions options, int threads) throws IOException {
+        List<SourceTensor> tensors;
         try {
             if (!Fp8Gguf.isFp8(gguf)) return gguf;
             tensors = Fp8Gguf.tensors(gguf);

@@ -2,7 +2,6 @@ package dev.panllama.model;
 
 import dev.panllama.backend.Device;
 import dev.panllama.backend.DeviceSet;
-import dev.panllama.convert.ModelSources;
 import dev.panllama.gguf.GgufLoadOptions;
 import dev.panllama.gguf.GgufMetadata;
 import dev.panllama.gguf.MappedGguf;
@@ -68,7 +67,7 @@ public final class Model implements AutoCloseable {
 
     /**
      * Loads a GGUF file, an FP8 GGUF or a Hugging Face model directory; the FP8 weights of the last two
-     * are converted to Q8_0 as they load (see {@link ModelSources}).
+     * are converted to Q8_0 as they load (see {@link ModelConverter}).
      *
      * @param vocabFrom for a Hugging Face directory, a GGUF whose tokenizer replaces tokenizer.json; may be null
      */
@@ -76,7 +75,7 @@ public final class Model implements AutoCloseable {
         long start = System.nanoTime();
         GgufLoadOptions lo = GgufLoadOptions.MODEL.withMmap(options.mmap()).withMlock(options.mlock())
                 .withProgress(options.progress());
-        TensorSource opened = ModelSources.open(path, lo, options.effectiveThreads(), vocabFrom);
+        TensorSource opened = ModelFiles.open(path, lo, options.effectiveThreads(), vocabFrom);
         TensorSource gguf = options.overrides().isEmpty() ? opened : new Overridden(opened, options.overrides().apply(opened.metadata()));
         try {
             GgufMetadata md = gguf.metadata();

@@ -4,6 +4,7 @@ import dev.panllama.gguf.GgufLoadOptions;
 import dev.panllama.gguf.MappedGguf;
 import dev.panllama.gguf.TensorSource;
 import dev.panllama.model.Model;
+import dev.panllama.model.ModelFiles;
 import dev.panllama.model.ModelOptions;
 import dev.panllama.model.Session;
 import dev.panllama.safetensors.SafetensorsCheckpoint;
@@ -54,7 +55,7 @@ class Fp8ConversionTest {
     @EnumSource(Scales.class)
     void loadsEveryScaleLayoutAsQ8_0OfTheScaledWeights(Scales scales, @TempDir Path dir) throws IOException {
         SyntheticHfCheckpoint.llama(256, FF, 1, 512, scales).write(dir);
-        try (TensorSource src = ModelSources.open(dir, GgufLoadOptions.INSPECT, 2, vocab());
+        try (TensorSource src = ModelFiles.open(dir, GgufLoadOptions.INSPECT, 2, vocab());
              SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
             for (Map.Entry<String, String> e : LINEARS.entrySet()) {
                 Tensor t = src.tensor(e.getKey());
@@ -94,8 +95,8 @@ class Fp8ConversionTest {
         }
         Path q8 = dir.resolve("q8.gguf");
         GgufConverter.convert(fp8, q8, OutType.Q8_0, null, 2, dev.panllama.util.ProgressListener.NONE);
-        try (TensorSource fromDir = ModelSources.open(hf, GgufLoadOptions.INSPECT, 2, vocab());
-             TensorSource fromFp8 = ModelSources.open(fp8, GgufLoadOptions.INSPECT, 1, null);
+        try (TensorSource fromDir = ModelFiles.open(hf, GgufLoadOptions.INSPECT, 2, vocab());
+             TensorSource fromFp8 = ModelFiles.open(fp8, GgufLoadOptions.INSPECT, 1, null);
              MappedGguf requantized = MappedGguf.open(q8)) {
             assertThat(fromFp8.hasTensor("blk.0.attn_q.scale")).isFalse();
             assertThat(requantized.metadata().getInt("general.file_type")).isEqualTo(7);
@@ -110,7 +111,7 @@ class Fp8ConversionTest {
     @Test
     void e5m2WeightsLoadLikewise(@TempDir Path dir, @TempDir Path outDir) throws IOException {
         SyntheticHfCheckpoint.llama(256, FF, 1, 512, Scales.BLOCK).withFp8(SafetensorsDType.F8_E5M2).write(dir);
-        try (TensorSource src = ModelSources.open(dir, GgufLoadOptions.INSPECT, 2, vocab());
+        try (TensorSource src = ModelFiles.open(dir, GgufLoadOptions.INSPECT, 2, vocab());
              SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
             assertQ8_0Matches(src.tensor("blk.0.ffn_up.weight"), expectedWeights(ckpt, "model.layers.0.mlp.up_proj", Scales.BLOCK, 0));
             assertQ8_0Matches(src.tensor("blk.0.attn_k.weight"), expectedWeights(ckpt, "model.layers.0.self_attn.k_proj", Scales.BLOCK, 2));
@@ -127,7 +128,7 @@ class Fp8ConversionTest {
     void shardedQwen3MoeStacksItsExpertsWithTheirScales(@TempDir Path dir) throws IOException {
         SyntheticHfCheckpoint c = SyntheticHfCheckpoint.llama(256, 128, 2, 512, Scales.BLOCK).moe(4).withShards(2);
         c.write(dir);
-        try (TensorSource src = ModelSources.open(dir, GgufLoadOptions.INSPECT, 2, vocab());
+        try (TensorSource src = ModelFiles.open(dir, GgufLoadOptions.INSPECT, 2, vocab());
              SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
             assertThat(ckpt.files()).hasSize(2);
             assertThat(src.metadata().getString("general.architecture")).isEqualTo("qwen3moe");
@@ -163,7 +164,7 @@ class Fp8ConversionTest {
         assertThatThrownBy(() -> GgufConverter.convert(hf, dir.resolve("x.gguf"), OutType.FP8, vocab(), 1,
                 dev.panllama.util.ProgressListener.NONE))
                 .hasMessageContaining("blk.0.attn_q.weight").hasMessageContaining("across 128-row scale tiles");
-        try (TensorSource src = ModelSources.open(hf, GgufLoadOptions.INSPECT, 2, vocab());
+        try (TensorSource src = ModelFiles.open(hf, GgufLoadOptions.INSPECT, 2, vocab());
              SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(hf)) {
             assertQ8_0Matches(src.tensor("blk.0.attn_q.weight"), expectedWeights(ckpt, "model.layers.0.self_attn.q_proj", Scales.BLOCK, 2));
         }
@@ -172,18 +173,18 @@ class Fp8ConversionTest {
     @Test
     void badCheckpointsFailWithAMessage(@TempDir Path dir) throws IOException {
         SyntheticHfCheckpoint.llama(256, FF, 1, 512, Scales.BLOCK).write(dir);
-        assertThatThrownBy(() -> ModelSources.open(dir, GgufLoadOptions.INSPECT, 1, null))
+        assertThatThrownBy(() -> ModelFiles.open(dir, GgufLoadOptions.INSPECT, 1, null))
                 .hasMessageContaining("no tokenizer.json").hasMessageContaining("--vocab-from");
-        assertThatThrownBy(() -> ModelSources.open(dir, GgufLoadOptions.INSPECT, 1, TestFiles.bundled("llama.cpp-vocab/ggml-vocab-gpt-2.gguf")))
+        assertThatThrownBy(() -> ModelFiles.open(dir, GgufLoadOptions.INSPECT, 1, TestFiles.bundled("llama.cpp-vocab/ggml-vocab-gpt-2.gguf")))
                 .hasMessageContaining("tokens but the model's vocabulary is 512");
         java.nio.file.Files.writeString(dir.resolve("config.json"),
                 java.nio.file.Files.readString(dir.resolve("config.json")).replace("\"fp8\"", "\"gptq\""));
-        assertThatThrownBy(() -> ModelSources.open(dir, GgufLoadOptions.INSPECT, 1, vocab()))
+        assertThatThrownBy(() -> ModelFiles.open(dir, GgufLoadOptions.INSPECT, 1, vocab()))
                 .hasMessageContaining("quant_method 'gptq' is not supported");
         java.nio.file.Files.writeString(dir.resolve("config.json"),
                 java.nio.file.Files.readString(dir.resolve("config.json")).replace("\"gptq\"", "\"fp8\"").replace("128, 128", "64, 64")
                         .replaceAll("\\[\\s*128,\\s*128\\s*]", "[64, 64]"));
-        assertThatThrownBy(() -> ModelSources.open(dir, GgufLoadOptions.INSPECT, 1, vocab()))
+        assertThatThrownBy(() -> ModelFiles.open(dir, GgufLoadOptions.INSPECT, 1, vocab()))
                 .hasMessageContaining("weight_scale_inv").hasMessageContaining("blocks of 64");
     }
 

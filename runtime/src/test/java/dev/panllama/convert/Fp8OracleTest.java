@@ -3,6 +3,7 @@ package dev.panllama.convert;
 import dev.panllama.gguf.GgufLoadOptions;
 import dev.panllama.gguf.MappedGguf;
 import dev.panllama.gguf.TensorSource;
+import dev.panllama.model.ModelFiles;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.tensor.Tensor;
 import dev.panllama.testing.TestFiles;
@@ -29,7 +30,7 @@ class Fp8OracleTest {
     void onTheFlyQ8_0MatchesLlamaQuantizeOfTheReference() throws IOException {
         Path dir = TestFiles.requireFp8("fp8-block128");
         Path ref = TestFiles.requireShared("reference/fp8/zoo-llama-fp8-block128-ref-Q8_0.gguf");
-        try (TensorSource ours = ModelSources.open(dir, GgufLoadOptions.INSPECT, 2, TestFiles.stories260K());
+        try (TensorSource ours = ModelFiles.open(dir, GgufLoadOptions.INSPECT, 2, TestFiles.stories260K());
              MappedGguf theirs = MappedGguf.open(ref)) {
             long[] count = new long[2];
             for (Tensor t : ours.tensors()) {

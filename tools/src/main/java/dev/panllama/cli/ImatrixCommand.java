@@ -2,7 +2,7 @@ package dev.panllama.cli;
 
 import dev.panllama.backend.MatmulTap;
 import dev.panllama.model.Model;
-import dev.panllama.model.Perplexity;
+import dev.panllama.perplexity.Perplexity;
 import dev.panllama.quantize.ImatrixCollector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,9 +1,9 @@
 package dev.panllama.cli;
 
-import dev.panllama.model.KlDivergence;
-import dev.panllama.model.KlDivergence.Estimate;
-import dev.panllama.model.LogProbFile;
 import dev.panllama.model.Model;
+import dev.panllama.perplexity.KlDivergence.Estimate;
+import dev.panllama.perplexity.KlDivergence;
+import dev.panllama.perplexity.LogProbFile;
 
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,13 +1,13 @@
 package dev.panllama.cli;
 
-import dev.panllama.model.LogProbFile;
 import dev.panllama.model.Model;
-import dev.panllama.model.Perplexity;
+import dev.panllama.perplexity.LogProbFile;
+import dev.panllama.perplexity.Perplexity;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.PrintWriter;

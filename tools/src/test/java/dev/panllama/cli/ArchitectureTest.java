@@ -12,14 +12,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The design's arrows, checked on the compiled classes of every module (this module's test class path
- * holds them all): no package cycle anywhere; runtime (the inference library and the offline tools
- * beside it) never reaches up into cpu, gpu, chat or tools; only runtime touches the FFM bindings; the
- * CLI and server use the backends through ServiceLoader, never by name.
+ * holds them all): no package cycle anywhere; runtime's inference library never uses the offline
+ * tools beside it (convert, quantize, perplexity, ...); runtime never reaches up into cpu, gpu, chat or
+ * tools; only runtime touches the FFM bindings; the CLI and server use the backends through
+ * ServiceLoader, never by name.
  */
 class ArchitectureTest {
-    private static final String[] RUNTIME = {"dev.panllama.backend..", "dev.panllama.convert..", "dev.panllama.gguf..",
-            "dev.panllama.graph..", "dev.panllama.kv..", "dev.panllama.model..", "dev.panllama.quantize..", "dev.panllama.safetensors..",
-            "dev.panllama.sampling..", "dev.panllama.scheduler..", "dev.panllama.tensor..", "dev.panllama.tokenizer..", "dev.panllama.util.."};
+    /** runtime's inference library: what loads a model and runs it. */
+    private static final String[] INFERENCE = {"dev.panllama.backend..", "dev.panllama.generate..", "dev.panllama.gguf..",
+            "dev.panllama.graph..", "dev.panllama.kv..", "dev.panllama.model", "dev.panllama.sampling..", "dev.panllama.scheduler..",
+            "dev.panllama.tensor..", "dev.panllama.tokenizer..", "dev.panllama.util.."};
+    /** runtime's offline tools, beside the library: they use it, it never uses them. */
+    private static final String[] OFFLINE = {"dev.panllama.convert..", "dev.panllama.model.synth..", "dev.panllama.perplexity..",
+            "dev.panllama.quantize..", "dev.panllama.safetensors.."};
+    private static final String[] RUNTIME = concat(INFERENCE, OFFLINE);
     private static JavaClasses classes;
 
     @BeforeAll
@@ -49,6 +55,14 @@ class ArchitectureTest {
     }
 
     @Test
+    void inferenceNeverUsesTheOfflineTools() {
+        // the loader reaches the converters through ModelConverter (ServiceLoader), not by name
+        noClasses().that().resideInAnyPackage(INFERENCE)
+                .should().dependOnClassesThat().resideInAnyPackage(OFFLINE)
+                .check(classes);
+    }
+
+    @Test
     void onlyRuntimeTouchesTheBindings() {
         noClasses().that().resideOutsideOfPackages("dev.panllama.util..", "dev.panllama.ffm..")
                 .should().dependOnClassesThat().resideInAPackage("dev.panllama.ffm..")
@@ -60,5 +74,9 @@ class ArchitectureTest {
         noClasses().that().resideInAnyPackage("dev.panllama.cli..", "dev.panllama.server..", "dev.panllama.chat..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.panllama.cpu..", "dev.panllama.gpu..")
                 .check(classes);
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b)).toArray(String[]::new);
     }
 }

@@ -1,5 +1,7 @@
-package dev.panllama.model;
+package dev.panllama.perplexity;
 
+import dev.panllama.model.Model;
+import dev.panllama.model.Session;
 import dev.panllama.util.ProgressListener;
 
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.panllama.model;
+package dev.panllama.perplexity;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

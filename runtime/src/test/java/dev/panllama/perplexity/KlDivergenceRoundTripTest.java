@@ -1,5 +1,7 @@
-package dev.panllama.model;
+package dev.panllama.perplexity;
 
+import dev.panllama.model.Model;
+import dev.panllama.model.ModelOptions;
 import dev.panllama.testing.TestFiles;
 import dev.panllama.util.ProgressListener;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.panllama.model;
+package dev.panllama.perplexity;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
