@@ -15,15 +15,12 @@ import dev.panllama.tensor.codec.Iq4NlCodec;
 import dev.panllama.tensor.codec.Iq4XsCodec;
 import dev.panllama.tensor.codec.Iq5KCodec;
 import dev.panllama.tensor.codec.Iq6KCodec;
+import dev.panllama.tensor.codec.LegacyQuantCodec;
 import dev.panllama.tensor.codec.Q2KBlockCodec;
 import dev.panllama.tensor.codec.Q3KBlockCodec;
 import dev.panllama.tensor.codec.Q4KBlockCodec;
-import dev.panllama.tensor.codec.Q4_0Codec;
 import dev.panllama.tensor.codec.Q4_0R8Codec;
-import dev.panllama.tensor.codec.Q4_1Codec;
 import dev.panllama.tensor.codec.Q5KBlockCodec;
-import dev.panllama.tensor.codec.Q5_0Codec;
-import dev.panllama.tensor.codec.Q5_1Codec;
 import dev.panllama.tensor.codec.Q6KBlockCodec;
 import dev.panllama.tensor.codec.Q8KBlockCodec;
 import dev.panllama.tensor.codec.Q8_0Codec;
@@ -50,10 +47,10 @@ public enum GgmlType {
     // id, ggml name, block size, type size, row meta bytes, codec
     F32(0, "f32", 1, 4, 0, () -> FloatCodecs.F32),
     F16(1, "f16", 1, 2, 0, () -> FloatCodecs.F16),
-    Q4_0(2, "q4_0", 32, 18, 0, () -> Q4_0Codec.INSTANCE),
-    Q4_1(3, "q4_1", 32, 20, 0, () -> Q4_1Codec.INSTANCE),
-    Q5_0(6, "q5_0", 32, 22, 0, () -> Q5_0Codec.INSTANCE),
-    Q5_1(7, "q5_1", 32, 24, 0, () -> Q5_1Codec.INSTANCE),
+    Q4_0(2, "q4_0", 32, 18, 0, () -> LegacyQuantCodec.Q4_0),
+    Q4_1(3, "q4_1", 32, 20, 0, () -> LegacyQuantCodec.Q4_1),
+    Q5_0(6, "q5_0", 32, 22, 0, () -> LegacyQuantCodec.Q5_0),
+    Q5_1(7, "q5_1", 32, 24, 0, () -> LegacyQuantCodec.Q5_1),
     Q8_0(8, "q8_0", 32, 34, 0, () -> Q8_0Codec.INSTANCE),
     Q8_1(9, "q8_1", 32, 36, 0, () -> Q8_1Codec.INSTANCE),
     Q2_K(10, "q2_K", 256, 84, 0, () -> Q2KBlockCodec.INSTANCE),

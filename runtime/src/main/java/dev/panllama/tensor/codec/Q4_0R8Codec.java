@@ -13,7 +13,7 @@ import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
  * it on x86; ARM flips the nibbles' top bits in memory only). Byte qs[32·l + 4·k + i] (l, i &lt; 4) of row
  * k holds element 4·l + i in its low nibble and element 4·l + i + 16 in its high one; value =
  * d[k] · (nibble − 8). Quantization is ik_llama.cpp's quantize_q4_0_r8: each row as Q4_0
- * ({@link Q4_0Codec}, whose byte j holds elements j and j + 16 just as here), then repacked.
+ * ({@link LegacyQuantCodec#Q4_0}, whose byte j holds elements j and j + 16 just as here), then repacked.
  */
 public final class Q4_0R8Codec implements RowGroupCodec {
     public static final Q4_0R8Codec INSTANCE = new Q4_0R8Codec();
@@ -47,13 +47,13 @@ public final class Q4_0R8Codec implements RowGroupCodec {
     public void quantize(float[] src, int srcOff, MemorySegment dst, long offset, int n) {
         int perRow = rowLength(n);
         int nb = blocks("Q4_0_R8", perRow, 32);
-        long rowBytes = (long) nb * Q4_0Codec.BLOCK_BYTES;
+        long rowBytes = (long) nb * LegacyQuantCodec.Q4_0.blockBytes;
         MemorySegment rows = MemorySegment.ofArray(new byte[Math.toIntExact(8 * rowBytes)]);
-        for (int k = 0; k < 8; k++) Q4_0Codec.INSTANCE.quantize(src, srcOff + k * perRow, rows, k * rowBytes, perRow);
+        for (int k = 0; k < 8; k++) LegacyQuantCodec.Q4_0.quantize(src, srcOff + k * perRow, rows, k * rowBytes, perRow);
         for (int b = 0; b < nb; b++) {
             long block = offset + (long) b * BLOCK_BYTES;
             for (int k = 0; k < 8; k++) {
-                long plain = k * rowBytes + (long) b * Q4_0Codec.BLOCK_BYTES;
+                long plain = k * rowBytes + (long) b * LegacyQuantCodec.Q4_0.blockBytes;
                 MemorySegment.copy(rows, plain, dst, block + 2L * k, 2);
                 for (int l = 0; l < 4; l++) MemorySegment.copy(rows, plain + 2 + 4 * l, dst, block + QS + 32L * l + 4 * k, 4);
             }
