@@ -1,10 +1,8 @@
 package dev.panllama.tensor.codec;
 
-
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
-import static dev.panllama.tensor.codec.QuantMath.blocks;
-import static dev.panllama.tensor.codec.QuantMath.half;
 import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
 
 /**
@@ -15,51 +13,28 @@ import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
  * d[k] · (nibble − 8). Quantization is ik_llama.cpp's quantize_q4_0_r8: each row as Q4_0
  * ({@link LegacyQuantCodec#Q4_0}, whose byte j holds elements j and j + 16 just as here), then repacked.
  */
-public final class Q4_0R8Codec implements RowGroupCodec {
+public final class Q4_0R8Codec extends InterleavedRowsCodec {
     public static final Q4_0R8Codec INSTANCE = new Q4_0R8Codec();
 
-    static final int BLOCK_BYTES = 144;
     static final int QS = 16;
 
-    private Q4_0R8Codec() {}
+    private Q4_0R8Codec() {
+        super("Q4_0_R8", 8, 32, 144, LegacyQuantCodec.Q4_0, LegacyQuantCodec.Q4_0.blockBytes, false);
+    }
 
     @Override
-    public int rows() { return 8; }
-
-    @Override
-    public void dequantizeRow(MemorySegment src, long groupOffset, int row, float[] dst, int dstOff, int n) {
-        int nb = blocks("Q4_0_R8", n, 32);
-        for (int b = 0; b < nb; b++) {
-            long block = groupOffset + (long) b * BLOCK_BYTES;
-            float d = half(src, block + 2L * row);
-            int out = dstOff + 32 * b;
-            for (int l = 0; l < 4; l++) {
-                for (int i = 0; i < 4; i++) {
-                    int q = unsignedByte(src, block + QS + 32L * l + 4 * row + i);
-                    dst[out + 4 * l + i] = d * ((q & 0x0F) - 8);
-                    dst[out + 4 * l + i + 16] = d * ((q >>> 4) - 8);
-                }
+    void decodeBlock(MemorySegment src, long block, int row, float d, float[] dst, int out) {
+        for (int l = 0; l < 4; l++) {
+            for (int i = 0; i < 4; i++) {
+                int q = unsignedByte(src, block + QS + 32L * l + 4 * row + i);
+                dst[out + 4 * l + i] = d * ((q & 0x0F) - 8);
+                dst[out + 4 * l + i + 16] = d * ((q >>> 4) - 8);
             }
         }
     }
 
     @Override
-    public void quantize(float[] src, int srcOff, MemorySegment dst, long offset, int n) {
-        int perRow = rowLength(n);
-        int nb = blocks("Q4_0_R8", perRow, 32);
-        long rowBytes = (long) nb * LegacyQuantCodec.Q4_0.blockBytes;
-        MemorySegment rows = MemorySegment.ofArray(new byte[Math.toIntExact(8 * rowBytes)]);
-        for (int k = 0; k < 8; k++) LegacyQuantCodec.Q4_0.quantize(src, srcOff + k * perRow, rows, k * rowBytes, perRow);
-        for (int b = 0; b < nb; b++) {
-            long block = offset + (long) b * BLOCK_BYTES;
-            for (int k = 0; k < 8; k++) {
-                long plain = k * rowBytes + (long) b * LegacyQuantCodec.Q4_0.blockBytes;
-                MemorySegment.copy(rows, plain, dst, block + 2L * k, 2);
-                for (int l = 0; l < 4; l++) MemorySegment.copy(rows, plain + 2 + 4 * l, dst, block + QS + 32L * l + 4 * k, 4);
-            }
-        }
+    void repackBlock(MemorySegment rows, long plain, int k, byte[] out) {
+        for (int l = 0; l < 4; l++) MemorySegment.copy(rows, ValueLayout.JAVA_BYTE, plain + 2 + 4 * l, out, QS + 32 * l + 4 * k, 4);
     }
-
-    @Override
-    public boolean canQuantize() { return true; }
 }
