@@ -90,34 +90,23 @@ public final class Iq3KCodec implements BlockCodec {
         if (maxAbsScale == 0f) return;
         float d = maxAbsScale / 31;
         float id = 1 / d;
-        float sumqx = 0f;
-        float sumq2 = 0f;
         int signs = 0;
+        int[] l = new int[16];
         for (int s = 0; s < 16; s++) {
-            int l = Math.clamp(nearestInt(0.5f * Math.fma(id, Math.abs(scales[s]), -1f)), 0, 15);
-            block[SCALES_L + s / 2] |= (byte) (l << (4 * (s % 2)));
+            int level = Math.clamp(nearestInt(0.5f * Math.fma(id, Math.abs(scales[s]), -1f)), 0, 15);
+            block[SCALES_L + s / 2] |= (byte) (level << (4 * (s % 2)));
             if (scales[s] < 0) signs |= 1 << s;
-            l = (2 * l + 1) * (scales[s] < 0 ? -1 : 1);
-            float dl = d * l;
-            if (dl == 0f) continue;
-            int shifted = (extra >>> s) & 1;
-            int xb = from + 16 * s;
-            IqkWeights.fill(x, xb, imp, impFrom + 16 * s, sigma2, weight, 16);
-            float idl = 1 / dl;
+            l[s] = (2 * level + 1) * (scales[s] < 0 ? -1 : 1);
+        }
+        // Sub-block s is the low or high half (s % 2) of 32-value group g = s / 2.
+        float refit = search.pickLevels(x, from, imp, impFrom, sigma2, weight, d, l, extra, block, (packed, s, j, q) -> {
             int g = s / 2;
             int at = 16 * (s % 2);
-            for (int j = 0; j < 16; j++) {
-                float xj = x[xb + j];
-                int q = IqkGrid.IQ3.nearest(shifted, idl * xj);
-                block[QS + 32 * (g / 4) + at + j] |= (byte) ((q & 3) << (2 * (g % 4)));
-                block[QH + at + j] |= (byte) ((q >>> 2) << g);
-                float v = IqkGrid.IQ3.level(shifted, q) * l;
-                sumqx = Math.fma(weight[j] * v, xj, sumqx);
-                sumq2 = Math.fma(weight[j] * v, v, sumq2);
-            }
-        }
+            packed[QS + 32 * (g / 4) + at + j] |= (byte) ((q & 3) << (2 * (g % 4)));
+            packed[QH + at + j] |= (byte) ((q >>> 2) << g);
+        });
         MemorySegment out = MemorySegment.ofArray(block);
-        putHalf(out, 0, 1.01f * (sumq2 > 0 ? sumqx / sumq2 : d));
+        putHalf(out, 0, 1.01f * refit);
         out.set(I16_LE, 2, (short) extra);
         out.set(I16_LE, SCALES_H, (short) signs);
     }

@@ -78,31 +78,20 @@ public final class Iq6KCodec implements BlockCodec {
         if (maxScale == 0f) return;
         float d = -maxScale / 127;
         float id = 1 / d;
-        float sumqx = 0f;
-        float sumq2 = 0f;
+        int[] l = new int[16];
         for (int s = 0; s < 16; s++) {
-            int l = Math.clamp(nearestInt(id * scales[s]), -127, 127);
-            block[SCALES + s] = (byte) l;
-            float dl = d * l;
-            if (dl == 0f) continue;
-            int shifted = (extra >>> s) & 1;
-            int xb = from + 16 * s;
-            IqkWeights.fill(x, xb, imp, impFrom + 16 * s, sigma2, weight, 16);
-            float idl = 1 / dl;
+            l[s] = Math.clamp(nearestInt(id * scales[s]), -127, 127);
+            block[SCALES + s] = (byte) l[s];
+        }
+        // Sub-block s is the low or high half (s % 2) of 32-value group g = s / 2.
+        float refit = search.pickLevels(x, from, imp, impFrom, sigma2, weight, d, l, extra, block, (packed, s, j, q) -> {
             int g = s / 2;
             int at = 16 * (s % 2);
-            for (int j = 0; j < 16; j++) {
-                float xj = x[xb + j];
-                int q = IqkGrid.IQ6.nearest(shifted, idl * xj);
-                block[QS + 32 * (g / 2) + at + j] |= (byte) ((q & 0x0F) << (4 * (g % 2)));
-                block[QH + 32 * (g / 4) + at + j] |= (byte) ((q >>> 4) << (2 * (g % 4)));
-                float v = IqkGrid.IQ6.level(shifted, q) * l;
-                sumqx = Math.fma(weight[j] * v, xj, sumqx);
-                sumq2 = Math.fma(weight[j] * v, v, sumq2);
-            }
-        }
+            packed[QS + 32 * (g / 2) + at + j] |= (byte) ((q & 0x0F) << (4 * (g % 2)));
+            packed[QH + 32 * (g / 4) + at + j] |= (byte) ((q >>> 4) << (2 * (g % 4)));
+        });
         MemorySegment out = MemorySegment.ofArray(block);
-        putHalf(out, 0, sumq2 > 0 ? sumqx / sumq2 : d);
+        putHalf(out, 0, refit);
         out.set(I16_LE, 2, (short) extra);
     }
 

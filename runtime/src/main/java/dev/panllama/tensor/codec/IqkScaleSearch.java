@@ -83,6 +83,40 @@ final class IqkScaleSearch {
         return extra;
     }
 
+    /** Where a picked level goes in a block: value j of sub-block s (16 values) takes level q. */
+    interface LevelPacker {
+        void put(byte[] block, int s, int j, int q);
+    }
+
+    /**
+     * The second pass of ik_llama.cpp's IQ3_K, IQ5_K and IQ6_K quantizers: under sub-block s's quantized
+     * scale {@code d·l[s]} every value takes its nearest level of the grid half {@code extra} picks for it,
+     * packed by {@code pack}. Returns the least-squares scale of the block, Σwqx / Σwq² (d when no level
+     * was picked).
+     */
+    float pickLevels(float[] x, int from, float[] imp, int impFrom, float sigma2, float[] weight, float d, int[] l,
+                     int extra, byte[] block, LevelPacker pack) {
+        float sumqx = 0f;
+        float sumq2 = 0f;
+        for (int s = 0; s < 16; s++) {
+            float dl = d * l[s];
+            if (dl == 0f) continue;
+            int shifted = (extra >>> s) & 1;
+            int xb = from + 16 * s;
+            IqkWeights.fill(x, xb, imp, impFrom + 16 * s, sigma2, weight, 16);
+            float idl = 1 / dl;
+            for (int j = 0; j < 16; j++) {
+                float xj = x[xb + j];
+                int q = grid.nearest(shifted, idl * xj);
+                pack.put(block, s, j, q);
+                float v = grid.level(shifted, q) * l[s];
+                sumqx = Math.fma(weight[j] * v, xj, sumqx);
+                sumq2 = Math.fma(weight[j] * v, v, sumq2);
+            }
+        }
+        return sumq2 > 0 ? sumqx / sumq2 : d;
+    }
+
     /** Fits the {@code len} values at {@code x[from..]} with weights w[0..len). */
     void fit(float[] x, int from, float[] w, int len) {
         float amax = 0f;
