@@ -78,7 +78,7 @@ final class GraphBlocks {
      * and the output projection, into BLOCK_OUT. The cache and attention run with attn_k, where llama.cpp
      * keeps a layer's cache.
      */
-    static Value attention(Graph g, Value x, Value angles, ModelConfig c, ModelWeights.Layer w, int l, Batch b) {
+    static Value attention(Graph g, Value x, Value angles, ModelConfig c, LlamaWeights.Layer w, int l, Batch b) {
         int n = b.n();
         String p = "blk." + l + ".";
         Value q = g.matmul(w.wq(), x, n, p + "Qcur", Slot.Q);

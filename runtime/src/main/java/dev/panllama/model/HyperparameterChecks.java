@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * key, its value and the tensor it contradicts
  * ({@code llama.block_count = 1000000000, but the file has tensors for 2 blocks (blk.0..blk.1)}); and,
  * once the weights are loaded, that the model used every tensor of the file. Every architecture's
- * loader goes through here ({@link Network#load}). Each key is checked against the first tensor it
+ * loader goes through here ({@link ArchitectureWeights#load}). Each key is checked against the first tensor it
  * sizes; {@link WeightShapes} then checks every tensor's whole shape as it loads.
  *
  * <p>llama.cpp refuses the same files: it creates each tensor with the shape its hyper-parameters give

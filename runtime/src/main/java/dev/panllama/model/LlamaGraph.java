@@ -18,10 +18,10 @@ final class LlamaGraph implements ForwardPass.Builder {
     static final ExpertRouting ROUTING = new ExpertRouting(ExpertRouting.Gating.SOFTMAX, true, 1f, 0, 0);
 
     private final ModelConfig config;
-    private final ModelWeights weights;
+    private final LlamaWeights weights;
     private final GraphBlocks.RopeInput rope;
 
-    LlamaGraph(ModelConfig config, ModelWeights weights) {
+    LlamaGraph(ModelConfig config, LlamaWeights weights) {
         this.config = config;
         this.weights = weights;
         this.rope = new GraphBlocks.RopeInput(config.ropeScaling().angles(config.nRot(), config.ropeFreqBase(), weights.ropeFreqs()));
@@ -35,7 +35,7 @@ final class LlamaGraph implements ForwardPass.Builder {
         Value x = GraphBlocks.embed(g, weights.tokenEmbedding(), b);
         Value ropeAngles = rope.add(g, b);
         for (int l = 0; l < config.blockCount(); l++) {
-            ModelWeights.Layer layer = weights.layer(l);
+            LlamaWeights.Layer layer = weights.layer(l);
             String p = "blk." + l + ".";
             Value cur = norm(g, x, weight(l, "attn_norm"), layer.attnNorm(), n, dim, eps, Slot.NORMED);
             cur = GraphBlocks.attention(g, cur, ropeAngles, config, layer, l, b);

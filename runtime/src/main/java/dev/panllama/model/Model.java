@@ -39,7 +39,7 @@ public final class Model implements AutoCloseable {
     private final Path path;
     private final TensorSource gguf;
     private final ModelConfig config;
-    private final Network network;
+    private final ArchitectureWeights weights;
     private final Tokenizer tokenizer;
     private final DeviceSet devices;
     private final ExecutionPlan plan;
@@ -48,12 +48,12 @@ public final class Model implements AutoCloseable {
     /** Held by a session for each forward pass; fair, so that concurrent sessions alternate token by token. */
     private final ReentrantLock forwardLock = new ReentrantLock(true);
 
-    private Model(Path path, TensorSource gguf, ModelConfig config, Network network, Tokenizer tokenizer,
+    private Model(Path path, TensorSource gguf, ModelConfig config, ArchitectureWeights weights, Tokenizer tokenizer,
                   DeviceSet devices, ExecutionPlan plan, ModelOptions options, long loadMillis) {
         this.path = path;
         this.gguf = gguf;
         this.config = config;
-        this.network = network;
+        this.weights = weights;
         this.tokenizer = tokenizer;
         this.devices = devices;
         this.plan = plan;
@@ -82,7 +82,7 @@ public final class Model implements AutoCloseable {
             long vocabRows = gguf.findTensor("token_embd.weight")
                     .orElseThrow(() -> new IllegalArgumentException("missing tensor 'token_embd.weight'")).ne(1);
             ModelConfig config = ModelConfig.fromMetadata(md, vocabRows);
-            Network network = Network.load(gguf, config);
+            ArchitectureWeights weights = ArchitectureWeights.load(gguf, config);
             Tokenizer tokenizer = Tokenizer.fromMetadata(md);
             if (tokenizer.vocabSize() > config.vocabSize()) {
                 // A token id past the embedding rows would have no embedding (llama.cpp requires the counts to match).
@@ -93,9 +93,9 @@ public final class Model implements AutoCloseable {
             try {
                 Placement placement = Placement.plan(gguf.tensors(), config.blockCount(), options.placement(), devices);
                 ExecutionPlan plan = ExecutionPlan.of(placement, devices);
-                network = network.placed(name -> devices.get(placement.deviceOf(name)));
+                weights = weights.placed(name -> devices.get(placement.deviceOf(name)));
                 long ms = (System.nanoTime() - start) / 1_000_000;
-                return new Model(path, gguf, config, network, tokenizer, devices, plan, options, ms);
+                return new Model(path, gguf, config, weights, tokenizer, devices, plan, options, ms);
             } catch (RuntimeException e) {
                 devices.close();
                 throw e;
@@ -170,8 +170,8 @@ public final class Model implements AutoCloseable {
 
     /** A session with an empty KV cache of {@code contextLength} positions, run by the architecture's forward pass. */
     public Session newSession(int contextLength) {
-        KvCache cache = network.newCache(contextLength, options.cacheTypeK(), options.cacheTypeV(), cacheOnHost());
-        return new Session(new ForwardPass(config, plan, network.newGraphBuilder()), cache, options.ubatch(), forwardLock, network.keyRope());
+        KvCache cache = weights.newCache(contextLength, options.cacheTypeK(), options.cacheTypeV(), cacheOnHost());
+        return new Session(new ForwardPass(config, plan, weights.newGraphBuilder()), cache, options.ubatch(), forwardLock, weights.keyRope());
     }
 
     /**
@@ -179,7 +179,7 @@ public final class Model implements AutoCloseable {
      * tokens at a time; its passes take turns with the sessions' own on the model's lock.
      */
     public BatchDecoder newBatchDecoder() {
-        return new BatchDecoder(new ForwardPass(config, plan, network.newGraphBuilder()), forwardLock, options.ubatch());
+        return new BatchDecoder(new ForwardPass(config, plan, weights.newGraphBuilder()), forwardLock, options.ubatch());
     }
 
     /**
@@ -187,9 +187,9 @@ public final class Model implements AutoCloseable {
      * {@code --print-splits} shows); builds the graph without running it.
      */
     public Schedule schedule(int tokens) {
-        try (KvCache cache = network.newCache(tokens, options.cacheTypeK(), options.cacheTypeV(), cacheOnHost())) {
+        try (KvCache cache = weights.newCache(tokens, options.cacheTypeK(), options.cacheTypeV(), cacheOnHost())) {
             Batch b = Batch.single(new int[tokens], 0, tokens, 0, cache, tokens - 1, new float[config.vocabSize()]);
-            return Schedule.of(network.newGraphBuilder().build(b), plan);
+            return Schedule.of(weights.newGraphBuilder().build(b), plan);
         }
     }
 
@@ -200,21 +200,21 @@ public final class Model implements AutoCloseable {
     public long kvCacheBytes(int contextLength) {
         int hostLayers = 0;
         for (boolean h : cacheOnHost()) if (h) hostLayers++;
-        return network.cacheBytes(contextLength, options.cacheTypeK(), options.cacheTypeV(), hostLayers);
+        return weights.cacheBytes(contextLength, options.cacheTypeK(), options.cacheTypeV(), hostLayers);
     }
 
     /** Per layer, whether the host holds its KV cache: not when its device keeps the cache in its own memory. */
     private boolean[] cacheOnHost() {
         boolean[] host = new boolean[config.blockCount()];
         for (int l = 0; l < host.length; l++) {
-            Device d = plan.device(plan.deviceIndex(network.cacheWeight(l)));
+            Device d = plan.device(plan.deviceIndex(weights.cacheWeight(l)));
             host[l] = d.isHost() || !d.keepsKvCache(options.cacheTypeK(), options.cacheTypeV());
         }
         return host;
     }
 
     /** What {@link ModelConfig#describe} leaves out for this architecture (empty for the llama family). */
-    public String describeArchitecture() { return network.describe(); }
+    public String describeArchitecture() { return weights.describe(); }
 
     @Override
     public void close() {

@@ -98,7 +98,7 @@ class HyperparameterChecksTest {
 
     @Test
     void blockCountMustMatchTheBlocksInTheFile() throws IOException {
-        // Was an OutOfMemoryError: ModelWeights sized its list of layers from the key.
+        // Was an OutOfMemoryError: LlamaWeights sized its list of layers from the key.
         assertRefused(edited(llama, w -> w.putU32("llama.block_count", 1_000_000_000)),
                 "llama.block_count = 1000000000, but the file has tensors for 5 blocks (blk.0..blk.4)");
         // Was "Illegal Capacity: -5".

@@ -7,9 +7,7 @@ import dev.panllama.scheduler.PlacementSettings;
 import dev.panllama.model.Session;
 import dev.panllama.tensor.GgmlType;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -23,7 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 
 /**
  * {@code panllama bench}: llama-bench (mainline tools/llama-bench, c392e50). For each model and
@@ -40,7 +37,7 @@ import java.util.concurrent.Callable;
         description = {"Prompt processing (pp) and generation (tg) speed, as llama-bench measures it.",
                 "Every option takes a comma list (or is repeated); numbers also take ranges FIRST-LAST[+STEP|*FACTOR].",
                 "Each -ot flag is one placement variant (its value a comma list of REGEX=BUF rules)."})
-final class BenchCommand implements Callable<Integer> {
+final class BenchCommand extends ToolCommand {
     @Option(names = {"-m", "--model"}, paramLabel = "FILE[,FILE...]", description = "GGUF models (default: the bundled stories260K.gguf)")
     List<String> models = new ArrayList<>();
 
@@ -101,9 +98,6 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-cmoe", "--cpu-moe"}, description = "keep all mixture-of-experts weights on the CPU")
     boolean cpuMoe;
 
-    @Spec
-    CommandSpec spec;
-
     /** One test: a model, its options and a shape. */
     private record Instance(Path model, boolean mmap, int batch, int ubatch, GgmlType typeK, GgmlType typeV, int threads,
                             PlacementSettings placement, int nPrompt, int nGen) {
@@ -114,9 +108,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         if (repetitions < 1) throw new IllegalArgumentException("-r must be at least 1, not " + repetitions);
         List<Instance> instances = instances();
         BenchResult.Machine machine = new BenchResult.Machine(BuildInfo.load().benchCommit(), cpuInfo());

@@ -9,9 +9,7 @@ import dev.panllama.chat.Conversation;
 import dev.panllama.model.Model;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -19,7 +17,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 /**
  * {@code panllama chat}: an interactive conversation (like llama-cli's conversation mode). Each line
@@ -31,7 +28,7 @@ import java.util.concurrent.Callable;
         description = {"Chat with the model, using its chat template (like llama-cli -cnv).",
                 "Each line typed is a message, the reply streams back; the KV cache is kept between turns.",
                 "/help lists the commands; /exit (or end of input) quits, /clear starts a new conversation; Ctrl-C stops a reply."})
-final class ChatCommand implements Callable<Integer> {
+final class ChatCommand extends ToolCommand {
     @Mixin
     ModelOptionsMixin model;
 
@@ -66,13 +63,10 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = {"-st", "--single-turn"}, description = "Quit after the first reply")
     boolean singleTurn;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public Integer call() throws Exception {
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         if (firstMessage != null) firstMessageText = Escapes.process(firstMessage);
-        return converse(spec.commandLine().getOut(), spec.commandLine().getErr());
+        return converse(out, err);
     }
 
     /** The conversation loop, also {@code run -cnv}'s. */

@@ -6,14 +6,11 @@ import dev.panllama.tensor.GgmlType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /** {@code panllama convert}: llama.cpp's convert_hf_to_gguf.py for the llama and qwen families, FP8 checkpoints included. */
@@ -24,13 +21,13 @@ import java.util.stream.Collectors;
                 "FP8 checkpoints (quantization_config.quant_method fp8: block, per-tensor or per-channel scales)",
                 "are dequantized (w = fp8 x scale), or kept FP8 with --outtype fp8.",
                 "An FP8 GGUF given as INPUT is re-encoded to the --outtype: the way to quantize one."})
-final class ConvertCommand implements Callable<Integer> {
+final class ConvertCommand extends ToolCommand {
 
     @Parameters(index = "0", paramLabel = "INPUT", description = "Hugging Face model directory, or an FP8 GGUF")
     Path input;
 
     @Parameters(index = "1", paramLabel = "OUT.gguf", description = "file to write")
-    Path out;
+    Path output;
 
     @Option(names = "--outtype", paramLabel = "TYPE", defaultValue = "f16",
             description = "f32, f16, bf16, q8_0 or fp8 (default: ${DEFAULT-VALUE}); norms and biases stay f32")
@@ -43,27 +40,22 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "threads (default: all cores)")
     Integer threads;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public Integer call() throws Exception {
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         OutType type = OutType.parse(outType);
-        PrintWriter err = spec.commandLine().getErr();
         if (threads != null && threads <= 0) throw new IllegalArgumentException("--threads must be positive, not " + threads);
         int n = threads != null ? ThreadCount.check(threads, "-t", err) : ThreadCount.cores();
         CliFiles.requireInput(input, "a Hugging Face model directory or an FP8 GGUF", true);
         if (vocabFrom != null) CliFiles.requireInput(vocabFrom, "a GGUF file", false);
-        CliFiles.requireReplaceableOutput(out);
-        GgufConverter.Summary s = GgufConverter.convert(input, out, type, vocabFrom, n,
+        CliFiles.requireReplaceableOutput(output);
+        GgufConverter.Summary s = GgufConverter.convert(input, output, type, vocabFrom, n,
                 ProgressBar.onTerminal(err, ProgressBar.Units.BYTES));
         String types = s.types().entrySet().stream()
                 .map((Map.Entry<GgmlType, Integer> e) -> e.getValue() + " " + e.getKey().ggmlName())
                 .collect(Collectors.joining(", "));
-        PrintWriter o = spec.commandLine().getOut();
-        o.printf(Locale.ROOT, "%s: %d tensors (%s), %s (%,d bytes), %.1f s on %d thread%s%n", out, s.tensors(), types,
+        out.printf(Locale.ROOT, "%s: %d tensors (%s), %s (%,d bytes), %.1f s on %d thread%s%n", output, s.tensors(), types,
                 GgufCommand.humanBytes(s.fileBytes()), s.fileBytes(), s.seconds(), n, n == 1 ? "" : "s");
-        o.flush();
+        out.flush();
         return 0;
     }
 }

@@ -8,16 +8,13 @@ import dev.panllama.model.Model;
 import dev.panllama.model.Session;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 /**
  * {@code panllama embedding} (llama-embedding): the embedding of each prompt, as {@code serve
@@ -25,7 +22,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "embedding", mixinStandardHelpOptions = true,
         description = "Print the embeddings of texts (like llama-embedding): final hidden states, pooled and normalized.")
-final class EmbeddingCommand implements Callable<Integer> {
+final class EmbeddingCommand extends ToolCommand {
     @Mixin
     ModelOptionsMixin model;
 
@@ -49,13 +46,8 @@ final class EmbeddingCommand implements Callable<Integer> {
     @Option(names = "--embd-separator", paramLabel = "TEXT", defaultValue = "\n", description = "What separates the texts (default: a newline)")
     String separator;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         if (prompt != null && file != null) throw new IllegalArgumentException("-p and -f: give one of them");
         if (prompt == null && file == null) throw new IllegalArgumentException("-p TEXT or -f FILE: the texts to embed");
         if (!List.of("", "array", "json", "json+").contains(format)) {

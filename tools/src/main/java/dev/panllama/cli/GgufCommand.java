@@ -19,13 +19,12 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 /** {@code panllama gguf FILE}: what gguf_dump prints, plus sizes, totals and tensor values. */
 @Command(name = "gguf", mixinStandardHelpOptions = true,
         description = {"Print a GGUF file's metadata and tensor table (like gguf_dump), or a tensor's values.",
                 "Any part of a split model opens the whole model."})
-final class GgufCommand implements Callable<Integer> {
+final class GgufCommand extends ToolCommand {
 
     @Parameters(index = "0", paramLabel = "FILE", arity = "0..1",
             description = "GGUF file (default: the bundled stories260K.gguf)")
@@ -51,16 +50,12 @@ final class GgufCommand implements Callable<Integer> {
             description = "With --tensor: how many leading values to print, one per line (default: ${DEFAULT-VALUE})")
     int values;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
-    public Integer call() throws Exception {
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         Path path = file != null ? file : BundledModel.path();
         if (maxArray < 0) throw new IllegalArgumentException("--max-array " + maxArray + ": must be 0 or more");
         if (values < 0) throw new IllegalArgumentException("--values " + values + ": must be 0 or more");
         CliFiles.requireInput(path, "a GGUF file", false);
-        PrintWriter out = spec.commandLine().getOut();
         try (MappedGguf gguf = MappedGguf.open(path)) {
             if (tensorName != null) {
                 Tensor t = gguf.tensor(tensorName);

@@ -7,10 +7,8 @@ import dev.panllama.gguf.GgufWriter;
 import dev.panllama.gguf.MappedGguf;
 import dev.panllama.tensor.Tensor;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -18,7 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 /**
  * {@code panllama gguf-split} (llama-gguf-split): a GGUF into parts of at most N tensors or N bytes,
@@ -28,7 +25,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "gguf-split", mixinStandardHelpOptions = true,
         description = "Split a GGUF file into parts, or merge the parts back (like llama-gguf-split).")
-final class GgufSplitCommand implements Callable<Integer> {
+final class GgufSplitCommand extends ToolCommand {
     @Option(names = "--split", description = "Split IN into parts named OUT-00001-of-0000K.gguf (the default)")
     boolean split;
 
@@ -51,33 +48,29 @@ final class GgufSplitCommand implements Callable<Integer> {
     Path in;
 
     @Parameters(index = "1", paramLabel = "OUT", description = "The parts' name prefix (with --merge: the merged file)")
-    Path out;
-
-    @Spec
-    CommandSpec spec;
+    Path output;
 
     private static final List<String> SPLIT_KEYS = List.of(MappedGguf.KEY_SPLIT_NO, MappedGguf.KEY_SPLIT_COUNT, MappedGguf.KEY_SPLIT_TENSORS);
 
     @Override
-    public Integer call() throws Exception {
-        PrintWriter err = spec.commandLine().getErr();
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         if (split && merge) throw new IllegalArgumentException("--split and --merge: give one of them");
         if (maxTensors < 1) throw new IllegalArgumentException("--split-max-tensors " + maxTensors + ": must be at least 1");
         long maxBytes = maxSize == null ? 0 : parseSize(maxSize);
         CliFiles.requireInput(in, "a GGUF file", false);
-        if (!dryRun) CliFiles.requireReplaceableOutput(out);      // before any part is written
+        if (!dryRun) CliFiles.requireReplaceableOutput(output);      // before any part is written
         try (MappedGguf g = MappedGguf.open(in)) {
             int alignment = g.metadata().getInt(GgufHeader.KEY_ALIGNMENT, GgufHeader.DEFAULT_ALIGNMENT);
             if (merge) {
                 GgufWriter w = metadata(new GgufWriter(alignment), g);
                 for (Tensor t : g.tensors()) w.addTensor(t.name(), t.type(), t.shape(), t.data());
-                err.printf(Locale.ROOT, "gguf-split: merging %d part(s), %d tensors, into %s%n", g.files().size(), g.tensors().size(), out);
+                err.printf(Locale.ROOT, "gguf-split: merging %d part(s), %d tensors, into %s%n", g.files().size(), g.tensors().size(), output);
                 err.flush();
-                if (!dryRun) w.write(out, ProgressBar.onTerminal(err, ProgressBar.Units.BYTES));
+                if (!dryRun) w.write(output, ProgressBar.onTerminal(err, ProgressBar.Units.BYTES));
                 return 0;
             }
             List<List<Tensor>> parts = plan(g.tensors(), alignment, maxBytes);
-            String prefix = out.toString().endsWith(".gguf") ? out.toString().substring(0, out.toString().length() - 5) : out.toString();
+            String prefix = output.toString().endsWith(".gguf") ? output.toString().substring(0, output.toString().length() - 5) : output.toString();
             for (int p = 0; p < parts.size(); p++) {
                 Path file = Path.of(MappedGguf.splitFileName(prefix, p + 1, parts.size()));
                 long bytes = parts.get(p).stream().mapToLong(t -> alignUp(t.byteSize(), alignment)).sum();

@@ -6,15 +6,12 @@ import dev.panllama.perplexity.Perplexity;
 import dev.panllama.quantize.ImatrixCollector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 /**
  * {@code panllama imatrix} (llama-imatrix): runs the text through the model in perplexity's chunks and
@@ -23,7 +20,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "imatrix", mixinStandardHelpOptions = true,
         description = "Compute an importance matrix over a text (like llama-imatrix), for quantize --imatrix.")
-final class ImatrixCommand implements Callable<Integer> {
+final class ImatrixCommand extends ToolCommand {
     @Mixin
     ModelOptionsMixin model;
 
@@ -45,12 +42,8 @@ final class ImatrixCommand implements Callable<Integer> {
     @Option(names = "--process-output", description = "Collect output.weight too (llama-imatrix leaves it out)")
     boolean processOutput;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public Integer call() throws Exception {
-        PrintWriter err = spec.commandLine().getErr();
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         if (maxChunks == 0 || maxChunks < -1) throw new IllegalArgumentException("--chunks " + maxChunks + ": must be positive, or -1 (all)");
         if (outputFrequency < 1) throw new IllegalArgumentException("--output-frequency " + outputFrequency + ": must be positive");
         CliFiles.requireStreamOutput(output);

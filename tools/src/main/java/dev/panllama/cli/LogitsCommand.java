@@ -6,8 +6,6 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -17,14 +15,13 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /** {@code panllama logits}: the logits of every prompt position as float32, for comparing implementations. */
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = {"Write the logits of every position of a prompt to a file, for comparing implementations.",
                 "One pass; float32 [n_tokens][n_vocab] little-endian; the prompt's token ids go to stdout."})
-final class LogitsCommand implements Callable<Integer> {
+final class LogitsCommand extends ToolCommand {
     @Mixin
     ModelOptionsMixin model;
 
@@ -42,14 +39,10 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "OUT.f32", required = true, description = "Where to write the logits")
     Path output;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         CliFiles.requireStreamOutput(output);
-        try (Model m = model.load(spec.commandLine().getErr())) {
+        try (Model m = model.load(err)) {
             int[] tokens = prompt.text != null ? m.tokenizer().encode(prompt.text, true, false) : parseIds(prompt.ids, m.config().vocabSize());
             if (tokens.length == 0) throw new IllegalArgumentException("the prompt has no tokens");
             int ctx = Math.max(m.defaultContextLength(), tokens.length);

@@ -5,16 +5,13 @@ import dev.panllama.perplexity.LogProbFile;
 import dev.panllama.perplexity.Perplexity;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 /** {@code panllama perplexity}: llama-perplexity's numbers and output. */
 @Command(name = "perplexity", mixinStandardHelpOptions = true,
@@ -22,7 +19,7 @@ import java.util.concurrent.Callable;
                 "Chunks of -c tokens, each starting with BOS, the second half of each scored.",
                 "KL divergence to a base model: run the base with --kl-divergence-base FILE (writes its log-probabilities),",
                 "then the other model with --kl-divergence-base FILE --kl-divergence (reads them; no -f needed)."})
-final class PerplexityCommand implements Callable<Integer> {
+final class PerplexityCommand extends ToolCommand {
     @Mixin
     ModelOptionsMixin model;
 
@@ -39,13 +36,8 @@ final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--chunks", paramLabel = "N", defaultValue = "-1", description = "Score at most N chunks (default: -1 = all)")
     int maxChunks;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         if (maxChunks == 0 || maxChunks < -1) throw new IllegalArgumentException("--chunks " + maxChunks + ": must be positive, or -1 (all)");
         if (klDivergence) {
             if (klBase == null) throw new IllegalArgumentException("--kl-divergence needs --kl-divergence-base FILE (the base model's log-probabilities)");

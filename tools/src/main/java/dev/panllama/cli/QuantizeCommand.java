@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 /** {@code panllama quantize}: llama-quantize's tool, with ik_llama.cpp's --custom-q and MoE-aware mixes. */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
@@ -32,7 +31,7 @@ import java.util.concurrent.Callable;
                 "adds bits to attention, shared experts and early ffn_down (see --llama-mix).",
                 "Usage: panllama quantize [OPTIONS] IN.gguf OUT.gguf TYPE [THREADS]",
                 "       panllama quantize --dry-run [OPTIONS] IN.gguf TYPE"})
-final class QuantizeCommand implements Callable<Integer> {
+final class QuantizeCommand extends ToolCommand {
 
     @Parameters(arity = "2..4", paramLabel = "ARGS", description = "IN.gguf [OUT.gguf] TYPE [THREADS]")
     List<String> arguments;
@@ -64,55 +63,51 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--llama-mix", description = "llama-quantize's mix rules exactly, without panllama's MoE rules")
     boolean llamaMix;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
-    public Integer call() throws Exception {
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         Path in = Path.of(arguments.get(0));
-        Path out = null;
+        Path output = null;
         String typeArg;
         int threads = Runtime.getRuntime().availableProcessors();
         if (dryRun && arguments.size() == 2) {
             typeArg = arguments.get(1);
         } else {
             if (arguments.size() < 3) throw new IllegalArgumentException("expected IN.gguf OUT.gguf TYPE [THREADS]");
-            out = Path.of(arguments.get(1));
+            output = Path.of(arguments.get(1));
             typeArg = arguments.get(2);
-            if (arguments.size() == 4) threads = ThreadCount.check(parseThreads(arguments.get(3)), "THREADS", spec.commandLine().getErr());
+            if (arguments.size() == 4) threads = ThreadCount.check(parseThreads(arguments.get(3)), "THREADS", err);
         }
         QuantMix mix = QuantMix.parse(typeArg);
         CliFiles.requireInput(in, "a GGUF file", false);
         // before any work: a missing directory used to fail only at the end, naming the temporary file
-        if (out != null) CliFiles.requireReplaceableOutput(out);
+        if (output != null) CliFiles.requireReplaceableOutput(output);
         // a missing file is left to ImportanceMatrix.read, which says "no such imatrix file"
         if (imatrix != null && Files.exists(imatrix)) CliFiles.requireInput(imatrix, "an importance matrix file", false);
         ImportanceMatrix im = imatrix != null ? ImportanceMatrix.read(imatrix) : null;
         QuantizeOptions options = new QuantizeOptions(mix, pure, ggmlType(outputType, "--output-tensor-type"),
                 ggmlType(tokenEmbeddingType, "--token-embedding-type"), CustomRules.parse(customRules), llamaMix,
                 allowRequantize, im);
-        PrintWriter o = spec.commandLine().getOut();
         try (MappedGguf model = MappedGguf.open(in)) {
             QuantPlan plan = QuantPlanner.plan(model, options);
             if (im != null) {
-                o.printf(Locale.ROOT, "imatrix: %s (%s, %d entries, %d chunks%s)%n", imatrix, im.format().name().toLowerCase(Locale.ROOT),
+                out.printf(Locale.ROOT, "imatrix: %s (%s, %d entries, %d chunks%s)%n", imatrix, im.format().name().toLowerCase(Locale.ROOT),
                         im.entryCount(), im.chunkCount(), im.datasets().isEmpty() ? "" : ", dataset " + im.datasets().getFirst());
             }
-            printPlan(o, plan);
+            printPlan(out, plan);
             if (dryRun) {
                 if (!plan.requantized().isEmpty() && !allowRequantize) {
-                    o.printf("note: %d tensors are already quantized; quantizing needs --allow-requantize%n", plan.requantized().size());
+                    out.printf("note: %d tensors are already quantized; quantizing needs --allow-requantize%n", plan.requantized().size());
                 }
-                o.flush();
+                out.flush();
                 return 0;
             }
-            o.flush();
-            Quantizer.Result r = Quantizer.run(model, plan, out, threads,
-                    ProgressBar.onTerminal(spec.commandLine().getErr(), ProgressBar.Units.BYTES));
-            o.printf(Locale.ROOT, "%s: %s, %s -> %s (%.2f bpw), %.1f s on %d thread%s%n", out, mix,
+            out.flush();
+            Quantizer.Result r = Quantizer.run(model, plan, output, threads,
+                    ProgressBar.onTerminal(err, ProgressBar.Units.BYTES));
+            out.printf(Locale.ROOT, "%s: %s, %s -> %s (%.2f bpw), %.1f s on %d thread%s%n", output, mix,
                     GgufCommand.humanBytes(r.bytesBefore()), GgufCommand.humanBytes(r.bytesAfter()),
                     8.0 * r.bytesAfter() / plan.elementCount(), r.seconds(), threads, threads == 1 ? "" : "s");
-            o.flush();
+            out.flush();
         }
         return 0;
     }

@@ -11,21 +11,18 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 /** {@code panllama run}: print the prompt, then its continuation as it is generated (like llama-cli / llama-simple). */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Generate text from a prompt (like llama-cli -p).",
                 "The prompt is printed, then the continuation as it is generated; a timing line goes to stderr."})
-final class RunCommand implements Callable<Integer> {
+final class RunCommand extends ToolCommand {
     @Mixin
     ModelOptionsMixin model;
 
@@ -110,13 +107,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--in-prefix-bos", description = "Interactive mode: a BOS token before each line typed (and its prefix)")
     boolean inPrefixBos;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         checkNPredict(nPredict);
         if (conversation) return conversation(out, err);
         if (!interactive && !interactiveFirst && (!inPrefix.isEmpty() || !inSuffix.isEmpty() || inPrefixBos)) {

@@ -7,16 +7,13 @@ import dev.panllama.sampling.SamplerParams;
 import dev.panllama.server.OpenAiServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -25,7 +22,7 @@ import java.util.concurrent.TimeUnit;
         description = {"Serve the model over HTTP with OpenAI's and llama.cpp's APIs (like llama-server).",
                 "--parallel N slots each hold one request's KV cache of -c / N tokens; every running request gets a token per pass of one decode loop (continuous batching).",
                 "Sampling flags set the defaults of fields a request leaves out. Stops on Ctrl-C."})
-final class ServeCommand implements Callable<Integer> {
+final class ServeCommand extends ToolCommand {
     @Mixin
     ModelOptionsMixin model;
 
@@ -97,9 +94,6 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--slot-save-path", paramLabel = "DIR", description = "Folder for POST /slots/{id}?action=save|restore (KV caches to disk and back)")
     Path slotSavePath;
 
-    @Spec
-    CommandSpec spec;
-
     /** How long the warm-up runs the model: long enough for C2 to compile the kernels of both paths. */
     private static final long WARMUP_MILLIS = 1500;
 
@@ -109,8 +103,7 @@ final class ServeCommand implements Callable<Integer> {
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     @Override
-    public Integer call() throws Exception {
-        PrintWriter err = spec.commandLine().getErr();
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         if (parallel < 1) throw new IllegalArgumentException("--parallel must be at least 1, not " + parallel);
         if (timeout < 1) throw new IllegalArgumentException("-to " + timeout + ": must be at least 1 second");
         if (port < 0 || port > 65535) throw new IllegalArgumentException("--port " + port + ": must be in [0, 65535]");

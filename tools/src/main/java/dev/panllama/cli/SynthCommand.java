@@ -12,7 +12,6 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 /** {@code panllama synth}: a random-weight model of a real shape, for speed measurements without a download. */
 @Command(name = "synth", mixinStandardHelpOptions = true,
@@ -20,7 +19,7 @@ import java.util.concurrent.Callable;
                 "Gaussian weights, std 0.02; norms 1 +- 0.02. Like llama-quantize --pure, every matrix",
                 "(token_embd and output included) gets --type; norms and the expert router stay F32.",
                 "The same --seed gives the same file whatever the thread count."})
-final class SynthCommand implements Callable<Integer> {
+final class SynthCommand extends ToolCommand {
 
     @Option(names = "--arch", required = true, paramLabel = "ARCH", description = "llama, qwen3, qwen3moe or deepseek2")
     String arch;
@@ -35,7 +34,7 @@ final class SynthCommand implements Callable<Integer> {
     String type;
 
     @Parameters(index = "0", paramLabel = "OUT.gguf", description = "file to write")
-    Path out;
+    Path output;
 
     @Option(names = "--vocab-from", paramLabel = "FILE.gguf",
             description = "GGUF whose tokenizer.* keys are copied (vocabulary size = its token count);"
@@ -51,20 +50,16 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--layers", paramLabel = "N", description = "number of layers instead of the preset's")
     Integer layers;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
-    public Integer call() throws Exception {
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         SyntheticPreset p = SyntheticPreset.byName(preset);
         GgmlType t = GgmlType.byName(type);
         if (t == null) throw new IllegalArgumentException("unknown type '" + type + "' (types: " + SyntheticModel.supportedTypes() + ")");
         if (layers != null && layers <= 0) throw new IllegalArgumentException("--layers must be positive, not " + layers);
         if (threads != null && threads <= 0) throw new IllegalArgumentException("--threads must be positive, not " + threads);
-        PrintWriter err = spec.commandLine().getErr();
         if (threads != null) ThreadCount.check(threads, "-t", err);
         if (vocabFrom != null) CliFiles.requireInput(vocabFrom, "a GGUF file", false);
-        CliFiles.requireReplaceableOutput(out);
+        CliFiles.requireReplaceableOutput(output);
         SyntheticGguf model = SyntheticGguf.of(Architecture.byGgufName(arch.toLowerCase(Locale.ROOT)), p,
                 layers != null ? layers : 0, t, seed);
         Path vocab = vocabFrom;
@@ -76,12 +71,11 @@ final class SynthCommand implements Callable<Integer> {
             vocab = BundledModel.path();
         }
         int n = threads != null ? threads : ThreadCount.cores();
-        SyntheticModel.Summary s = model.write(out, vocab, n, ProgressBar.onTerminal(err, ProgressBar.Units.BYTES));
-        PrintWriter o = spec.commandLine().getOut();
-        o.printf(Locale.ROOT, "%s: %s %s %s, %s params, %s (%,d bytes), %.2f bpw, %.1f s on %d thread%s%n", out,
+        SyntheticModel.Summary s = model.write(output, vocab, n, ProgressBar.onTerminal(err, ProgressBar.Units.BYTES));
+        out.printf(Locale.ROOT, "%s: %s %s %s, %s params, %s (%,d bytes), %.2f bpw, %.1f s on %d thread%s%n", output,
                 model.arch().ggufName(), p.cliName(), t.ggmlName(), GgufCommand.humanCount(s.parameters()),
                 GgufCommand.humanBytes(s.fileBytes()), s.fileBytes(), s.bitsPerWeight(), s.seconds(), n, n == 1 ? "" : "s");
-        o.flush();
+        out.flush();
         return 0;
     }
 }

@@ -3,9 +3,7 @@ package dev.panllama.cli;
 import dev.panllama.tokenizer.Tokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
@@ -15,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.StringJoiner;
-import java.util.concurrent.Callable;
 
 /**
  * {@code panllama tokenize}: what llama-tokenize prints. Only the model's metadata is read, so
@@ -25,7 +22,7 @@ import java.util.concurrent.Callable;
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = {"Tokenize a prompt with a model's tokenizer and print the tokens (like llama-tokenize).",
                 "Output: one line per token, '   ID -> 'PIECE'', or with --ids a list [1, 2, 3]."})
-final class TokenizeCommand implements Callable<Integer> {
+final class TokenizeCommand extends ToolCommand {
 
     @Option(names = {"-m", "--model"}, paramLabel = "FILE",
             description = "GGUF model or vocab-only file (default: the bundled stories260K.gguf)")
@@ -54,11 +51,8 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--show-count", description = "Print the total number of tokens")
     boolean showCount;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public Integer call() throws Exception {
+    int run(PrintWriter out, PrintWriter err) throws Exception {
         Path path = model != null ? model : BundledModel.path();
         CliFiles.requireInput(path, "a GGUF file", false);
         byte[] text = prompt.file != null ? CliFiles.readBytes(prompt.file) : prompt.text.getBytes(StandardCharsets.UTF_8);
@@ -66,7 +60,6 @@ final class TokenizeCommand implements Callable<Integer> {
         // llama-tokenize passes add_special = the model's add_bos unless --no-bos
         int[] tokens = tokenizer.encode(text, tokenizer.addBos() && !noBos, parseSpecial);
 
-        PrintWriter out = spec.commandLine().getOut();
         if (ids) {
             StringJoiner list = new StringJoiner(", ", "[", "]");
             for (int t : tokens) list.add(Integer.toString(t));

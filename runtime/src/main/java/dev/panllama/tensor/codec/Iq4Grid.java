@@ -66,15 +66,8 @@ final class Iq4Grid {
             float xj = x[from + j];
             weights[j] = importance != null ? WeightedQuantMath.importanceWeight(importance[impOff + j], sigma2, xj) : xj * xj;
         }
-        float amax = 0f;
-        float max = 0f;
-        for (int j = 0; j < SUB_BLOCK; j++) {
-            float ax = Math.abs(x[from + j]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[from + j];
-            }
-        }
+        float max = QuantMath.largestMagnitude(x, from, SUB_BLOCK);
+        float amax = Math.abs(max);
         if (amax < GROUP_MAX_EPS) return 0f;
 
         float d = -max / LEVELS[0];

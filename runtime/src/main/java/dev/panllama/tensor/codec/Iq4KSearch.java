@@ -25,15 +25,8 @@ final class Iq4KSearch {
 
     /** Fits the {@code len} values at {@code x[from..]}; read the result from {@link #scale} and {@link #shifted}. */
     void fit(float[] x, int from, int len) {
-        float amax = 0f;
-        float max = 0f;
-        for (int j = 0; j < len; j++) {
-            float ax = Math.abs(x[from + j]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[from + j];
-            }
-        }
+        float max = QuantMath.largestMagnitude(x, from, len);
+        float amax = Math.abs(max);
         shifted = false;
         if (amax < ZERO_BLOCK) {
             scale = 0f;

@@ -98,15 +98,8 @@ final class Iq4KssEncoder {
 
     /** The scale of the sub-block of 32 at x[from..]: the best of 2·15 candidate assignments, both signs. */
     private float fitScale(float[] x, int from) {
-        float amax = 0f;
-        float max = 0f;
-        for (int j = 0; j < 32; j++) {
-            float ax = Math.abs(x[from + j]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[from + j];
-            }
-        }
+        float max = QuantMath.largestMagnitude(x, from, 32);
+        float amax = Math.abs(max);
         if (amax < Iq4KSearch.ZERO_BLOCK) return 0f;
         float best = 0f;
         float d = -max / IqkGrid.IQ4.level(0, 0);

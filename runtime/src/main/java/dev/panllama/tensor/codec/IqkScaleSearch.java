@@ -119,15 +119,8 @@ final class IqkScaleSearch {
 
     /** Fits the {@code len} values at {@code x[from..]} with weights w[0..len). */
     void fit(float[] x, int from, float[] w, int len) {
-        float amax = 0f;
-        float max = 0f;
-        for (int j = 0; j < len; j++) {
-            float ax = Math.abs(x[from + j]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[from + j];
-            }
-        }
+        float max = QuantMath.largestMagnitude(x, from, len);
+        float amax = Math.abs(max);
         shifted = false;
         empty = true;
         if (amax < 1e-16f) {

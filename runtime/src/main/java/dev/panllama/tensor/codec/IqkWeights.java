@@ -73,15 +73,8 @@ final class IqkWeights {
      * magnitude); {@code levels[i]} gets l + nmax. Returns d, 0 when every x is 0.
      */
     static float makeQxQuants(int n, int nmax, float[] x, byte[] levels, float[] qw) {
-        float max = 0f;
-        float amax = 0f;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[i];
-            }
-        }
+        float max = QuantMath.largestMagnitude(x, 0, n);
+        float amax = Math.abs(max);
         if (amax == 0f) {
             java.util.Arrays.fill(levels, 0, n, (byte) 0);
             return 0f;

@@ -40,15 +40,8 @@ final class KQuantMath {
      * and returns the scale (negative when the largest element is positive).
      */
     static float makeQxQuants(int n, int nmax, float[] x, int xOff, float[] w, int wOff, byte[] levels, int lOff) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[xOff + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xOff + i];
-            }
-        }
+        float max = QuantMath.largestMagnitude(x, xOff, n);
+        float amax = Math.abs(max);
         if (amax < GROUP_MAX_EPS) {
             for (int i = 0; i < n; i++) levels[lOff + i] = 0;
             return 0f;
@@ -96,15 +89,8 @@ final class KQuantMath {
      * group gets levels 0 (not nmax) and scale 0, as in ggml.
      */
     static float makeQ3Quants(int n, int nmax, float[] x, int xOff, byte[] levels, int lOff) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[xOff + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xOff + i];
-            }
-        }
+        float max = QuantMath.largestMagnitude(x, xOff, n);
+        float amax = Math.abs(max);
         if (amax < GROUP_MAX_EPS) {
             for (int i = 0; i < n; i++) levels[lOff + i] = 0;
             return 0f;

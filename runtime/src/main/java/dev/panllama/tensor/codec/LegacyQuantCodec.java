@@ -89,15 +89,7 @@ public final class LegacyQuantCodec implements BlockCodec {
     }
 
     private void quantizeSymmetric(float[] src, int in, byte[] levels, MemorySegment dst, long block) {
-        float amax = 0f;
-        float max = 0f;
-        for (int j = 0; j < BLOCK_SIZE; j++) {
-            float v = src[in + j];
-            if (amax < Math.abs(v)) {
-                amax = Math.abs(v);
-                max = v;
-            }
-        }
+        float max = QuantMath.largestMagnitude(src, in, BLOCK_SIZE);
         float d = max / -zero;
         float id = d != 0f ? 1.0f / d : 0f;
         putHalf(dst, block, d);

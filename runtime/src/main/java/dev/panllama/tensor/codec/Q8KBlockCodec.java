@@ -32,15 +32,8 @@ public final class Q8KBlockCodec extends SuperBlockCodec {
 
     @Override
     void encodeBlock(float[] x, int xOff, byte[] block, Scratch s) {
-        float max = 0;
-        float amax = 0;
-        for (int e = 0; e < KQuantMath.QK_K; e++) {
-            float ax = Math.abs(x[xOff + e]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xOff + e];
-            }
-        }
+        float max = QuantMath.largestMagnitude(x, xOff, KQuantMath.QK_K);
+        float amax = Math.abs(max);
         if (amax == 0) {
             return; // d, quants and sums all zero
         }

@@ -55,6 +55,20 @@ final class QuantMath {
     }
 
     /** The number of blocks in n values; fails when n is not a whole number of blocks. */
+    /** The first of {@code x[from, from + n)} with the largest magnitude, sign kept (0 for none): ggml's max / amax scan. */
+    static float largestMagnitude(float[] x, int from, int n) {
+        float max = 0f;
+        float amax = 0f;
+        for (int i = 0; i < n; i++) {
+            float ax = Math.abs(x[from + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[from + i];
+            }
+        }
+        return max;
+    }
+
     static int blocks(String type, int n, int blockSize) {
         if (n < 0 || n % blockSize != 0) {
             throw new IllegalArgumentException(type + " converts whole blocks of " + blockSize + " values, not " + n);

@@ -16,7 +16,7 @@ import static dev.panllama.model.TensorNames.weight;
  * The tensors of a llama-family model by role, with llama.cpp's tensor names. Matrices stay zero-copy
  * {@link Tensor}s over the mapped file; the small vectors (norms, biases) are decoded to float once.
  */
-public final class ModelWeights {
+public final class LlamaWeights {
 
     /** One transformer block. Biases, q/k norms and expert tensors are null where the architecture has none. */
     public record Layer(float[] attnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor wo,
@@ -32,7 +32,7 @@ public final class ModelWeights {
     private final float[] ropeFreqs;
     private final List<Layer> layers;
 
-    private ModelWeights(Tensor tokenEmbedding, Tensor output, float[] outputNorm, float[] ropeFreqs, List<Layer> layers) {
+    private LlamaWeights(Tensor tokenEmbedding, Tensor output, float[] outputNorm, float[] ropeFreqs, List<Layer> layers) {
         this.tokenEmbedding = tokenEmbedding;
         this.output = output;
         this.outputNorm = outputNorm;
@@ -41,7 +41,7 @@ public final class ModelWeights {
     }
 
     /** Loads every weight through {@code s}, which checks its shape (and notes it as used). */
-    static ModelWeights load(WeightShapes s, ModelConfig c) {
+    static LlamaWeights load(WeightShapes s, ModelConfig c) {
         TensorSource gguf = s.source();
         Tensor emb = s.matrix(TensorNames.TOKEN_EMBD, c.embeddingLength(), c.vocabSize());
         // Without output.weight the output projection is tied to the embeddings (llama.cpp does the same).
@@ -73,14 +73,14 @@ public final class ModelWeights {
                     moe ? s.tensor3(weight(i, "ffn_up_exps"), c.embeddingLength(), c.expertFeedForwardLength(), c.expertCount()) : null,
                     moe ? s.tensor3(weight(i, "ffn_down_exps"), c.expertFeedForwardLength(), c.embeddingLength(), c.expertCount()) : null));
         }
-        return new ModelWeights(emb, out, outNorm, ropeFreqs, layers);
+        return new LlamaWeights(emb, out, outNorm, ropeFreqs, layers);
     }
 
     /**
      * These weights as the devices holding them use them: {@link Device#place} of each matrix (host devices
      * return the mapped tensor itself; others upload it). Norms and biases are floats on the host.
      */
-    public ModelWeights placed(Function<String, Device> deviceOf) {
+    public LlamaWeights placed(Function<String, Device> deviceOf) {
         UnaryOperator<Tensor> p = t -> t == null ? null : deviceOf.apply(t.name()).place(t);
         List<Layer> out = new ArrayList<>(layers.size());
         for (Layer l : layers) {
@@ -91,7 +91,7 @@ public final class ModelWeights {
         }
         Tensor emb = p.apply(tokenEmbedding);
         Tensor out0 = output == tokenEmbedding ? deviceOf.apply(TensorNames.OUTPUT).place(tokenEmbedding) : p.apply(output);
-        return new ModelWeights(emb, out0, outputNorm, ropeFreqs, out);
+        return new LlamaWeights(emb, out0, outputNorm, ropeFreqs, out);
     }
 
     public Tensor tokenEmbedding() { return tokenEmbedding; }

@@ -11,31 +11,31 @@ import java.util.function.Function;
  * An architecture's loaded weights, as {@link Model} uses them: placed on their devices, then each
  * session's forward pass and the KV cache that pass reads. The architecture picks the implementation.
  */
-sealed interface Network {
+sealed interface ArchitectureWeights {
 
     /**
      * Reads the weights of the model's architecture: first its hyper-parameters are checked against the
      * tensors ({@link HyperparameterChecks}), then every weight's shape as it loads; last, the file must
      * hold no tensor the model did not use.
      */
-    static Network load(TensorSource gguf, ModelConfig config) {
+    static ArchitectureWeights load(TensorSource gguf, ModelConfig config) {
         HyperparameterChecks checks = new HyperparameterChecks(gguf, config);
         WeightShapes shapes = new WeightShapes(gguf);
-        Network network;
+        ArchitectureWeights weights;
         if (config.arch().latentAttention()) {
             Deepseek2Config dc = Deepseek2Config.fromMetadata(gguf.metadata(), config);
             checks.deepseek2(dc);
-            network = new Deepseek2(dc, Deepseek2Weights.load(shapes, dc));
+            weights = new Deepseek2(dc, Deepseek2Weights.load(shapes, dc));
         } else {
             checks.llamaFamily();
-            network = new LlamaFamily(config, ModelWeights.load(shapes, config));
+            weights = new LlamaFamily(config, LlamaWeights.load(shapes, config));
         }
         checks.allTensorsUsed(shapes.used());
-        return network;
+        return weights;
     }
 
     /** These weights on the devices that hold them ({@link Device#place}). */
-    Network placed(Function<String, Device> deviceOf);
+    ArchitectureWeights placed(Function<String, Device> deviceOf);
 
     /** The architecture's graph builder (holds per-batch scratch: one per forward pass). */
     ForwardPass.Builder newGraphBuilder();
@@ -61,9 +61,9 @@ sealed interface Network {
     /** A short line of what {@link ModelConfig#describe} leaves out. */
     default String describe() { return ""; }
 
-    record LlamaFamily(ModelConfig config, ModelWeights weights) implements Network {
+    record LlamaFamily(ModelConfig config, LlamaWeights weights) implements ArchitectureWeights {
         @Override
-        public Network placed(Function<String, Device> deviceOf) {
+        public ArchitectureWeights placed(Function<String, Device> deviceOf) {
             return new LlamaFamily(config, weights.placed(deviceOf));
         }
 
@@ -97,9 +97,9 @@ sealed interface Network {
     }
 
     /** DeepSeek-V2/V3: a latent cache in the -ctk type (-ctv does not apply: the values are the latent). */
-    record Deepseek2(Deepseek2Config config, Deepseek2Weights weights) implements Network {
+    record Deepseek2(Deepseek2Config config, Deepseek2Weights weights) implements ArchitectureWeights {
         @Override
-        public Network placed(Function<String, Device> deviceOf) {
+        public ArchitectureWeights placed(Function<String, Device> deviceOf) {
             return new Deepseek2(config, weights.placed(deviceOf, config.latentLayout()));
         }
 
