@@ -135,13 +135,14 @@ final class KQuantMath {
     }
 
     /**
-     * Asymmetric quantization x ~ scale * level - min with levels in [0, nmax] (make_qkx2_quants):
+     * Asymmetric quantization x ~ scale * level - min with levels in [0, nmax] (make_qkx2_quants, and
+     * make_qkx3_quants, which is the same search with the squared error and explicit weights):
      * starts from the min/max grid, then tries nstep + 1 grids of (rmin + rdelta * k + nmax) steps over
      * the range and keeps the weighted least-squares fit with the smallest weighted error (absolute
      * error when {@code useMad}). The min is never positive, so {@code -min >= 0} is stored in
      * {@code minsOut[minIndex]}. Writes levels to {@code levels[lOff..]}; {@code aux} is scratch of n.
      */
-    static float makeQkx2Quants(int n, int nmax, float[] x, int xOff, float[] weights, byte[] levels, int lOff,
+    static float makeQkxQuants(int n, int nmax, float[] x, int xOff, float[] weights, byte[] levels, int lOff,
                                 float[] minsOut, int minIndex, byte[] aux,
                                 float rmin, float rdelta, int nstep, boolean useMad) {
         float min = x[xOff];
@@ -257,7 +258,7 @@ final class KQuantMath {
             for (int l = 0; l < 32; l++) sumX2 += x[off + l] * x[off + l];
             float avX = (float) Math.sqrt(sumX2 / 32);
             for (int l = 0; l < 32; l++) s.weights[l] = avX + Math.abs(x[off + l]);
-            s.scales[sub] = makeQkx2Quants(32, nmax, x, off, s.weights, s.levels, 32 * sub,
+            s.scales[sub] = makeQkxQuants(32, nmax, x, off, s.weights, s.levels, 32 * sub,
                     s.mins, sub, s.candidate, rmin, 0.1f, nstep, false);
             if (s.scales[sub] > maxScale) maxScale = s.scales[sub];
             if (s.mins[sub] > maxMin) maxMin = s.mins[sub];

@@ -135,8 +135,8 @@ public final class LegacyQuantCodec implements BlockCodec {
             long block = offset + (long) b * blockBytes;
             WeightedQuantMath.fillWeights(weights, src, in, importance, impOff + b * BLOCK_SIZE, BLOCK_SIZE, sigma2);
             if (withMin) {
-                putHalf(dst, block, WeightedQuantMath.makeQkx3Quants(BLOCK_SIZE, top, src, in, weights, 0, levels, 0, min, 0, aux,
-                        -0.9f, 0.05f, 36));
+                putHalf(dst, block, KQuantMath.makeQkxQuants(BLOCK_SIZE, top, src, in, weights, levels, 0, min, 0, aux,
+                        -0.9f, 0.05f, 36, false));
                 putHalf(dst, block + 2, -min[0]);
             } else {
                 putHalf(dst, block, KQuantMath.makeQxQuants(BLOCK_SIZE, zero, src, in, weights, 0, levels, 0));

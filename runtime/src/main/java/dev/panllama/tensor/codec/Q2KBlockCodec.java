@@ -49,7 +49,7 @@ public final class Q2KBlockCodec extends SuperBlockCodec {
         for (int sub = 0; sub < 16; sub++) {
             int off = xOff + 16 * sub;
             for (int l = 0; l < 16; l++) s.weights[l] = Math.abs(x[off + l]);
-            s.scales[sub] = KQuantMath.makeQkx2Quants(16, 3, x, off, s.weights, s.levels, 16 * sub,
+            s.scales[sub] = KQuantMath.makeQkxQuants(16, 3, x, off, s.weights, s.levels, 16 * sub,
                     s.mins, sub, s.candidate, -0.5f, 0.1f, 15, true);
             if (s.scales[sub] > maxScale) maxScale = s.scales[sub];
             if (s.mins[sub] > maxMin) maxMin = s.mins[sub];
@@ -85,8 +85,8 @@ public final class Q2KBlockCodec extends SuperBlockCodec {
             float sum = 0;
             for (int l = 0; l < 16; l++) sum += s.weights[l];
             s.subBlockWeights[sub] = sum;
-            s.scales[sub] = WeightedQuantMath.makeQkx3Quants(16, 3, x, off, s.weights, 0, s.levels, 16 * sub,
-                    s.mins, sub, s.candidate, -0.9f, 0.05f, 36);
+            s.scales[sub] = KQuantMath.makeQkxQuants(16, 3, x, off, s.weights, s.levels, 16 * sub,
+                    s.mins, sub, s.candidate, -0.9f, 0.05f, 36, false);
         }
         float dm = WeightedQuantMath.makeQpQuants(16, 15, s.scales, s.scaleLevels, s.subBlockWeights);
         float mm = WeightedQuantMath.makeQpQuants(16, 15, s.mins, s.minLevels, s.subBlockWeights);

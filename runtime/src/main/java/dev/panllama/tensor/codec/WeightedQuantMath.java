@@ -40,8 +40,8 @@ final class WeightedQuantMath {
             float sum = 0;
             for (int l = 0; l < 32; l++) sum += s.weights[l];
             s.subBlockWeights[sub] = sum;
-            s.scales[sub] = makeQkx3Quants(32, nmax, x, off, s.weights, 0, s.levels, 32 * sub, s.mins, sub,
-                    s.candidate, -0.9f, 0.05f, 36);
+            s.scales[sub] = KQuantMath.makeQkxQuants(32, nmax, x, off, s.weights, s.levels, 32 * sub, s.mins, sub,
+                    s.candidate, -0.9f, 0.05f, 36, false);
         }
         float dBlock = makeQpQuants(8, 63, s.scales, s.scaleLevels, s.subBlockWeights);
         float mBlock = makeQpQuants(8, 63, s.mins, s.minLevels, s.subBlockWeights);
@@ -65,81 +65,6 @@ final class WeightedQuantMath {
         float sum = 0;
         for (int i = 0; i < n; i++) sum += x[from + i] * x[from + i];
         return sum;
-    }
-
-    /**
-     * Asymmetric quantization x ~ scale * level - min, levels in [0, nmax], with explicit weights
-     * (make_qkx3_quants): like {@link KQuantMath#makeQkx2Quants} but starting from a grid search of
-     * {@code nstep + 1} candidate step counts and comparing with {@code max <= min} for the flat case.
-     * Stores {@code -min >= 0} in {@code minsOut[minIndex]} and returns the scale.
-     */
-    static float makeQkx3Quants(int n, int nmax, float[] x, int xOff, float[] weights, int wOff,
-                                byte[] levels, int lOff, float[] minsOut, int minIndex, byte[] aux,
-                                float rmin, float rdelta, int nstep) {
-        float min = x[xOff];
-        float max = x[xOff];
-        float sumW = weights[wOff];
-        float sumX = sumW * x[xOff];
-        for (int i = 1; i < n; i++) {
-            float xi = x[xOff + i];
-            if (xi < min) min = xi;
-            if (xi > max) max = xi;
-            float w = weights[wOff + i];
-            sumW += w;
-            sumX += w * xi;
-        }
-        if (min > 0) min = 0;
-        if (max <= min) {
-            for (int i = 0; i < n; i++) levels[lOff + i] = 0;
-            minsOut[minIndex] = -min;
-            return 0f;
-        }
-        float iscale = nmax / (max - min);
-        float scale = 1 / iscale;
-        float bestError = 0;
-        for (int i = 0; i < n; i++) {
-            int l = clamp(nearestInt(iscale * (x[xOff + i] - min)), 0, nmax);
-            levels[lOff + i] = (byte) l;
-            float diff = scale * l + min - x[xOff + i];
-            bestError += weights[wOff + i] * (diff * diff);
-        }
-        for (int step = 0; step <= nstep; step++) {
-            iscale = (rmin + rdelta * step + nmax) / (max - min);
-            float sumL = 0;
-            float sumL2 = 0;
-            float sumXL = 0;
-            for (int i = 0; i < n; i++) {
-                float xi = x[xOff + i];
-                int l = clamp(nearestInt(iscale * (xi - min)), 0, nmax);
-                aux[i] = (byte) l;
-                float w = weights[wOff + i];
-                sumL += w * l;
-                sumL2 += w * l * l;
-                sumXL += w * l * xi;
-            }
-            float det = sumW * sumL2 - sumL * sumL;
-            if (det > 0) {
-                float thisScale = (sumW * sumXL - sumX * sumL) / det;
-                float thisMin = (sumL2 * sumX - sumL * sumXL) / det;
-                if (thisMin > 0) {
-                    thisMin = 0;
-                    thisScale = sumXL / sumL2;
-                }
-                float error = 0;
-                for (int i = 0; i < n; i++) {
-                    float diff = thisScale * aux[i] + thisMin - x[xOff + i];
-                    error += weights[wOff + i] * (diff * diff);
-                }
-                if (error < bestError) {
-                    System.arraycopy(aux, 0, levels, lOff, n);
-                    bestError = error;
-                    scale = thisScale;
-                    min = thisMin;
-                }
-            }
-        }
-        minsOut[minIndex] = -min;
-        return scale;
     }
 
     /**
