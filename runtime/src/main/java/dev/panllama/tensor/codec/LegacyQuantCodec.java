@@ -66,6 +66,7 @@ public final class LegacyQuantCodec implements BlockCodec {
                 int q = unsignedByte(src, block + qsOffset + j);
                 int q0 = (q & 0x0F) | (((qh >>> j) & 1) << 4);
                 int q1 = (q >>> 4) | (((qh >>> (j + 16)) & 1) << 4);
+                // _1: d·q + m; _0: d·(q − zero), rounded as ggml rounds it (not d·q − zero·d)
                 dst[out + j] = withMin ? q0 * d + m : (q0 - zero) * d;
                 dst[out + j + 16] = withMin ? q1 * d + m : (q1 - zero) * d;
             }
