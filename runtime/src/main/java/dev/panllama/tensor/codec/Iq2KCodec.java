@@ -3,7 +3,6 @@ package dev.panllama.tensor.codec;
 
 import java.lang.foreign.MemorySegment;
 
-import static dev.panllama.tensor.codec.QuantMath.I16_LE;
 import static dev.panllama.tensor.codec.QuantMath.blocks;
 import static dev.panllama.tensor.codec.QuantMath.half;
 import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
@@ -18,35 +17,31 @@ import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
  * <p>Quantization is ik_llama.cpp's quantize_iq2_k ({@link Iq2KEncoder}), with or without an
  * importance matrix.
  */
-public final class Iq2KCodec implements BlockCodec {
+public final class Iq2KCodec extends IqkBlockCodec {
     public static final Iq2KCodec INSTANCE = new Iq2KCodec();
 
     static final int BLOCK_BYTES = 76;
     static final int SCALES = 4;
     static final int QS = 12;
 
-    private Iq2KCodec() {}
+    private Iq2KCodec() {
+        super("IQ2_K", BLOCK_BYTES);
+    }
 
     @Override
-    public void dequantize(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
-        int nb = blocks("IQ2_K", n, 256);
-        for (int b = 0; b < nb; b++) {
-            long block = offset + (long) b * BLOCK_BYTES;
-            float d = half(src, block);
-            int extra = src.get(I16_LE, block + 2) & 0xFFFF;
-            for (int g = 0; g < 8; g++) {
-                int scales = unsignedByte(src, block + SCALES + g);
-                long qs = block + QS + 32L * (g / 4);
-                int shift = 2 * (g % 4);
-                int out = dstOff + 256 * b + 32 * g;
-                for (int half = 0; half < 2; half++) {
-                    int s = 2 * g + half;
-                    float dl = d * (((scales >>> (4 * half)) & 0x0F) - 8);
-                    int shifted = (extra >>> s) & 1;
-                    for (int j = 0; j < 16; j++) {
-                        int q = (unsignedByte(src, qs + 16 * half + j) >>> shift) & 3;
-                        dst[out + 16 * half + j] = dl * IqkGrid.IQ2.level(shifted, q);
-                    }
+    void decodeBlock(MemorySegment src, long block, float d, int extra, float[] dst, int out) {
+        for (int g = 0; g < 8; g++) {
+            int scales = unsignedByte(src, block + SCALES + g);
+            long qs = block + QS + 32L * (g / 4);
+            int shift = 2 * (g % 4);
+            int e = out + 32 * g;
+            for (int half = 0; half < 2; half++) {
+                int s = 2 * g + half;
+                float dl = d * (((scales >>> (4 * half)) & 0x0F) - 8);
+                int shifted = (extra >>> s) & 1;
+                for (int j = 0; j < 16; j++) {
+                    int q = (unsignedByte(src, qs + 16 * half + j) >>> shift) & 3;
+                    dst[e + 16 * half + j] = dl * IqkGrid.IQ2.level(shifted, q);
                 }
             }
         }
@@ -68,6 +63,4 @@ public final class Iq2KCodec implements BlockCodec {
     @Override
     public boolean usesImportance() { return true; }
 
-    @Override
-    public boolean canQuantize() { return true; }
 }

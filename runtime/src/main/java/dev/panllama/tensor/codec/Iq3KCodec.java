@@ -24,7 +24,7 @@ import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
  * magnitude) / 31, each scale rounded to an odd multiple of d with its sign apart, levels re-picked, and
  * d refitted over the block and raised by 1% (ik_llama.cpp's empirical factor).
  */
-public final class Iq3KCodec implements BlockCodec {
+public final class Iq3KCodec extends IqkBlockCodec {
     public static final Iq3KCodec INSTANCE = new Iq3KCodec();
 
     static final int BLOCK_BYTES = 110;
@@ -33,30 +33,26 @@ public final class Iq3KCodec implements BlockCodec {
     static final int QS = 14;
     static final int QH = 78;
 
-    private Iq3KCodec() {}
+    private Iq3KCodec() {
+        super("IQ3_K", BLOCK_BYTES);
+    }
 
     @Override
-    public void dequantize(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
-        int nb = blocks("IQ3_K", n, 256);
-        for (int b = 0; b < nb; b++) {
-            long block = offset + (long) b * BLOCK_BYTES;
-            float d = half(src, block);
-            int extra = src.get(I16_LE, block + 2) & 0xFFFF;
-            int signs = src.get(I16_LE, block + SCALES_H) & 0xFFFF;
-            for (int g = 0; g < 8; g++) {
-                int scales = unsignedByte(src, block + SCALES_L + g);
-                long qs = block + QS + 32L * (g / 4);
-                int shift = 2 * (g % 4);
-                int out = dstOff + 256 * b + 32 * g;
-                for (int half = 0; half < 2; half++) {
-                    int s = 2 * g + half;
-                    int scale = 2 * ((scales >>> (4 * half)) & 0x0F) + 1;
-                    float dl = d * (((signs >>> s) & 1) != 0 ? -scale : scale);
-                    int shifted = (extra >>> s) & 1;
-                    for (int j = 16 * half; j < 16 * half + 16; j++) {
-                        int q = ((unsignedByte(src, qs + j) >>> shift) & 3) | (((unsignedByte(src, block + QH + j) >>> g) & 1) << 2);
-                        dst[out + j] = dl * IqkGrid.IQ3.level(shifted, q);
-                    }
+    void decodeBlock(MemorySegment src, long block, float d, int extra, float[] dst, int out) {
+        int signs = src.get(I16_LE, block + SCALES_H) & 0xFFFF;
+        for (int g = 0; g < 8; g++) {
+            int scales = unsignedByte(src, block + SCALES_L + g);
+            long qs = block + QS + 32L * (g / 4);
+            int shift = 2 * (g % 4);
+            int e = out + 32 * g;
+            for (int half = 0; half < 2; half++) {
+                int s = 2 * g + half;
+                int scale = 2 * ((scales >>> (4 * half)) & 0x0F) + 1;
+                float dl = d * (((signs >>> s) & 1) != 0 ? -scale : scale);
+                int shifted = (extra >>> s) & 1;
+                for (int j = 16 * half; j < 16 * half + 16; j++) {
+                    int q = ((unsignedByte(src, qs + j) >>> shift) & 3) | (((unsignedByte(src, block + QH + j) >>> g) & 1) << 2);
+                    dst[e + j] = dl * IqkGrid.IQ3.level(shifted, q);
                 }
             }
         }
@@ -114,6 +110,4 @@ public final class Iq3KCodec implements BlockCodec {
     @Override
     public boolean usesImportance() { return true; }
 
-    @Override
-    public boolean canQuantize() { return true; }
 }

@@ -23,7 +23,7 @@ import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
  * sub-block of 16 ({@link Iq4KSearch}), d = −(the scale of largest magnitude) / 32, 6-bit multiples of
  * d, levels re-picked under them, and d finally refitted by least squares over the whole block.
  */
-public final class Iq4KCodec implements BlockCodec {
+public final class Iq4KCodec extends IqkBlockCodec {
     public static final Iq4KCodec INSTANCE = new Iq4KCodec();
 
     static final int BLOCK_BYTES = 144;
@@ -31,24 +31,20 @@ public final class Iq4KCodec implements BlockCodec {
     static final int SCALES_L = 8;
     static final int QS = 16;
 
-    private Iq4KCodec() {}
+    private Iq4KCodec() {
+        super("IQ4_K", BLOCK_BYTES);
+    }
 
     @Override
-    public void dequantize(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
-        int nb = blocks("IQ4_K", n, 256);
-        for (int b = 0; b < nb; b++) {
-            long block = offset + (long) b * BLOCK_BYTES;
-            float d = half(src, block);
-            int extra = src.get(I16_LE, block + 2) & 0xFFFF;
-            for (int s = 0; s < 16; s++) {
-                float dl = d * (scale(src, block, s) - 32);
-                int shifted = (extra >>> s) & 1;
-                int nibble = 4 * (s % 2);
-                long qs = block + QS + 16L * (s / 2);
-                int out = dstOff + 256 * b + 16 * s;
-                for (int j = 0; j < 16; j++) {
-                    dst[out + j] = dl * IqkGrid.IQ4.level(shifted, (unsignedByte(src, qs + j) >>> nibble) & 0x0F);
-                }
+    void decodeBlock(MemorySegment src, long block, float d, int extra, float[] dst, int out) {
+        for (int s = 0; s < 16; s++) {
+            float dl = d * (scale(src, block, s) - 32);
+            int shifted = (extra >>> s) & 1;
+            int nibble = 4 * (s % 2);
+            long qs = block + QS + 16L * (s / 2);
+            int e = out + 16 * s;
+            for (int j = 0; j < 16; j++) {
+                dst[e + j] = dl * IqkGrid.IQ4.level(shifted, (unsignedByte(src, qs + j) >>> nibble) & 0x0F);
             }
         }
     }
@@ -118,6 +114,4 @@ public final class Iq4KCodec implements BlockCodec {
         }
     }
 
-    @Override
-    public boolean canQuantize() { return true; }
 }

@@ -23,35 +23,31 @@ import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
  * grid half per sub-block ({@link IqkScaleSearch}, 11 tries of step 1), d = −(the scale of largest
  * magnitude) / 32, 6-bit multiples of d, levels re-picked, and d refitted over the block.
  */
-public final class Iq5KCodec implements BlockCodec {
+public final class Iq5KCodec extends IqkBlockCodec {
     public static final Iq5KCodec INSTANCE = new Iq5KCodec();
 
     static final int BLOCK_BYTES = 176;
     static final int QS = 16;
     static final int QH = 144;
 
-    private Iq5KCodec() {}
+    private Iq5KCodec() {
+        super("IQ5_K", BLOCK_BYTES);
+    }
 
     @Override
-    public void dequantize(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
-        int nb = blocks("IQ5_K", n, 256);
-        for (int b = 0; b < nb; b++) {
-            long block = offset + (long) b * BLOCK_BYTES;
-            float d = half(src, block);
-            int extra = src.get(I16_LE, block + 2) & 0xFFFF;
-            for (int s = 0; s < 16; s++) {
-                // Sub-block s covers elements 16·s..: chunk c = s / 4, nibble (s / 2) % 2, bytes 16·(s % 2)...
-                float dl = d * (Iq4KCodec.scale(src, block, s) - 32);
-                int shifted = (extra >>> s) & 1;
-                int c = s / 4;
-                int high = (s / 2) % 2;
-                int e0 = 16 * (s % 2);
-                int out = dstOff + 256 * b + 16 * s;
-                for (int j = 0; j < 16; j++) {
-                    int low4 = (unsignedByte(src, block + QS + 32L * c + e0 + j) >>> (4 * high)) & 0x0F;
-                    int bit5 = (unsignedByte(src, block + QH + e0 + j) >>> (2 * c + high)) & 1;
-                    dst[out + j] = dl * IqkGrid.IQ5.level(shifted, low4 | (bit5 << 4));
-                }
+    void decodeBlock(MemorySegment src, long block, float d, int extra, float[] dst, int out) {
+        for (int s = 0; s < 16; s++) {
+            // Sub-block s covers elements 16·s..: chunk c = s / 4, nibble (s / 2) % 2, bytes 16·(s % 2)...
+            float dl = d * (Iq4KCodec.scale(src, block, s) - 32);
+            int shifted = (extra >>> s) & 1;
+            int c = s / 4;
+            int high = (s / 2) % 2;
+            int e0 = 16 * (s % 2);
+            int e = out + 16 * s;
+            for (int j = 0; j < 16; j++) {
+                int low4 = (unsignedByte(src, block + QS + 32L * c + e0 + j) >>> (4 * high)) & 0x0F;
+                int bit5 = (unsignedByte(src, block + QH + e0 + j) >>> (2 * c + high)) & 1;
+                dst[e + j] = dl * IqkGrid.IQ5.level(shifted, low4 | (bit5 << 4));
             }
         }
     }
@@ -98,6 +94,4 @@ public final class Iq5KCodec implements BlockCodec {
     @Override
     public boolean usesImportance() { return true; }
 
-    @Override
-    public boolean canQuantize() { return true; }
 }

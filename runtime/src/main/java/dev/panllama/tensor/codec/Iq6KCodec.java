@@ -25,7 +25,7 @@ import static dev.panllama.tensor.codec.QuantMath.unsignedByte;
  * grid half per sub-block ({@link IqkScaleSearch}, 11 tries of step 1), d = −(the scale of largest
  * magnitude) / 127, 8-bit multiples of d, levels re-picked, and d refitted over the block.
  */
-public final class Iq6KCodec implements BlockCodec {
+public final class Iq6KCodec extends IqkBlockCodec {
     public static final Iq6KCodec INSTANCE = new Iq6KCodec();
 
     static final int BLOCK_BYTES = 212;
@@ -33,27 +33,23 @@ public final class Iq6KCodec implements BlockCodec {
     static final int QS = 20;
     static final int QH = 148;
 
-    private Iq6KCodec() {}
+    private Iq6KCodec() {
+        super("IQ6_K", BLOCK_BYTES);
+    }
 
     @Override
-    public void dequantize(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
-        int nb = blocks("IQ6_K", n, 256);
-        for (int b = 0; b < nb; b++) {
-            long block = offset + (long) b * BLOCK_BYTES;
-            float d = half(src, block);
-            int extra = src.get(I16_LE, block + 2) & 0xFFFF;
-            for (int s = 0; s < 16; s++) {
-                float dl = d * src.get(ValueLayout.JAVA_BYTE, block + SCALES + s);
-                int shifted = (extra >>> s) & 1;
-                int c = s / 4;
-                int high = (s / 2) % 2;
-                int e0 = 16 * (s % 2);
-                int out = dstOff + 256 * b + 16 * s;
-                for (int j = 0; j < 16; j++) {
-                    int low4 = (unsignedByte(src, block + QS + 32L * c + e0 + j) >>> (4 * high)) & 0x0F;
-                    int top2 = (unsignedByte(src, block + QH + 32L * (c / 2) + e0 + j) >>> (4 * (c % 2) + 2 * high)) & 3;
-                    dst[out + j] = dl * IqkGrid.IQ6.level(shifted, low4 | (top2 << 4));
-                }
+    void decodeBlock(MemorySegment src, long block, float d, int extra, float[] dst, int out) {
+        for (int s = 0; s < 16; s++) {
+            float dl = d * src.get(ValueLayout.JAVA_BYTE, block + SCALES + s);
+            int shifted = (extra >>> s) & 1;
+            int c = s / 4;
+            int high = (s / 2) % 2;
+            int e0 = 16 * (s % 2);
+            int e = out + 16 * s;
+            for (int j = 0; j < 16; j++) {
+                int low4 = (unsignedByte(src, block + QS + 32L * c + e0 + j) >>> (4 * high)) & 0x0F;
+                int top2 = (unsignedByte(src, block + QH + 32L * (c / 2) + e0 + j) >>> (4 * (c % 2) + 2 * high)) & 3;
+                dst[e + j] = dl * IqkGrid.IQ6.level(shifted, low4 | (top2 << 4));
             }
         }
     }
@@ -98,6 +94,4 @@ public final class Iq6KCodec implements BlockCodec {
     @Override
     public boolean usesImportance() { return true; }
 
-    @Override
-    public boolean canQuantize() { return true; }
 }

@@ -1,7 +1,6 @@
 package dev.panllama.tensor.codec;
 
 import static dev.panllama.tensor.codec.KQuantMath.GROUP_MAX_EPS;
-import static dev.panllama.tensor.codec.KQuantMath.clamp;
 import static dev.panllama.tensor.codec.KQuantMath.nearestInt;
 
 /**
