@@ -23,11 +23,10 @@ import dev.panllama.tensor.codec.Q4_0R8Codec;
 import dev.panllama.tensor.codec.Q5KBlockCodec;
 import dev.panllama.tensor.codec.Q6KBlockCodec;
 import dev.panllama.tensor.codec.Q8KBlockCodec;
-import dev.panllama.tensor.codec.Q8_0Codec;
+import dev.panllama.tensor.codec.Q8Codec;
 import dev.panllama.tensor.codec.Q8_0R8Codec;
-import dev.panllama.tensor.codec.Q8_1Codec;
-
 import dev.panllama.tensor.codec.RowGroupCodec;
+
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -51,8 +50,8 @@ public enum GgmlType {
     Q4_1(3, "q4_1", 32, 20, 0, () -> LegacyQuantCodec.Q4_1),
     Q5_0(6, "q5_0", 32, 22, 0, () -> LegacyQuantCodec.Q5_0),
     Q5_1(7, "q5_1", 32, 24, 0, () -> LegacyQuantCodec.Q5_1),
-    Q8_0(8, "q8_0", 32, 34, 0, () -> Q8_0Codec.INSTANCE),
-    Q8_1(9, "q8_1", 32, 36, 0, () -> Q8_1Codec.INSTANCE),
+    Q8_0(8, "q8_0", 32, 34, 0, () -> Q8Codec.Q8_0),
+    Q8_1(9, "q8_1", 32, 36, 0, () -> Q8Codec.Q8_1),
     Q2_K(10, "q2_K", 256, 84, 0, () -> Q2KBlockCodec.INSTANCE),
     Q3_K(11, "q3_K", 256, 110, 0, () -> Q3KBlockCodec.INSTANCE),
     Q4_K(12, "q4_K", 256, 144, 0, () -> Q4KBlockCodec.INSTANCE),

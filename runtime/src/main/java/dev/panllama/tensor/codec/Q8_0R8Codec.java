@@ -8,7 +8,7 @@ import java.lang.foreign.ValueLayout;
  * {@code half d[8]; i8 qs[256]} (ggml-common.h block_q8_0_r8, 272 bytes, as repack_q8_0 builds it
  * without AVX-512's in-memory offset). Row k's element 4·l + i (l, i &lt; 4) is qs[32·l + 4·k + i] and
  * element 16 + 4·l + i is qs[128 + 32·l + 4·k + i]; value = d[k] · q. Quantization is ik_llama.cpp's
- * quantize_q8_0_r8: each row as Q8_0 ({@link Q8_0Codec}), then repacked.
+ * quantize_q8_0_r8: each row as Q8_0 ({@link Q8Codec#Q8_0}), then repacked.
  */
 public final class Q8_0R8Codec extends InterleavedRowsCodec {
     public static final Q8_0R8Codec INSTANCE = new Q8_0R8Codec();
@@ -16,7 +16,7 @@ public final class Q8_0R8Codec extends InterleavedRowsCodec {
     static final int QS = 16;
 
     private Q8_0R8Codec() {
-        super("Q8_0_R8", 8, 32, 272, Q8_0Codec.INSTANCE, Q8_0Codec.BLOCK_BYTES, false);
+        super("Q8_0_R8", 8, 32, 272, Q8Codec.Q8_0, Q8Codec.Q8_0.blockBytes, false);
     }
 
     @Override

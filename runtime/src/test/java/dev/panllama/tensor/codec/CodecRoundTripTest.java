@@ -183,9 +183,9 @@ class CodecRoundTripTest {
         float[] x = gaussian(4 * 32, 11, 1f);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment q = arena.allocate(GgmlType.Q8_1.rowBytes(x.length));
-            Q8_1Codec.INSTANCE.quantize(x, 0, q, 0, x.length);
+            Q8Codec.Q8_1.quantize(x, 0, q, 0, x.length);
             float[] y = new float[x.length];
-            Q8_1Codec.INSTANCE.dequantize(q, 0, y, 0, x.length);
+            Q8Codec.Q8_1.dequantize(q, 0, y, 0, x.length);
             for (int b = 0; b < 4; b++) {
                 double sum = 0;
                 for (int j = 0; j < 32; j++) sum += y[32 * b + j];

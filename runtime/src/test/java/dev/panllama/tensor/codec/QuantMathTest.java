@@ -45,7 +45,7 @@ class QuantMathTest {
         x[4] = 0.5f;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment q = arena.allocate(34);
-            Q8_0Codec.INSTANCE.quantize(x, 0, q, 0, 32);
+            Q8Codec.Q8_0.quantize(x, 0, q, 0, 32);
             assertThat(QuantMath.half(q, 0)).isEqualTo(1f);
             byte[] levels = q.asSlice(2, 5).toArray(ValueLayout.JAVA_BYTE);
             assertThat(levels).containsExactly(127, -3, 3, -1, 1);
