@@ -18,9 +18,8 @@ import dev.panllama.tensor.codec.Iq6KCodec;
 import dev.panllama.tensor.codec.LegacyQuantCodec;
 import dev.panllama.tensor.codec.Q2KBlockCodec;
 import dev.panllama.tensor.codec.Q3KBlockCodec;
-import dev.panllama.tensor.codec.Q4KBlockCodec;
+import dev.panllama.tensor.codec.Q45KBlockCodec;
 import dev.panllama.tensor.codec.Q4_0R8Codec;
-import dev.panllama.tensor.codec.Q5KBlockCodec;
 import dev.panllama.tensor.codec.Q6KBlockCodec;
 import dev.panllama.tensor.codec.Q8KBlockCodec;
 import dev.panllama.tensor.codec.Q8Codec;
@@ -54,8 +53,8 @@ public enum GgmlType {
     Q8_1(9, "q8_1", 32, 36, 0, () -> Q8Codec.Q8_1),
     Q2_K(10, "q2_K", 256, 84, 0, () -> Q2KBlockCodec.INSTANCE),
     Q3_K(11, "q3_K", 256, 110, 0, () -> Q3KBlockCodec.INSTANCE),
-    Q4_K(12, "q4_K", 256, 144, 0, () -> Q4KBlockCodec.INSTANCE),
-    Q5_K(13, "q5_K", 256, 176, 0, () -> Q5KBlockCodec.INSTANCE),
+    Q4_K(12, "q4_K", 256, 144, 0, () -> Q45KBlockCodec.Q4_K),
+    Q5_K(13, "q5_K", 256, 176, 0, () -> Q45KBlockCodec.Q5_K),
     Q6_K(14, "q6_K", 256, 210, 0, () -> Q6KBlockCodec.INSTANCE),
     Q8_K(15, "q8_K", 256, 292, 0, () -> Q8KBlockCodec.INSTANCE),
     IQ2_XXS(16, "iq2_xxs", 256, 66, 0, null),

@@ -12,7 +12,7 @@ import java.util.Arrays;
  * mutable state, so one instance serves any number of threads.
  */
 abstract sealed class SuperBlockCodec implements BlockCodec
-        permits Q2KBlockCodec, Q3KBlockCodec, Q4KBlockCodec, Q5KBlockCodec, Q6KBlockCodec, Q8KBlockCodec {
+        permits Q2KBlockCodec, Q3KBlockCodec, Q45KBlockCodec, Q6KBlockCodec, Q8KBlockCodec {
 
     /** Working arrays for quantizing one super-block, sized for the largest user (see the codecs). */
     static final class Scratch {

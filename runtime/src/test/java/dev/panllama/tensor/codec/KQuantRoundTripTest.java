@@ -61,8 +61,8 @@ class KQuantRoundTripTest {
         int blockBytes = switch (type) {
             case Q2_K -> Q2KBlockCodec.BLOCK_BYTES;
             case Q3_K -> Q3KBlockCodec.BLOCK_BYTES;
-            case Q4_K -> Q4KBlockCodec.BLOCK_BYTES;
-            case Q5_K -> Q5KBlockCodec.BLOCK_BYTES;
+            case Q4_K -> Q45KBlockCodec.Q4_K.blockBytes;
+            case Q5_K -> Q45KBlockCodec.Q5_K.blockBytes;
             case Q6_K -> Q6KBlockCodec.BLOCK_BYTES;
             default -> Q8KBlockCodec.BLOCK_BYTES;
         };
