@@ -24,12 +24,12 @@ final class KernelTable {
         DEDICATED.put(GgmlType.F32, FloatRowKernels.F32_KERNEL);
         DEDICATED.put(GgmlType.F16, FloatRowKernels.F16_KERNEL);
         DEDICATED.put(GgmlType.BF16, FloatRowKernels.BF16_KERNEL);
-        DEDICATED.put(GgmlType.Q8_0, new Q8_0RowKernel());
+        DEDICATED.put(GgmlType.Q8_0, Q8RowKernel.Q8_0);
         DEDICATED.put(GgmlType.Q4_0, new Q4_0RowKernel());
         DEDICATED.put(GgmlType.Q4_1, new Q4_1RowKernel());
         DEDICATED.put(GgmlType.Q5_0, new Q5_0RowKernel());
         DEDICATED.put(GgmlType.Q5_1, new Q5_1RowKernel());
-        DEDICATED.put(GgmlType.Q8_1, new Q8_1RowKernel());
+        DEDICATED.put(GgmlType.Q8_1, Q8RowKernel.Q8_1);
         DEDICATED.put(GgmlType.IQ4_NL, new IQ4_NLRowKernel());
         DEDICATED.put(GgmlType.Q2_K, new Q2_KRowKernel());
         DEDICATED.put(GgmlType.Q3_K, new Q3_KRowKernel());
