@@ -14,7 +14,7 @@
 // The result is the accumulator divided by l. Cache rows are F32, F16, BF16, Q8_0 or Q4_0 (ggml type
 // ids 0, 1, 30, 8, 2), quantized ones decoded per 32-element block as ggml (and the Java codecs) do.
 //
-// No #include: NVRTC compiles this file as shipped.
+// One #include, halves.cuh: NVRTC is handed it by name.
 
 #define ATT_THREADS 128
 #define ATT_WARPS (ATT_THREADS / 32)
@@ -29,27 +29,7 @@
 #define GGML_Q8_0 8
 #define GGML_BF16 30
 
-// PANLLAMA_HOST_EMULATION: compiled on the CPU by KernelEmulationTest (gpu/src/test/cuda), whose
-// shim provides the conversion; nvcc and NVRTC never define it and take the inline PTX.
-__device__ __forceinline__ float h2f(unsigned short h) {
-#ifdef PANLLAMA_HOST_EMULATION
-    return panllama_emu_h2f(h);
-#else
-    float f;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
-    return f;
-#endif
-}
-
-__device__ __forceinline__ unsigned short f2h(float f) {
-#ifdef PANLLAMA_HOST_EMULATION
-    return panllama_emu_f2h(f);  // round to nearest even, as cvt.rn
-#else
-    unsigned short h;
-    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
-    return h;
-#endif
-}
+#include "halves.cuh"   // F16 <-> F32
 
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll

@@ -1,22 +1,11 @@
-// blocks.cuh: the block decoders dequant.cu and matvec.cu share (see KERNELS.md). Included by both;
-// nvcc finds it beside them, NVRTC is handed it by name (CudaModules), and the emulator test's g++ by -I.
+// blocks.cuh: the block decoders dequant.cu and matvec.cu share (see KERNELS.md). Included by both,
+// after halves.cuh (h2f); nvcc finds it beside them, NVRTC is handed it by name (CudaModules), and the
+// emulator test's g++ by -I.
 // No include guard: each .cu includes it once, and the emulator compiles each .cu in a namespace of its
 // own, where it needs its own copy.
 
 struct alignas(16) F4 { float a, b, c, d; };
 struct alignas(8) U2 { unsigned a, b; };
-
-// PANLLAMA_HOST_EMULATION: compiled on the CPU by KernelEmulationTest (gpu/src/test/cuda), whose
-// shim provides the conversion; nvcc and NVRTC never define it and take the inline PTX.
-__device__ __forceinline__ float h2f(unsigned short h) {
-#ifdef PANLLAMA_HOST_EMULATION
-    return panllama_emu_h2f(h);
-#else
-    float f;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
-    return f;
-#endif
-}
 
 __device__ __forceinline__ float bf2f(unsigned short b) {
     return __uint_as_float((unsigned) b << 16);

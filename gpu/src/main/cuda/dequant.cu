@@ -7,22 +7,13 @@
 // word. f32_to_f16 converts activations. Rounding to F16 is round-to-nearest-even, as Java's
 // Float.floatToFloat16.
 //
-// One #include, blocks.cuh: NVRTC is handed it by name.
+// Two #includes, halves.cuh and blocks.cuh: NVRTC is handed them by name.
 
 #define DQ_THREADS 256
 #define DQ_ROWS_PER_GRID_X 65535
 
+#include "halves.cuh"   // F16 <-> F32
 #include "blocks.cuh"   // the block decoders, shared with matvec.cu
-
-__device__ __forceinline__ unsigned short f2h(float f) {
-#ifdef PANLLAMA_HOST_EMULATION
-    return panllama_emu_f2h(f);  // round to nearest even, as cvt.rn
-#else
-    unsigned short h;
-    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
-    return h;
-#endif
-}
 
 __device__ __forceinline__ long long dq_row() {
     return (long long) blockIdx.x + (long long) blockIdx.y * DQ_ROWS_PER_GRID_X;

@@ -7,11 +7,12 @@
 // runtime/src/main/java/dev/panllama/tensor decode it, and multiplied into one accumulator per
 // token (up to 8 tokens at a time); the 32 lanes' partial sums meet in a shuffle reduction.
 //
-// One #include, blocks.cuh: NVRTC is handed it by name.
+// Two #includes, halves.cuh and blocks.cuh: NVRTC is handed them by name.
 
 #define MV_WARPS 4   // rows per block (blockDim.y)
 #define MV_TOKENS 8  // tokens accumulated per pass over a row
 
+#include "halves.cuh"   // F16 <-> F32
 #include "blocks.cuh"   // the block decoders, shared with dequant.cu
 
 __device__ __forceinline__ float warp_sum(float v) {

@@ -63,9 +63,11 @@ class KernelSourcesTest {
         for (String module : new String[]{"matvec", "dequant"}) {
             String source = new String(KernelSources.read(KernelSources.sourceResource(module)), java.nio.charset.StandardCharsets.UTF_8);
             var headers = KernelSources.headers(source);
-            org.assertj.core.api.Assertions.assertThat(headers.keySet()).containsExactly("blocks.cuh");
+            org.assertj.core.api.Assertions.assertThat(headers.keySet()).containsExactly("halves.cuh", "blocks.cuh");
             org.assertj.core.api.Assertions.assertThat(headers.get("blocks.cuh")).contains("struct Q4_K");
         }
+        String attention = new String(KernelSources.read(KernelSources.sourceResource("attention")), java.nio.charset.StandardCharsets.UTF_8);
+        org.assertj.core.api.Assertions.assertThat(KernelSources.headers(attention).keySet()).containsExactly("halves.cuh");
         org.assertj.core.api.Assertions.assertThat(KernelSources.headers("// no includes")).isEmpty();
         assertThatThrownBy(() -> KernelSources.headers("#include \"nope.cuh\"")).hasMessageContaining("nope.cuh is missing");
     }
