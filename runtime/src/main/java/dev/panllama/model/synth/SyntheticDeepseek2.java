@@ -2,7 +2,6 @@ package dev.panllama.model.synth;
 
 import dev.panllama.gguf.GgufWriter;
 import dev.panllama.model.Architecture;
-import dev.panllama.gguf.LlamaFileType;
 import dev.panllama.tensor.GgmlType;
 import dev.panllama.util.ProgressListener;
 
@@ -10,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * A deepseek2 model with real shapes and random weights, in the layout of llama.cpp's current converter
@@ -49,19 +47,8 @@ public record SyntheticDeepseek2(Deepseek2Shape shape, GgmlType type, long seed)
     private void putHyperParameters(GgufWriter w, int vocabSize) {
         String p = "deepseek2.";
         Deepseek2Shape s = shape;
-        w.putString("general.architecture", "deepseek2");
-        w.putString("general.name", "synthetic-deepseek2");
-        w.putString("general.description", String.format(Locale.ROOT,
-                "random weights (panllama synth, seed %d, std %.2f); for speed measurements only", seed, SyntheticModel.WEIGHT_STD));
-        w.putU32(p + "vocab_size", vocabSize);
-        w.putU32(p + "context_length", s.contextLength());
-        w.putU32(p + "embedding_length", s.embeddingLength());
-        w.putU32(p + "block_count", s.blockCount());
-        w.putU32(p + "feed_forward_length", s.feedForwardLength());
-        w.putU32(p + "attention.head_count", s.headCount());
-        w.putU32(p + "attention.head_count_kv", 1);
-        w.putF32(p + "rope.freq_base", s.ropeFreqBase());
-        w.putF32(p + "attention.layer_norm_rms_epsilon", s.rmsEps());
+        SyntheticWriter.putCommonKeys(w, "deepseek2", seed, vocabSize, s.contextLength(), s.embeddingLength(), s.blockCount(),
+                s.feedForwardLength(), s.headCount(), 1, s.ropeFreqBase(), s.rmsEps());
         w.putU32(p + "expert_count", s.expertCount());
         w.putU32(p + "expert_used_count", s.expertUsedCount());
         w.putU32(p + "rope.dimension_count", s.ropeDim());
@@ -87,8 +74,7 @@ public record SyntheticDeepseek2(Deepseek2Shape shape, GgmlType type, long seed)
             w.putU32(p + "rope.scaling.original_context_length", s.yarnOriginalContext());
             w.putF32(p + "rope.scaling.yarn_log_multiplier", s.yarnLogMultiplier());
         }
-        w.putU32("general.quantization_version", 2);
-        w.putU32("general.file_type", LlamaFileType.of(type));
+        SyntheticWriter.putFileType(w, type);
     }
 
     /** The tensors in converter order: embeddings, blocks, output norm, output. */
@@ -111,24 +97,14 @@ public record SyntheticDeepseek2(Deepseek2Shape shape, GgmlType type, long seed)
             t.add(matrix(b + "attn_output.weight", heads * s.vDim(), embd));
             t.add(PlannedTensor.norm(b + "ffn_norm.weight", embd));
             if (i < s.leadingDenseBlocks()) {
-                long ff = s.feedForwardLength();
-                t.add(matrix(b + "ffn_gate.weight", embd, ff));
-                t.add(matrix(b + "ffn_up.weight", embd, ff));
-                t.add(matrix(b + "ffn_down.weight", ff, embd));
+                PlannedTensor.feedForward(t, type, b, "", embd, s.feedForwardLength());
             } else {
                 long ff = s.expertFeedForwardLength();
                 long n = s.expertCount();
                 t.add(PlannedTensor.f32(b + "ffn_gate_inp.weight", embd, n));
                 t.add(PlannedTensor.f32(b + "exp_probs_b.bias", n));
-                t.add(matrix(b + "ffn_gate_exps.weight", embd, ff, n));
-                t.add(matrix(b + "ffn_up_exps.weight", embd, ff, n));
-                t.add(matrix(b + "ffn_down_exps.weight", ff, embd, n));
-                if (s.sharedExperts() > 0) {
-                    long sff = ff * s.sharedExperts();
-                    t.add(matrix(b + "ffn_gate_shexp.weight", embd, sff));
-                    t.add(matrix(b + "ffn_up_shexp.weight", embd, sff));
-                    t.add(matrix(b + "ffn_down_shexp.weight", sff, embd));
-                }
+                PlannedTensor.feedForward(t, type, b, "_exps", embd, ff, n);
+                if (s.sharedExperts() > 0) PlannedTensor.feedForward(t, type, b, "_shexp", embd, ff * s.sharedExperts());
             }
         }
         t.add(PlannedTensor.norm("output_norm.weight", embd));

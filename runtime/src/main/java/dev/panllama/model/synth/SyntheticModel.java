@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * A model with real shapes and random weights, written as GGUF for speed measurements without a
@@ -100,19 +99,8 @@ public record SyntheticModel(Architecture arch, SyntheticShape shape, GgmlType t
         String a = arch.ggufName();
         String p = a + ".";
         SyntheticShape s = shape;
-        w.putString("general.architecture", a);
-        w.putString("general.name", "synthetic-" + a);
-        w.putString("general.description", String.format(Locale.ROOT,
-                "random weights (panllama synth, seed %d, std %.2f); for speed measurements only", seed, WEIGHT_STD));
-        w.putU32(p + "vocab_size", vocabSize);
-        w.putU32(p + "context_length", s.contextLength());
-        w.putU32(p + "embedding_length", s.embeddingLength());
-        w.putU32(p + "block_count", s.blockCount());
-        w.putU32(p + "feed_forward_length", s.feedForwardLength());
-        w.putU32(p + "attention.head_count", s.headCount());
-        w.putU32(p + "attention.head_count_kv", s.headCountKv());
-        w.putF32(p + "rope.freq_base", s.ropeFreqBase());
-        w.putF32(p + "attention.layer_norm_rms_epsilon", s.rmsEps());
+        SyntheticWriter.putCommonKeys(w, a, seed, vocabSize, s.contextLength(), s.embeddingLength(), s.blockCount(),
+                s.feedForwardLength(), s.headCount(), s.headCountKv(), s.ropeFreqBase(), s.rmsEps());
         w.putU32(p + "rope.dimension_count", s.headDim());
         // qwen3's converter always writes the head size; llama's derives it from n_embd / n_head.
         if (arch != Architecture.LLAMA || s.headDim() * s.headCount() != s.embeddingLength()) {
@@ -124,8 +112,7 @@ public record SyntheticModel(Architecture arch, SyntheticShape shape, GgmlType t
             w.putU32(p + "expert_used_count", s.expertUsedCount());
             w.putU32(p + "expert_feed_forward_length", s.expertFeedForwardLength());
         }
-        w.putU32("general.quantization_version", 2);
-        w.putU32("general.file_type", LlamaFileType.of(type));
+        SyntheticWriter.putFileType(w, type);
     }
 
     /** The tensors in llama.cpp's converter order: embeddings, blocks, output norm, output. */
@@ -149,17 +136,10 @@ public record SyntheticModel(Architecture arch, SyntheticShape shape, GgmlType t
             }
             t.add(norm(b + "ffn_norm.weight", embd));
             if (s.isMoe()) {
-                long ff = s.expertFeedForwardLength();
-                long n = s.expertCount();
-                t.add(PlannedTensor.f32(b + "ffn_gate_inp.weight", embd, n));
-                t.add(matrix(b + "ffn_gate_exps.weight", embd, ff, n));
-                t.add(matrix(b + "ffn_up_exps.weight", embd, ff, n));
-                t.add(matrix(b + "ffn_down_exps.weight", ff, embd, n));
+                t.add(PlannedTensor.f32(b + "ffn_gate_inp.weight", embd, s.expertCount()));
+                PlannedTensor.feedForward(t, type, b, "_exps", embd, s.expertFeedForwardLength(), s.expertCount());
             } else {
-                long ff = s.feedForwardLength();
-                t.add(matrix(b + "ffn_gate.weight", embd, ff));
-                t.add(matrix(b + "ffn_up.weight", embd, ff));
-                t.add(matrix(b + "ffn_down.weight", ff, embd));
+                PlannedTensor.feedForward(t, type, b, "", embd, s.feedForwardLength());
             }
         }
         t.add(norm("output_norm.weight", embd));

@@ -3,13 +3,16 @@ package dev.panllama.model.synth;
 import dev.panllama.gguf.GgufArray;
 import dev.panllama.gguf.GgufEntry;
 import dev.panllama.gguf.GgufWriter;
+import dev.panllama.gguf.LlamaFileType;
 import dev.panllama.gguf.MappedGguf;
+import dev.panllama.tensor.GgmlType;
 import dev.panllama.util.ProgressListener;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.IntFunction;
 import java.util.function.ObjIntConsumer;
 
@@ -55,6 +58,34 @@ final class SyntheticWriter {
             }
             return new SyntheticModel.Summary(out, params, bytes, Files.size(out), (System.nanoTime() - start) / 1e9);
         }
+    }
+
+    /**
+     * The keys every synthetic architecture writes first, as convert_hf_to_gguf.py does: general.*, then
+     * the shape every llama.cpp architecture has ({@code arch.context_length} ... {@code arch.attention.layer_norm_rms_epsilon}).
+     */
+    static void putCommonKeys(GgufWriter w, String arch, long seed, int vocabSize, int contextLength, int embedding, int blocks,
+                              int feedForward, int heads, int headsKv, float ropeFreqBase, float rmsEps) {
+        String p = arch + ".";
+        w.putString("general.architecture", arch);
+        w.putString("general.name", "synthetic-" + arch);
+        w.putString("general.description", String.format(Locale.ROOT,
+                "random weights (panllama synth, seed %d, std %.2f); for speed measurements only", seed, SyntheticModel.WEIGHT_STD));
+        w.putU32(p + "vocab_size", vocabSize);
+        w.putU32(p + "context_length", contextLength);
+        w.putU32(p + "embedding_length", embedding);
+        w.putU32(p + "block_count", blocks);
+        w.putU32(p + "feed_forward_length", feedForward);
+        w.putU32(p + "attention.head_count", heads);
+        w.putU32(p + "attention.head_count_kv", headsKv);
+        w.putF32(p + "rope.freq_base", ropeFreqBase);
+        w.putF32(p + "attention.layer_norm_rms_epsilon", rmsEps);
+    }
+
+    /** The keys written last: llama.cpp's quantization version and the file type of {@code type}. */
+    static void putFileType(GgufWriter w, GgmlType type) {
+        w.putU32("general.quantization_version", 2);
+        w.putU32("general.file_type", LlamaFileType.of(type));
     }
 
     static long parameterCount(List<PlannedTensor> plan) {
