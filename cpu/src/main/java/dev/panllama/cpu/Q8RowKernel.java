@@ -9,7 +9,6 @@ import java.lang.foreign.MemorySegment;
 
 import static dev.panllama.cpu.DequantSteps.B64;
 import static dev.panllama.cpu.IntDot.F256;
-import static dev.panllama.cpu.IntDot.S256;
 
 /**
  * Q8_0 weights (block: f16 d, 32 int8) against Q8_0 activations: per block the exact integer sum
