@@ -101,6 +101,20 @@ struct Q4_0 {  // half d; u8 qs[16]. Element j < 16: low nibble of qs[j]; j >= 1
     }
 };
 
+// Q4_K and Q5_K: the unit's sub-blocks 2c and 2c + 1 (scale s, min m: x = s*q - m) and the positions
+// of its elements, 64c + l0 .. +7 and 64c + 32 + l0 .. +7.
+__device__ __forceinline__ void k4_unit(const unsigned char* __restrict__ b, int c, int l0, bool al,
+                                        float& s0, float& m0, float& s1, float& m1, int pos[4]) {
+    const float d = h2f(ld16(b, al)), dmin = h2f(ld16(b + 2, al));
+    int sc0, mn0, sc1, mn1;
+    const unsigned w0 = ld32_4(b + 4, al), w1 = ld32_4(b + 8, al), w2 = ld32_4(b + 12, al);
+    k4_scale_min(w0, w1, w2, 2 * c, sc0, mn0);
+    k4_scale_min(w0, w1, w2, 2 * c + 1, sc1, mn1);
+    s0 = d * (float) sc0; m0 = dmin * (float) mn0;
+    s1 = d * (float) sc1; m1 = dmin * (float) mn1;
+    pos[0] = 64 * c + l0; pos[1] = pos[0] + 4; pos[2] = pos[0] + 32; pos[3] = pos[0] + 36;
+}
+
 // Q4_K: half d, dmin; u8 scales[12]; u8 qs[128]. Byte 32c + l of qs holds element 64c + l (low
 // nibble, sub-block 2c) and 64c + 32 + l (high nibble, sub-block 2c + 1); x = d*sc*q - dmin*mn.
 // Unit u: c = u / 4, l0 = 8 (u % 4): qs bytes 32c + l0 .. +7.
@@ -108,14 +122,8 @@ struct Q4_K {
     static constexpr int QK = 256, BYTES = 144, UNITS = 16;
     static __device__ __forceinline__ void decode(const unsigned char* __restrict__ b, int u, bool al, float v[16], int pos[4]) {
         const int c = u >> 2, l0 = 8 * (u & 3);
-        const float d = h2f(ld16(b, al)), dmin = h2f(ld16(b + 2, al));
-        int sc0, mn0, sc1, mn1;
-        const unsigned w0 = ld32_4(b + 4, al), w1 = ld32_4(b + 8, al), w2 = ld32_4(b + 12, al);
-        k4_scale_min(w0, w1, w2, 2 * c, sc0, mn0);
-        k4_scale_min(w0, w1, w2, 2 * c + 1, sc1, mn1);
-        const float s0 = d * (float) sc0, m0 = dmin * (float) mn0;
-        const float s1 = d * (float) sc1, m1 = dmin * (float) mn1;
-        pos[0] = 64 * c + l0; pos[1] = pos[0] + 4; pos[2] = pos[0] + 32; pos[3] = pos[0] + 36;
+        float s0, m0, s1, m1;
+        k4_unit(b, c, l0, al, s0, m0, s1, m1, pos);
 #pragma unroll
         for (int h = 0; h < 2; h++) {
             unsigned q = ld32_4(b + 16 + 32 * c + l0 + 4 * h, al);
@@ -134,14 +142,8 @@ struct Q5_K {
     static constexpr int QK = 256, BYTES = 176, UNITS = 16;
     static __device__ __forceinline__ void decode(const unsigned char* __restrict__ b, int u, bool al, float v[16], int pos[4]) {
         const int c = u >> 2, l0 = 8 * (u & 3);
-        const float d = h2f(ld16(b, al)), dmin = h2f(ld16(b + 2, al));
-        int sc0, mn0, sc1, mn1;
-        const unsigned w0 = ld32_4(b + 4, al), w1 = ld32_4(b + 8, al), w2 = ld32_4(b + 12, al);
-        k4_scale_min(w0, w1, w2, 2 * c, sc0, mn0);
-        k4_scale_min(w0, w1, w2, 2 * c + 1, sc1, mn1);
-        const float s0 = d * (float) sc0, m0 = dmin * (float) mn0;
-        const float s1 = d * (float) sc1, m1 = dmin * (float) mn1;
-        pos[0] = 64 * c + l0; pos[1] = pos[0] + 4; pos[2] = pos[0] + 32; pos[3] = pos[0] + 36;
+        float s0, m0, s1, m1;
+        k4_unit(b, c, l0, al, s0, m0, s1, m1, pos);
 #pragma unroll
         for (int h = 0; h < 2; h++) {
             unsigned q = ld32_4(b + 48 + 32 * c + l0 + 4 * h, al);
