@@ -74,20 +74,23 @@ sealed interface ArchitectureWeights {
 
         @Override
         public KvCache newCache(int contextLength, GgmlType keyType, GgmlType valueType, boolean[] onHost) {
-            checkCacheType(keyType, config.headDimK(), "-ctk");
-            checkCacheType(valueType, config.headDimV(), "-ctv");
+            checkCacheTypes(keyType, valueType);
             return new KvCache(config.blockCount(), contextLength, config.kvDimK(), config.kvDimV(), keyType, valueType, onHost);
         }
 
         @Override
         public long cacheBytes(int contextLength, GgmlType keyType, GgmlType valueType, int hostLayers) {
-            checkCacheType(keyType, config.headDimK(), "-ctk");
-            checkCacheType(valueType, config.headDimV(), "-ctv");
+            checkCacheTypes(keyType, valueType);
             return KvCache.bytes(hostLayers, contextLength, keyType.rowBytes(config.kvDimK()) + valueType.rowBytes(config.kvDimV()));
         }
 
         @Override
         public String cacheWeight(int layer) { return TensorNames.weight(layer, "attn_k"); }
+
+        private void checkCacheTypes(GgmlType keyType, GgmlType valueType) {
+            checkCacheType(keyType, config.headDimK(), "-ctk");
+            checkCacheType(valueType, config.headDimV(), "-ctv");
+        }
 
         @Override
         public KeyRope keyRope() {
@@ -110,20 +113,24 @@ sealed interface ArchitectureWeights {
 
         @Override
         public KvCache newCache(int contextLength, GgmlType keyType, GgmlType valueType, boolean[] onHost) {
-            checkCacheType(keyType, config.ropeDim(), "-ctk");
-            checkCacheType(keyType, config.kvLoraRank(), "-ctk");
+            checkLatentCacheType(keyType);
             return KvCache.latent(config.base().blockCount(), contextLength, config.latentDim(), config.kvLoraRank(), keyType, onHost);
         }
 
         @Override
         public long cacheBytes(int contextLength, GgmlType keyType, GgmlType valueType, int hostLayers) {
-            checkCacheType(keyType, config.ropeDim(), "-ctk");
-            checkCacheType(keyType, config.kvLoraRank(), "-ctk");
+            checkLatentCacheType(keyType);
             return KvCache.bytes(hostLayers, contextLength, keyType.rowBytes(config.latentDim()));
         }
 
         @Override
         public String cacheWeight(int layer) { return TensorNames.weight(layer, "attn_kv_a_mqa"); }
+
+        /** A latent row holds the kv_lora_rank latent and the rope part: both fill whole blocks of -ctk. */
+        private void checkLatentCacheType(GgmlType keyType) {
+            checkCacheType(keyType, config.ropeDim(), "-ctk");
+            checkCacheType(keyType, config.kvLoraRank(), "-ctk");
+        }
 
         /** The row's rope part follows the latent, rotated in normal mode (see Deepseek2Graph). */
         @Override
