@@ -23,13 +23,11 @@ public final class Q45KBlockCodec extends SuperBlockCodec {
 
     private final boolean fiveBits;
     private final int qs;
-    final int blockBytes;
 
     private Q45KBlockCodec(String name, boolean fiveBits) {
         super(name, fiveBits ? 176 : 144);
         this.fiveBits = fiveBits;
         this.qs = fiveBits ? 48 : 16;
-        this.blockBytes = fiveBits ? 176 : 144;
     }
 
     @Override

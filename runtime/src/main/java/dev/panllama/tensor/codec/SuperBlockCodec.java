@@ -32,7 +32,7 @@ abstract sealed class SuperBlockCodec implements BlockCodec
     }
 
     private final String typeName;
-    private final int blockBytes;
+    final int blockBytes;
 
     SuperBlockCodec(String typeName, int blockBytes) {
         this.typeName = typeName;
